@@ -1,0 +1,123 @@
+"""Command line: ``scenarios forecast | validate``.
+
+Exit codes: 0 success, 2 bad input (a clear message, no traceback, nothing written),
+1 a bug.  Heavy imports (numpy, yaml, scipy) happen inside the commands, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+MAX_SAMPLES = 100_000_000
+
+
+def _positive_samples(text: str) -> int:
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of worlds, got {text!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected at least 1 world, got {n}")
+    if n > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"{n:,} worlds is more than the limit of {MAX_SAMPLES:,}")
+    return n
+
+
+def _seed(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if n < 0 or n >= 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number in [0, 2^63), got {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scenarios",
+        description="Probabilistic scenario models in YAML: forecasts, reports and backtests.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    f = sub.add_parser("forecast", help="forecast every question of a params file")
+    f.add_argument("params", help="params file (YAML)")
+    f.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
+    f.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
+    f.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a value, e.g. --set summit_chance.beta.mean=0.7 (repeatable; value parsed as YAML)")
+    f.add_argument("--questions", help="questions file to use instead of the params file's own")
+    f.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    f.add_argument("--output", "-o", help="write to this file (atomically) instead of standard output")
+
+    v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
+    v.add_argument("params", nargs="+", help="params files (YAML)")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    return parser
+
+
+def _cmd_forecast(args) -> int:
+    from .atomic import write_text
+    from .forecast import run_forecast
+    from .model_io import load_model
+
+    model, questions = load_model(args.params, overrides=args.overrides, questions=args.questions)
+    if not questions:
+        from .errors import ParamsError
+
+        raise ParamsError(args.params, "questions", "the model has no questions to forecast; add questions: or pass --questions FILE")
+    result = run_forecast(model, questions, samples=args.samples, seed=args.seed)
+    text = {"table": result.to_table, "json": result.to_json, "csv": result.to_csv}[args.format]()
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .errors import ScenarioError
+    from .model_io import load_model
+
+    failed = 0
+    for path in args.params:
+        try:
+            model, questions = load_model(path, overrides=args.overrides)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions")
+    return 2 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .errors import ScenarioError
+
+    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate}[args.command]
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print("\nThis is a bug in scenarios (exit code 1); please report it with the command you ran.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""Forecasts: every question's answer over the simulated (optionally weighted) worlds.
+
+Binary: the weighted share of worlds where the clause holds (given the ``given`` clause), with
+standard error sqrt(p (1 - p) / ESS).  Numeric and date: weighted 5/50/95% quantiles and the mean;
+a quantile's standard error is half the distance between the quantiles at q ± sqrt(q (1-q) / ESS)
+(the order-statistic interval, distribution-free).  ESS = (sum w)^2 / sum w^2 is the effective
+sample size (the number of worlds when unweighted).
+
+The JSON form (``Forecast.to_dict``) is a stable interface read by scheduled jobs; see
+``docs/forecast-json.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .questions import Question
+from .scenario import Model
+from .simulate import CHUNK_SIZE, simulate_chunks
+
+__all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles"]
+
+QUANTILES = (0.05, 0.5, 0.95)
+JSON_SCHEMA_VERSION = 1
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None, qs) -> np.ndarray:
+    """Inverse of the (weighted) empirical CDF at each level in ``qs``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+    weights : ndarray, shape (n,) or None
+        Non-negative; None means equal weights.
+    qs : sequence of float in [0, 1]
+
+    Returns
+    -------
+    ndarray, shape (len(qs),)
+        The smallest value whose CDF reaches q (``inverted_cdf``); ``inf`` values sort last.
+    """
+    qs = np.clip(np.asarray(qs, dtype=float), 0.0, 1.0)
+    if weights is None:
+        return np.quantile(values, qs, method="inverted_cdf")
+    order = np.argsort(values, kind="stable")
+    cdf = np.cumsum(weights[order])
+    cdf /= cdf[-1]
+    idx = np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), len(values) - 1)
+    return values[order][idx]
+
+
+@dataclass
+class QuestionForecast:
+    """One question's forecast. Fields not used by its type are None."""
+
+    id: str
+    text: str
+    type: str
+    open: _dt.date | None
+    close: _dt.date | None
+    n_eff: float
+    probability: float | None = None
+    stderr: float | None = None
+    mean: float | None = None
+    quantiles: dict | None = None
+    quantile_stderr: dict | None = None
+    probability_never: float | None = None
+    as_of: _dt.date | None = None
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "type": self.type, "text": self.text}
+        if self.type == "binary":
+            d.update(probability=_num(self.probability), stderr=_num(self.stderr))
+        elif self.type == "numeric":
+            d.update(
+                mean=_num(self.mean),
+                stderr=_num(self.stderr),
+                quantiles={f"{q:g}": _num(v) for q, v in self.quantiles.items()},
+                quantile_stderr={f"{q:g}": _num(v) for q, v in self.quantile_stderr.items()},
+            )
+        else:
+            d.update(
+                mean=self._date(self.mean),
+                stderr_days=_num(self.stderr),
+                quantiles={f"{q:g}": self._date(v) for q, v in self.quantiles.items()},
+                quantile_stderr_days={f"{q:g}": _num(v) for q, v in self.quantile_stderr.items()},
+                probability_never=_num(self.probability_never),
+            )
+        d["n_eff"] = _num(self.n_eff)
+        d["open"] = self.open.isoformat() if self.open else None
+        d["close"] = self.close.isoformat() if self.close else None
+        return d
+
+    def _date(self, day):
+        if day is None or not math.isfinite(day):
+            return "never" if day is not None and day == math.inf else None
+        return (self.as_of + _dt.timedelta(days=math.ceil(day - 1e-9))).isoformat()
+
+    def summary(self) -> str:
+        """One short human-readable answer, e.g. '0.62 ± 0.003'."""
+        if self.type == "binary":
+            if self.probability is None or not math.isfinite(self.probability):
+                return "undefined (condition never holds)"
+            return f"{self.probability:.3f} ± {self.stderr:.3f}"
+        q = self.quantiles
+        if self.type == "numeric":
+            return f"mean {_fmt(self.mean)}; 5/50/95%: {_fmt(q[0.05])} / {_fmt(q[0.5])} / {_fmt(q[0.95])}"
+        return (
+            f"5/50/95%: {self._date(q[0.05])} / {self._date(q[0.5])} / {self._date(q[0.95])}; "
+            f"P(never) {self.probability_never:.3f}"
+        )
+
+
+def _fmt(x) -> str:
+    if x is None or not math.isfinite(x):
+        return str(x)
+    if abs(x) >= 1e5:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass
+class Forecast:
+    """Every question's forecast from one run, with what made it."""
+
+    model: str
+    params_files: list
+    samples: int
+    seed: int
+    as_of: _dt.date
+    questions: list
+    overrides: list = field(default_factory=list)
+    ess: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": JSON_SCHEMA_VERSION,
+            "model": self.model,
+            "params": self.params_files,
+            "overrides": {k: v for k, v in self.overrides},
+            "as_of": self.as_of.isoformat(),
+            "samples": self.samples,
+            "seed": self.seed,
+            "effective_sample_size": _num(self.ess),
+            "questions": [q.to_dict() for q in self.questions],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+
+    CSV_COLUMNS = (
+        "id", "type", "probability", "stderr", "mean", "q05", "q50", "q95", "probability_never",
+        "n_eff", "samples", "seed", "open", "close", "text",
+    )
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(self.CSV_COLUMNS)
+        for q in self.questions:
+            d = q.to_dict()
+            quant = d.get("quantiles") or {}
+            writer.writerow([
+                q.id, q.type, d.get("probability"), d.get("stderr", d.get("stderr_days")), d.get("mean"),
+                quant.get("0.05"), quant.get("0.5"), quant.get("0.95"), d.get("probability_never"),
+                d["n_eff"], self.samples, self.seed, d["open"], d["close"], q.text,
+            ])
+        return buf.getvalue()
+
+    def to_table(self) -> str:
+        width = max([len(q.id) for q in self.questions] + [8])
+        lines = [
+            f"model {self.model}  as of {self.as_of}  worlds {self.samples:,}  seed {self.seed}"
+            + (f"  ESS {self.ess:,.0f}" if self.ess is not None else ""),
+            f"{'question':<{width}}  {'type':<7}  forecast",
+            f"{'-' * width}  {'-' * 7}  {'-' * 40}",
+        ]
+        for q in self.questions:
+            lines.append(f"{q.id:<{width}}  {q.type:<7}  {q.summary()}")
+        return "\n".join(lines) + "\n"
+
+    def by_id(self) -> dict:
+        return {q.id: q for q in self.questions}
+
+
+class _Accumulator:
+    """Collects what one question needs from each chunk, without keeping flows."""
+
+    def __init__(self, question: Question):
+        self.q = question
+        self.sum_w = 0.0
+        self.sum_w2 = 0.0
+        self.sum_wa = 0.0
+        self.values: list = []
+        self.weights: list = []
+
+    def add(self, worlds, weights):
+        q = self.q
+        mask = None
+        if q.given is not None:
+            mask = np.asarray(q.given.evaluate(worlds), dtype=bool)
+        w = weights if mask is None else weights * mask
+        a = q.resolve.evaluate(worlds)
+        self.sum_w += float(w.sum())
+        self.sum_w2 += float((w * w).sum())
+        if q.type == "binary":
+            self.sum_wa += float(w[np.asarray(a, dtype=bool)].sum())
+        else:
+            keep = w > 0
+            self.values.append(np.asarray(a, dtype=float)[keep])
+            self.weights.append(w[keep])
+
+    def result(self, as_of) -> QuestionForecast:
+        q = self.q
+        ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
+        out = QuestionForecast(q.id, q.text, q.type, q.open, q.close, ess, as_of=as_of)
+        if q.type == "binary":
+            if self.sum_w <= 0:
+                out.probability, out.stderr = math.nan, math.nan
+            else:
+                p = min(1.0, max(0.0, self.sum_wa / self.sum_w))
+                out.probability, out.stderr = p, math.sqrt(p * (1 - p) / ess)
+            return out
+        values = np.concatenate(self.values) if self.values else np.zeros(0)
+        weights = np.concatenate(self.weights) if self.weights else np.zeros(0)
+        if len(values) == 0:
+            nan = math.nan
+            out.mean, out.stderr = nan, nan
+            out.quantiles = {qq: nan for qq in QUANTILES}
+            out.quantile_stderr = {qq: nan for qq in QUANTILES}
+            out.probability_never = nan
+            return out
+        uniform = bool(np.all(weights == weights[0]))
+        wts = None if uniform else weights
+        finite = np.isfinite(values)
+        if q.type == "date":
+            out.probability_never = float(weights[~finite].sum() / weights.sum())
+        fw = weights[finite]
+        fv = values[finite]
+        if len(fv):
+            mean = float(np.average(fv, weights=fw))
+            var = float(np.average((fv - mean) ** 2, weights=fw))
+            f_ess = fw.sum() ** 2 / (fw * fw).sum()
+            out.mean, out.stderr = mean, math.sqrt(var / f_ess)
+        else:
+            out.mean, out.stderr = (math.inf if q.type == "date" else math.nan), math.nan
+        levels = []
+        for qq in QUANTILES:
+            half = math.sqrt(qq * (1 - qq) / max(ess, 1.0))
+            levels += [qq, qq - half, qq + half]
+        qv = weighted_quantiles(values, wts, levels)
+        out.quantiles, out.quantile_stderr = {}, {}
+        for i, qq in enumerate(QUANTILES):
+            mid, lo, hi = qv[3 * i : 3 * i + 3]
+            out.quantiles[qq] = float(mid)
+            out.quantile_stderr[qq] = float((hi - lo) / 2) if np.isfinite(hi - lo) else math.nan
+        return out
+
+
+def run_forecast(
+    model: Model,
+    questions: list[Question],
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    fixed: dict | None = None,
+    weight_fn=None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Forecast:
+    """Simulate the worlds the questions need and answer every question.
+
+    Parameters
+    ----------
+    model : Model
+    questions : list of Question
+    samples, seed : int, optional
+        Default to the model's ``samples`` and ``seed``.
+    fixed : dict, optional
+        Observed node values (see :func:`scenarios.simulate.simulate_chunks`).
+    weight_fn : callable, optional
+        ``weight_fn(worlds) -> ndarray (n,)`` likelihood weights of evidence per world.
+    """
+    samples = model.samples if samples is None else samples
+    seed = model.seed if seed is None else seed
+    needed = set().union(*(q.refs for q in questions)) if questions else set()
+    accs = [_Accumulator(q) for q in questions]
+    sum_w = sum_w2 = 0.0
+    for worlds in simulate_chunks(model, samples, seed, nodes=needed, fixed=fixed, chunk_size=chunk_size):
+        weights = worlds.weights if weight_fn is None else np.asarray(weight_fn(worlds), dtype=float)
+        sum_w += float(weights.sum())
+        sum_w2 += float((weights * weights).sum())
+        for acc in accs:
+            acc.add(worlds, weights)
+    ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
+    return Forecast(
+        model=model.name,
+        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
+        samples=samples,
+        seed=seed,
+        as_of=model.as_of,
+        questions=[acc.result(model.as_of) for acc in accs],
+        overrides=list(model.doc.overrides),
+        ess=ess,
+    )

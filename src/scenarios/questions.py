@@ -1,0 +1,354 @@
+"""Questions: predicates and quantities over :class:`~scenarios.worlds.Worlds`.
+
+A question has an id, its text, a type (binary, numeric or date), open and close dates, and a
+``resolve:`` clause stated on model variables (plus an optional ``given:`` clause, making it
+the conditional probability P(resolve | given)).  A clause compiles to a function from
+Worlds to a per-world array: booleans for binary clauses, numbers for quantities.
+Outcomes are not part of a question; they live in ``data/resolutions.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ParamsError
+from .expressions import ExpressionError, parse_expression
+from .params import describe, load_yaml_file
+from .scenario import NAME_RE, Model, did_you_mean, parse_date
+from .worlds import Worlds
+
+__all__ = ["Question", "Clause", "load_questions", "compile_questions"]
+
+QUESTION_KEYS = ("id", "text", "type", "open", "close", "resolve", "given", "note", "source", "unit")
+QUESTION_TYPES = ("binary", "numeric", "date")
+COMPARISONS = {
+    "at_least": np.greater_equal,
+    "at_most": np.less_equal,
+    "above": np.greater,
+    "below": np.less,
+}
+
+
+@dataclass
+class Clause:
+    """A compiled clause: ``evaluate(worlds)`` gives a per-world array; ``refs`` the nodes read."""
+
+    evaluate: Callable[[Worlds], np.ndarray]
+    refs: frozenset
+    kind: str  # "bool", "number" or "event"
+    text: str = ""
+
+
+@dataclass
+class Question:
+    id: str
+    text: str
+    type: str
+    open: _dt.date | None
+    close: _dt.date | None
+    resolve: Clause
+    given: Clause | None
+    file: str | None
+    raw: dict
+
+    @property
+    def refs(self) -> frozenset:
+        return self.resolve.refs | (self.given.refs if self.given else frozenset())
+
+
+class _QuestionCompiler:
+    def __init__(self, model: Model, file: str | None, base_path: tuple):
+        self.model = model
+        self.file = file
+        self.base = base_path
+
+    def err(self, path, msg):
+        return ParamsError(self.file, ".".join(map(str, self.base + tuple(path))), msg)
+
+    def date(self, raw, path):
+        return parse_date(raw, None, self.base + tuple(path), file=self.file)
+
+    def node(self, name, path, types=None):
+        if not isinstance(name, str) or name not in self.model.nodes:
+            raise self.err(
+                path,
+                f"unknown variable {name!r}" + (did_you_mean(name, self.model.nodes) if isinstance(name, str) else ""),
+            )
+        kind = self.model.kinds[name]
+        if types is not None and kind.type not in types:
+            raise self.err(path, f"{name!r} is a {kind.type} node; expected a {' or '.join(types)} node")
+        return kind
+
+    def day(self, date, path):
+        day = self.model.day_of(date)
+        if day > self.model.horizon_days:
+            last = self.model.as_of + _dt.timedelta(days=self.model.horizon_days)
+            raise self.err(path, f"date {date} is beyond the model's horizon (last day {last})")
+        return day
+
+    def keys(self, raw, path, allowed):
+        for k in raw:
+            if k not in allowed:
+                raise self.err(path + (str(k),), f"unknown key {k!r}; expected one of {list(allowed)}" + did_you_mean(k, allowed))
+
+    def clause(self, raw, path) -> Clause:
+        if not isinstance(raw, dict) or not raw:
+            raise self.err(path, f"expected a clause mapping (event, is, quantity, expr, all, any, not), got {describe(raw)}")
+        heads = [k for k in ("event", "is", "quantity", "expr", "all", "any", "not") if k in raw]
+        if len(heads) != 1:
+            unknown = [k for k in raw if k not in ("event", "is", "quantity", "expr", "all", "any", "not", "by", "between", "on", "month", *COMPARISONS)]
+            if unknown:
+                k = unknown[0]
+                raise self.err(path + (str(k),), f"unknown key {k!r}" + did_you_mean(k, ("event", "is", "quantity", "expr", "all", "any", "not")))
+            raise self.err(path, f"expected exactly one of event, is, quantity, expr, all, any, not; got {sorted(map(str, raw))}")
+        head = heads[0]
+        return getattr(self, "clause_" + head)(raw, path)
+
+    def clause_event(self, raw, path):
+        self.keys(raw, path, ("event", "by", "between"))
+        name = raw["event"]
+        self.node(name, path + ("event",), types=("event",))
+        if "by" in raw and "between" in raw:
+            raise self.err(path, "use either by or between, not both")
+        if "by" in raw:
+            d = self.date(raw["by"], path + ("by",))
+            hi = self.day(d, path + ("by",))
+            return Clause(lambda w: w[name] <= hi, frozenset([name]), "bool", f"{name} by {d}")
+        if "between" in raw:
+            b = raw["between"]
+            if not isinstance(b, list) or len(b) != 2:
+                raise self.err(path + ("between",), f"expected [first date, last date], got {describe(b)}")
+            d1, d2 = self.date(b[0], path + ("between",)), self.date(b[1], path + ("between",))
+            if d2 < d1:
+                raise self.err(path + ("between",), f"expected first date <= last date, got {d1} > {d2}")
+            lo, hi = self.model.day_of(d1), self.day(d2, path + ("between",))
+            return Clause(lambda w: (w[name] >= lo) & (w[name] <= hi), frozenset([name]), "bool", f"{name} in [{d1}, {d2}]")
+        return Clause(lambda w: w[name], frozenset([name]), "event", name)
+
+    def clause_is(self, raw, path):
+        self.keys(raw, path, ("is",))
+        body = raw["is"]
+        if not isinstance(body, dict) or len(body) != 1:
+            raise self.err(path + ("is",), f"expected {{variable: category}} with one variable, got {describe(body)}")
+        (name, want), = body.items()
+        kind = self.node(name, path + ("is",), types=("category", "bool"))
+        if kind.type == "bool":
+            if not isinstance(want, bool):
+                raise self.err(path + ("is", name), f"{name!r} is boolean; expected true or false, got {describe(want)}")
+            return Clause(lambda w: w[name] == want, frozenset([name]), "bool", f"{name} is {want}")
+        wants = want if isinstance(want, list) else [want]
+        codes = []
+        for cat in wants:
+            if not isinstance(cat, str) or cat not in kind.categories:
+                raise self.err(
+                    path + ("is", name),
+                    f"unknown category {cat!r} of {name!r}; expected one of {list(kind.categories)}"
+                    + (did_you_mean(cat, kind.categories) if isinstance(cat, str) else ""),
+                )
+            codes.append(kind.categories.index(cat))
+        return Clause(lambda w: np.isin(w[name], codes), frozenset([name]), "bool", f"{name} in {wants}")
+
+    def clause_quantity(self, raw, path):
+        self.keys(raw, path, ("quantity", "on", "month", *COMPARISONS))
+        ref = raw["quantity"]
+        if not isinstance(ref, str):
+            raise self.err(path + ("quantity",), f"expected a variable such as containers.cumulative, got {describe(ref)}")
+        name, _, series = ref.partition(".")
+        kind = self.node(name, path + ("quantity",))
+        if series not in ("", "cumulative"):
+            raise self.err(path + ("quantity",), f"unknown series {series!r}; expected {name} or {name}.cumulative")
+        if "on" in raw and "month" in raw:
+            raise self.err(path, "use either on or month, not both")
+        if kind.type == "flow":
+            if "on" in raw:
+                d = self.date(raw["on"], path + ("on",))
+                day = self.day(d, path + ("on",))
+                md = self.model.month_days
+                if series == "cumulative":
+                    fn = lambda w: _cum_at(w, name, day, md)  # noqa: E731
+                else:
+                    month = max(1, int(np.ceil(day / md)))
+                    fn = lambda w: w[name][:, month - 1]  # noqa: E731
+                label = f"{ref} on {d}"
+            elif "month" in raw:
+                m = raw["month"]
+                if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= self.model.horizon_months:
+                    raise self.err(path + ("month",), f"expected a month number in [1, {self.model.horizon_months}], got {describe(m)}")
+                if series == "cumulative":
+                    fn = lambda w: w[name][:, :m].sum(axis=1)  # noqa: E731
+                else:
+                    fn = lambda w: w[name][:, m - 1]  # noqa: E731
+                label = f"{ref} through month {m}"
+            else:
+                raise self.err(path, f"{name!r} is a flow: say which date (on: YYYY-MM-DD) or month (month: m)")
+        else:
+            if series:
+                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
+            if "on" in raw or "month" in raw:
+                raise self.err(path, f"{name!r} is a {kind.type} node, not a flow; drop on/month")
+            if kind.type not in ("number", "bool", "event"):
+                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; expected a number")
+            fn = lambda w: w[name]  # noqa: E731
+            label = ref
+        cmps = [k for k in COMPARISONS if k in raw]
+        if len(cmps) > 1:
+            raise self.err(path, f"expected one comparison, got {cmps}")
+        if not cmps:
+            return Clause(fn, frozenset([name]), "number", label)
+        op = cmps[0]
+        x = raw[op]
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise self.err(path + (op,), f"expected a number, got {describe(x)}")
+        cmp = COMPARISONS[op]
+        return Clause(lambda w: cmp(fn(w), x), frozenset([name]), "bool", f"{label} {op} {x:g}")
+
+    def clause_expr(self, raw, path):
+        self.keys(raw, path, ("expr",))
+        text = raw["expr"]
+        try:
+            expression = parse_expression(text)
+        except ExpressionError as exc:
+            raise self.err(path + ("expr",), str(exc)) from None
+        for name in expression.names:
+            self.node(name, path + ("expr",))
+        for name, cat in expression.string_comparisons():
+            kind = self.model.kinds[name]
+            if kind.type != "category" or cat not in kind.categories:
+                raise self.err(path + ("expr",), f"{name!r} has no category {cat!r}" + (did_you_mean(cat, kind.categories) if kind.categories else ""))
+
+        def fn(w):
+            out = expression.evaluate(w.__getitem__, w.categories)
+            if np.ndim(out) == 0:
+                out = np.full(w.n, out)
+            if np.ndim(out) != 1:
+                raise ParamsError(self.file, ".".join(self.base + tuple(path)), "a question expression must give one value per world, not a flow")
+            return out
+
+        return Clause(fn, frozenset(expression.names), "bool", text)
+
+    def clause_list(self, raw, path, key):
+        self.keys(raw, path, (key,))
+        items = raw[key]
+        if not isinstance(items, list) or not items:
+            raise self.err(path + (key,), f"expected a non-empty list of clauses, got {describe(items)}")
+        parts = [self.clause(c, path + (key, str(i))) for i, c in enumerate(items)]
+        for i, part in enumerate(parts):
+            if part.kind != "bool":
+                raise self.err(path + (key, str(i)), "expected a true/false clause (add by:, at_least:, ...)")
+        return parts
+
+    def clause_all(self, raw, path):
+        parts = self.clause_list(raw, path, "all")
+        return Clause(lambda w: np.logical_and.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " and ".join(p.text for p in parts))
+
+    def clause_any(self, raw, path):
+        parts = self.clause_list(raw, path, "any")
+        return Clause(lambda w: np.logical_or.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " or ".join(p.text for p in parts))
+
+    def clause_not(self, raw, path):
+        self.keys(raw, path, ("not",))
+        inner = self.clause(raw["not"], path + ("not",))
+        if inner.kind != "bool":
+            raise self.err(path + ("not",), "expected a true/false clause")
+        return Clause(lambda w: ~np.asarray(inner.evaluate(w), dtype=bool), inner.refs, "bool", f"not ({inner.text})")
+
+    def question(self, raw, path) -> Question:
+        if not isinstance(raw, dict):
+            raise self.err(path, f"expected a question mapping, got {describe(raw)}")
+        self.keys(raw, path, QUESTION_KEYS)
+        for k in ("id", "resolve"):
+            if k not in raw:
+                raise self.err(path, f"missing key {k!r}")
+        qid = raw["id"]
+        if not isinstance(qid, str) or not NAME_RE.match(qid):
+            raise self.err(path + ("id",), f"expected an identifier (letters, digits, _), got {describe(qid)}")
+        qtype = raw.get("type", "binary")
+        if qtype not in QUESTION_TYPES:
+            raise self.err(path + ("type",), f"expected one of {list(QUESTION_TYPES)}, got {describe(qtype)}" + did_you_mean(qtype, QUESTION_TYPES))
+        text = raw.get("text", qid)
+        if not isinstance(text, str):
+            raise self.err(path + ("text",), f"expected text, got {describe(text)}")
+        opened = self.date(raw["open"], path + ("open",)) if "open" in raw else None
+        closed = self.date(raw["close"], path + ("close",)) if "close" in raw else None
+        if opened and closed and closed < opened:
+            raise self.err(path + ("close",), f"close date {closed} is before open date {opened}")
+        resolve = self.clause(raw["resolve"], path + ("resolve",))
+        want = {"binary": "bool", "numeric": "number", "date": "event"}[qtype]
+        if resolve.kind != want:
+            hint = {
+                "bool": "a true/false clause (e.g. add by: DATE or at_least: X)",
+                "number": "a quantity without a comparison",
+                "event": "an event without by/between",
+            }[want]
+            raise self.err(path + ("resolve",), f"a {qtype} question needs {hint}; got a {resolve.kind} clause")
+        given = None
+        if "given" in raw:
+            given = self.clause(raw["given"], path + ("given",))
+            if given.kind != "bool":
+                raise self.err(path + ("given",), "expected a true/false clause")
+        return Question(qid, text, qtype, opened, closed, resolve, given, self.file, raw)
+
+
+def _cum_at(w: Worlds, name: str, day: float, month_days: int) -> np.ndarray:
+    from .worlds import cumulative_at_day
+
+    return cumulative_at_day(w[name], day, month_days)
+
+
+def load_questions(model: Model, source: Any = None) -> list[Question]:
+    """Compile the questions of ``model`` (or those in file ``source``).
+
+    Parameters
+    ----------
+    model : Model
+    source : str or list, optional
+        A questions file path, or a list of question mappings.  Default: the model's own
+        ``questions:`` key (a list, or a path relative to the file that set it).
+
+    Raises
+    ------
+    ParamsError
+        Unknown keys, variables, categories; bad dates; duplicate ids; wrong clause kinds.
+    """
+    base: tuple = ()
+    if source is None:
+        raw = model.questions_raw
+        file = model.doc.origin(("questions",))
+        base = ("questions",)
+        if raw is None:
+            return []
+        if isinstance(raw, str):
+            source = os.path.join(os.path.dirname(file or "."), raw)
+            raw = None
+    else:
+        raw = source if isinstance(source, list) else None
+        file = None if raw is not None else source
+    if raw is None:
+        doc, _ = load_yaml_file(source)
+        file, base = source, ()
+        if isinstance(doc, dict) and "questions" in doc:
+            for k in doc:
+                if k != "questions":
+                    raise ParamsError(file, str(k), f"unknown key {k!r}; a questions file holds only 'questions'")
+            raw, base = doc["questions"], ("questions",)
+        else:
+            raw = doc
+    if not isinstance(raw, list):
+        raise ParamsError(file, ".".join(base), f"expected a list of questions, got {describe(raw)}")
+    compiler = _QuestionCompiler(model, file, base)
+    questions, seen = [], {}
+    for i, item in enumerate(raw):
+        q = compiler.question(item, (str(i),))
+        if q.id in seen:
+            raise ParamsError(file, ".".join(base + (str(i), "id")), f"duplicate question id {q.id!r} (also item {seen[q.id]})")
+        seen[q.id] = i
+        questions.append(q)
+    return questions
+
+
+compile_questions = load_questions

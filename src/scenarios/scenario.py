@@ -1,0 +1,1085 @@
+"""The model graph: compile a params document into typed nodes in dependency order.
+
+Validation happens here, at the edge: every spec is checked for known keys (with a "did you
+mean"), types, ranges, categories and references before anything is simulated, and each error
+names the file, the key path, the bad value and what was expected.  The compiled specs then
+sample without re-checking (except values that only exist per world, checked when drawn).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import distributions as D
+from .errors import ParamsError
+from .expressions import ExpressionError, parse_expression
+from .params import ParamsDoc, describe
+
+__all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean"]
+
+TOP_KEYS = (
+    "model", "description", "as_of", "horizon_months", "month_days", "seed", "samples",
+    "nodes", "questions", "evidence", "note", "source", "extends",
+)
+META_KEYS = ("note", "source")
+TRANSFORM_KEYS = ("truncate", "round", "shift", "clip")
+KIND_KEYS = (
+    "constant", "bernoulli", "beta", "uniform", "normal", "lognormal", "gamma", "poisson",
+    "geometric", "categorical", "dirichlet", "mixture", "ci90", "expr", "event", "flow", "by",
+)
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_HORIZON_MONTHS = 1200
+
+
+class ModelRuntimeError(ParamsError):
+    """A per-world value outside its valid range, found while drawing."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a node holds.
+
+    type is one of ``number`` (shape (n,)), ``bool`` (n,), ``category`` (int codes, (n,)),
+    ``vector`` (per-world probabilities, (n, K)), ``event`` (days after as_of, ``inf`` = never,
+    (n,)) or ``flow`` (per-month counts, (n, months)).
+    """
+
+    type: str
+    categories: tuple | None = None
+
+    @property
+    def is_flow(self) -> bool:
+        return self.type == "flow"
+
+
+NUMBER = Kind("number")
+BOOL = Kind("bool")
+EVENT = Kind("event")
+FLOW = Kind("flow")
+
+
+def did_you_mean(word: str, options) -> str:
+    """A ' (did you mean X?)' suffix, or '' when nothing is close."""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_date(value: Any, doc: ParamsDoc | None, path: tuple, *, file: str | None = None) -> _dt.date:
+    """An ISO date from YAML (already a date, or a 'YYYY-MM-DD' string)."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    msg = f"expected a date as YYYY-MM-DD, got {describe(value)}"
+    if doc is not None:
+        raise doc.error(path, msg)
+    raise ParamsError(file, ".".join(map(str, path)), msg)
+
+
+# --------------------------------------------------------------------------- context
+
+
+class Context:
+    """Arrays of the nodes drawn so far for one chunk of worlds, optionally a subset of them."""
+
+    def __init__(self, arrays: dict, kinds: dict, n: int, model: Model, idx=None):
+        self.arrays = arrays
+        self.kinds = kinds
+        self.n = n
+        self.model = model
+        self.idx = idx
+
+    def get(self, name: str):
+        a = self.arrays[name]
+        return a if self.idx is None else a[self.idx]
+
+    def categories(self, name: str):
+        kind = self.kinds.get(name)
+        return list(kind.categories) if kind is not None and kind.type == "category" else None
+
+    def sub(self, idx: np.ndarray) -> Context:
+        full = idx if self.idx is None else self.idx[idx]
+        return Context(self.arrays, self.kinds, len(idx), self.model, full)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+class Spec:
+    """A compiled piece of a node: knows what it reads, what it yields, and how to draw it."""
+
+    path: tuple = ()
+
+    def refs(self) -> dict:
+        """Node names read, mapped to the key path where each is referenced."""
+        return {}
+
+    def kind(self, kinds: dict, doc: ParamsDoc) -> Kind:
+        raise NotImplementedError
+
+    def sample(self, ctx: Context, rng: np.random.Generator, n: int):
+        raise NotImplementedError
+
+    def static_value(self):
+        """The constant this spec always yields, or None."""
+        return None
+
+
+@dataclass
+class ConstSpec(Spec):
+    value: float
+    path: tuple = ()
+
+    def kind(self, kinds, doc):
+        return BOOL if isinstance(self.value, bool) else NUMBER
+
+    def sample(self, ctx, rng, n):
+        return self.value
+
+    def static_value(self):
+        return self.value
+
+
+@dataclass
+class RefSpec(Spec):
+    name: str
+    path: tuple = ()
+
+    def refs(self):
+        return {self.name: self.path}
+
+    def kind(self, kinds, doc):
+        return kinds[self.name]
+
+    def sample(self, ctx, rng, n):
+        return ctx.get(self.name)
+
+
+@dataclass
+class ExprSpec(Spec):
+    expression: Any
+    path: tuple = ()
+
+    def refs(self):
+        return {name: self.path for name in self.expression.names}
+
+    def kind(self, kinds, doc):
+        for name, cat in self.expression.string_comparisons():
+            k = kinds.get(name)
+            if k is None or k.type != "category":
+                raise doc.error(self.path, f"{name!r} is not a categorical node; cannot compare it with {cat!r}")
+            if cat not in k.categories:
+                raise doc.error(
+                    self.path,
+                    f"unknown category {cat!r} of {name!r}; expected one of {list(k.categories)}"
+                    + did_you_mean(cat, k.categories),
+                )
+        if any(kinds[nm].is_flow for nm in self.expression.names):
+            return FLOW
+        import ast
+
+        top = self.expression.tree.body
+        if isinstance(top, (ast.Compare, ast.BoolOp)) or (
+            isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.Not)
+        ):
+            return BOOL
+        return NUMBER
+
+    def sample(self, ctx, rng, n):
+        out = self.expression.evaluate(ctx.get, ctx.categories)
+        if np.ndim(out) == 0:
+            out = np.full(n, out)
+        return out
+
+
+@dataclass
+class FamilySpec(Spec):
+    family: str
+    params: tuple  # of Spec
+    path: tuple = ()
+    truncate: tuple | None = None
+    round: str | None = None
+    shift: float | None = None
+    clip: tuple | None = None
+    checks: tuple = ()  # (param index, low, high, low_open, name) validated per world
+
+    def refs(self):
+        out = {}
+        for p in self.params:
+            out.update(p.refs())
+        return out
+
+    def kind(self, kinds, doc):
+        for p, name in zip(self.params, D.FAMILIES[self.family][0]):
+            k = p.kind(kinds, doc)
+            if k.type not in ("number", "bool"):
+                raise doc.error(p.path, f"parameter {name} must be a per-world number, got a {k.type} node")
+        if self.family == "bernoulli":
+            return BOOL
+        return NUMBER
+
+    def sample(self, ctx, rng, n):
+        values = tuple(p.sample(ctx, rng, n) for p in self.params)
+        for i, lo, hi, lo_open, name in self.checks:
+            v = values[i]
+            if np.ndim(v):
+                bad = (v < lo) | (v > hi) | (v <= lo if lo_open else False) | np.isnan(v)
+                if bad.any():
+                    example = np.asarray(v)[bad][0]
+                    raise ModelRuntimeError(
+                        ctx.model.doc.origin(self.path), ".".join(self.path),
+                        f"parameter {name} must lie in {'(' if lo_open else '['}{lo}, {hi}] in every "
+                        f"world, got {example!r} in {int(bad.sum())} of {n} worlds",
+                    )
+        if self.truncate is not None:
+            x = D.sample_truncated(self.family, rng, n, values, *self.truncate)
+        else:
+            x = D.sample_family(self.family, rng, n, values)
+        if self.round is not None:
+            x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[self.round](x)
+        if self.shift is not None:
+            x = x + self.shift
+        if self.clip is not None:
+            x = np.clip(x, self.clip[0], self.clip[1])
+        return x
+
+
+@dataclass
+class CategoricalSpec(Spec):
+    categories: tuple
+    probs: tuple | None = None  # of Spec, one per category
+    weights: str | None = None  # name of a dirichlet node
+    path: tuple = ()
+
+    def refs(self):
+        if self.weights is not None:
+            return {self.weights: self.path + ("weights",)}
+        out = {}
+        for p in self.probs:
+            out.update(p.refs())
+        return out
+
+    def kind(self, kinds, doc):
+        if self.weights is not None:
+            k = kinds[self.weights]
+            if k.type != "vector":
+                raise doc.error(self.path + ("weights",), f"expected a dirichlet node, {self.weights!r} is a {k.type} node")
+            self.categories = k.categories
+        return Kind("category", self.categories)
+
+    def sample(self, ctx, rng, n):
+        if self.weights is not None:
+            return D.sample_categorical(rng, n, ctx.get(self.weights))
+        values = [p.sample(ctx, rng, n) for p in self.probs]
+        if all(np.ndim(v) == 0 for v in values):
+            return D.sample_categorical(rng, n, np.asarray(values, dtype=float))
+        probs = np.column_stack([np.broadcast_to(v, (n,)) for v in values]).astype(float)
+        if (probs < 0).any() or np.isnan(probs).any():
+            raise ModelRuntimeError(
+                ctx.model.doc.origin(self.path), ".".join(self.path),
+                "category probabilities must be non-negative in every world",
+            )
+        total = probs.sum(axis=1, keepdims=True)
+        if (total <= 0).any():
+            raise ModelRuntimeError(
+                ctx.model.doc.origin(self.path), ".".join(self.path),
+                "category probabilities sum to 0 in some worlds",
+            )
+        return D.sample_categorical(rng, n, probs / total)
+
+
+@dataclass
+class DirichletSpec(Spec):
+    categories: tuple
+    alphas: tuple  # of Spec
+    path: tuple = ()
+
+    def refs(self):
+        out = {}
+        for p in self.alphas:
+            out.update(p.refs())
+        return out
+
+    def kind(self, kinds, doc):
+        return Kind("vector", self.categories)
+
+    def sample(self, ctx, rng, n):
+        return D.sample_dirichlet(rng, n, [a.sample(ctx, rng, n) for a in self.alphas])
+
+
+@dataclass
+class MixtureSpec(Spec):
+    weights: tuple  # floats
+    components: tuple  # of Spec
+    path: tuple = ()
+
+    def refs(self):
+        out = {}
+        for c in self.components:
+            out.update(c.refs())
+        return out
+
+    def kind(self, kinds, doc):
+        ks = {c.kind(kinds, doc) for c in self.components}
+        if not ks <= {NUMBER, BOOL}:
+            raise doc.error(self.path, "mixture components must be numeric distributions")
+        return NUMBER
+
+    def sample(self, ctx, rng, n):
+        which = D.sample_categorical(rng, n, np.asarray(self.weights))
+        out = np.empty(n)
+        for i, comp in enumerate(self.components):
+            idx = np.flatnonzero(which == i)
+            if len(idx):
+                out[idx] = np.broadcast_to(comp.sample(ctx.sub(idx), rng, len(idx)), (len(idx),))
+        return out
+
+
+@dataclass
+class BySpec(Spec):
+    by: str
+    cases: dict  # case label (str) -> Spec
+    default: Spec | None = None
+    path: tuple = ()
+    _plan: Any = None
+
+    def refs(self):
+        out = {self.by: self.path + ("by",)}
+        for c in list(self.cases.values()) + ([self.default] if self.default else []):
+            out.update(c.refs())
+        return out
+
+    def kind(self, kinds, doc):
+        k = kinds[self.by]
+        if k.type == "bool":
+            labels = ("false", "true")
+        elif k.type == "category":
+            labels = k.categories
+        else:
+            raise doc.error(self.path + ("by",), f"expected a boolean or categorical node, {self.by!r} is a {k.type} node")
+        for label in self.cases:
+            if label not in labels:
+                raise doc.error(
+                    self.path + ("cases", label),
+                    f"{self.by!r} has no category {label!r}; expected one of {list(labels)}"
+                    + did_you_mean(label, labels),
+                )
+        missing = [c for c in labels if c not in self.cases]
+        if missing and self.default is None:
+            raise doc.error(self.path + ("cases",), f"no case for {missing} of {self.by!r}; add them or a default")
+        case_specs = [(code, self.cases.get(label, self.default)) for code, label in enumerate(labels)]
+        case_kinds = [s.kind(kinds, doc) for _, s in case_specs]
+        types = {ck.type for ck in case_kinds}
+        if types == {"category"}:
+            cats: list = []
+            for ck in case_kinds:
+                cats += [c for c in ck.categories if c not in cats]
+            result = Kind("category", tuple(cats))
+            remaps = [np.array([cats.index(c) for c in ck.categories]) for ck in case_kinds]
+        elif "category" in types or "vector" in types:
+            raise doc.error(self.path + ("cases",), "cases must all be categorical or all numeric")
+        elif types <= {"number", "bool"}:
+            result = BOOL if types == {"bool"} else NUMBER
+            remaps = [None] * len(case_kinds)
+        elif types <= {"event", "number"}:
+            result = EVENT
+            remaps = [None] * len(case_kinds)
+        elif "flow" in types:
+            result = FLOW
+            remaps = [None] * len(case_kinds)
+        else:
+            raise doc.error(self.path + ("cases",), f"cases mix incompatible kinds {sorted(types)}")
+        self._plan = [(code, s, rm) for (code, s), rm in zip(case_specs, remaps)]
+        self._result = result
+        return result
+
+    def sample(self, ctx, rng, n):
+        codes = np.asarray(ctx.get(self.by)).astype(np.int64)
+        result = self._result
+        if result.type == "flow":
+            out = np.zeros((n, ctx.model.horizon_months))
+        elif result.type == "category":
+            out = np.zeros(n, dtype=np.int64)
+        elif result.type == "bool":
+            out = np.zeros(n, dtype=bool)
+        else:
+            out = np.zeros(n)
+        for code, spec, remap in self._plan:
+            idx = np.flatnonzero(codes == code)
+            if not len(idx):
+                continue
+            values = spec.sample(ctx.sub(idx), rng, len(idx))
+            if remap is not None:
+                values = remap[values]
+            if result.type == "flow" and np.ndim(values) < 2:
+                values = np.asarray(values)[..., None] if np.ndim(values) else values
+            out[idx] = values
+        return out
+
+
+@dataclass
+class EventSpec(Spec):
+    when: Spec | None
+    after: Any  # None, node name (str) or a day number (float)
+    delay: Spec | None
+    chance_per_month: Spec | None
+    path: tuple = ()
+
+    def refs(self):
+        out = {}
+        for s in (self.when, self.delay, self.chance_per_month):
+            if s is not None:
+                out.update(s.refs())
+        if isinstance(self.after, str):
+            out[self.after] = self.path + ("after",)
+        return out
+
+    def kind(self, kinds, doc):
+        if self.when is not None and self.when.kind(kinds, doc).type not in ("bool", "number"):
+            raise doc.error(self.path + ("when",), "expected a boolean value")
+        if isinstance(self.after, str) and kinds[self.after].type != "event":
+            raise doc.error(self.path + ("after",), f"expected an event node, {self.after!r} is a {kinds[self.after].type} node")
+        for s, name in ((self.delay, "delay"), (self.chance_per_month, "chance_per_month")):
+            if s is not None and s.kind(kinds, doc).type not in ("number", "event"):
+                raise doc.error(self.path + (name,), "expected a per-world number")
+        return EVENT
+
+    def sample(self, ctx, rng, n):
+        model = ctx.model
+        if self.delay is not None:
+            delay = np.broadcast_to(self.delay.sample(ctx, rng, n), (n,)).astype(float)
+            if (delay < 0).any():
+                raise ModelRuntimeError(
+                    model.doc.origin(self.path), ".".join(self.path + ("delay",)),
+                    "a delay must be non-negative (days) in every world",
+                )
+        else:
+            p = np.broadcast_to(self.chance_per_month.sample(ctx, rng, n), (n,)).astype(float)
+            if ((p < 0) | (p > 1) | np.isnan(p)).any():
+                raise ModelRuntimeError(
+                    model.doc.origin(self.path), ".".join(self.path + ("chance_per_month",)),
+                    "expected a probability in [0, 1] in every world",
+                )
+            with np.errstate(divide="ignore"):
+                daily_rate = -np.log1p(-p) / model.month_days
+            e = rng.standard_exponential(n)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                delay = np.where(daily_rate > 0, e / daily_rate, np.inf)
+        if self.after is None:
+            start = 0.0
+        elif isinstance(self.after, str):
+            start = ctx.get(self.after)
+        else:
+            start = float(self.after)
+        day = start + delay
+        if self.when is not None:
+            day = np.where(np.broadcast_to(self.when.sample(ctx, rng, n), (n,)).astype(bool), day, np.inf)
+        return np.where(day > model.horizon_days, np.inf, day)
+
+
+@dataclass
+class FlowSpec(Spec):
+    rate: Spec
+    ramp: Spec | None = None
+    start: str | None = None
+    start_month: Spec | None = None
+    when: Spec | None = None
+    count: str = "poisson"
+    path: tuple = ()
+
+    def refs(self):
+        out = {}
+        for s in (self.rate, self.ramp, self.start_month, self.when):
+            if s is not None:
+                out.update(s.refs())
+        if self.start is not None:
+            out[self.start] = self.path + ("start",)
+        return out
+
+    def kind(self, kinds, doc):
+        if self.rate.kind(kinds, doc).type not in ("number", "flow"):
+            raise doc.error(self.path + ("rate",), "expected a per-world number (count per month)")
+        if self.start is not None and kinds[self.start].type != "event":
+            raise doc.error(self.path + ("start",), f"expected an event node, {self.start!r} is a {kinds[self.start].type} node")
+        for s, name in ((self.ramp, "ramp_months"), (self.start_month, "start_month")):
+            if s is not None and s.kind(kinds, doc).type != "number":
+                raise doc.error(self.path + (name,), "expected a per-world number")
+        if self.when is not None and self.when.kind(kinds, doc).type not in ("bool", "number"):
+            raise doc.error(self.path + ("when",), "expected a boolean value")
+        return FLOW
+
+    def expected(self, ctx, rng, n) -> np.ndarray:
+        """Per-month Poisson means, shape (n, months)."""
+        model = ctx.model
+        months = np.arange(1, model.horizon_months + 1, dtype=float)
+        rate = self.rate.sample(ctx, rng, n)
+        if np.ndim(rate) == 1:
+            rate = np.asarray(rate)[:, None]
+        if (np.asarray(rate) < 0).any():
+            raise ModelRuntimeError(
+                model.doc.origin(self.path), ".".join(self.path + ("rate",)),
+                "a rate must be non-negative in every world",
+            )
+        first = np.ones(n)
+        if self.start is not None:
+            s = ctx.get(self.start)
+            with np.errstate(invalid="ignore"):
+                first = np.maximum(first, np.where(np.isfinite(s), np.ceil(s / model.month_days), np.inf))
+        if self.start_month is not None:
+            first = np.maximum(first, np.broadcast_to(self.start_month.sample(ctx, rng, n), (n,)))
+        k = months[None, :] - first[:, None] + 1.0  # 1 in the first active month
+        if self.ramp is not None:
+            ramp = np.broadcast_to(self.ramp.sample(ctx, rng, n), (n,)).astype(float)
+            if (ramp <= 0).any():
+                raise ModelRuntimeError(
+                    model.doc.origin(self.path), ".".join(self.path + ("ramp_months",)),
+                    "ramp_months must be positive in every world",
+                )
+            factor = np.clip(k / ramp[:, None], 0.0, 1.0)
+        else:
+            factor = (k >= 1).astype(float)
+        factor[k < 1] = 0.0
+        mean = rate * factor
+        if self.when is not None:
+            on = np.broadcast_to(self.when.sample(ctx, rng, n), (n,)).astype(bool)
+            mean = mean * on[:, None]
+        return mean
+
+    def sample(self, ctx, rng, n):
+        mean = self.expected(ctx, rng, n)
+        if self.count == "expected":
+            return mean
+        return rng.poisson(mean).astype(np.float64)
+
+
+# --------------------------------------------------------------------------- compile
+
+
+@dataclass
+class NodeDef:
+    name: str
+    spec: Spec
+    kind: Kind
+    note: str | None = None
+    source: str | None = None
+    raw: Any = None
+
+
+@dataclass
+class Model:
+    """A validated model: nodes in dependency order plus its calendar."""
+
+    name: str
+    as_of: _dt.date
+    horizon_months: int
+    month_days: int
+    seed: int
+    samples: int
+    nodes: dict  # name -> NodeDef, in dependency order
+    doc: ParamsDoc
+    description: str = ""
+    questions_raw: Any = None
+    evidence_raw: Any = None
+    kinds: dict = field(default_factory=dict)
+
+    @property
+    def horizon_days(self) -> int:
+        return self.horizon_months * self.month_days
+
+    @property
+    def order(self) -> list[str]:
+        return list(self.nodes)
+
+    def day_of(self, date: _dt.date) -> int:
+        """Days from ``as_of`` to ``date`` (model day numbers: as_of + 1 day is day 1)."""
+        return (date - self.as_of).days
+
+    def date_of(self, day: float) -> _dt.date | None:
+        if not np.isfinite(day):
+            return None
+        return self.as_of + _dt.timedelta(days=int(math.ceil(day - 1e-9)))
+
+    def ancestors(self, names) -> set:
+        """Every node that ``names`` read, transitively (including themselves)."""
+        out: set = set()
+        stack = list(names)
+        while stack:
+            name = stack.pop()
+            if name in out:
+                continue
+            out.add(name)
+            stack.extend(self.nodes[name].spec.refs())
+        return out
+
+
+class _Compiler:
+    def __init__(self, doc: ParamsDoc, node_names):
+        self.doc = doc
+        self.node_names = list(node_names)
+
+    def err(self, path, msg):
+        return self.doc.error(path, msg)
+
+    # values ----------------------------------------------------------------
+    def value(self, raw, path, *, lo=None, hi=None, lo_open=False, what="a number"):
+        if isinstance(raw, bool):
+            raise self.err(path, f"expected {what}, got {describe(raw)}")
+        if isinstance(raw, (int, float)):
+            v = float(raw)
+            if math.isnan(v):
+                raise self.err(path, f"expected {what}, got NaN")
+            if lo is not None and (v < lo or (lo_open and v <= lo)) or hi is not None and v > hi:
+                lo_s = "(" if lo_open else "["
+                rng_s = f"{lo_s}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+                raise self.err(path, f"expected {what} in {rng_s}, got {raw!r}")
+            return ConstSpec(v, path)
+        if isinstance(raw, str):
+            text = raw.strip()
+            if NAME_RE.match(text) and text not in ("inf", "never", "True", "False"):
+                self.check_ref(text, path)
+                return RefSpec(text, path)
+            try:
+                expression = parse_expression(text)
+            except ExpressionError as exc:
+                raise self.err(path, str(exc)) from None
+            for name in expression.names:
+                self.check_ref(name, path)
+            return ExprSpec(expression, path)
+        if isinstance(raw, dict):
+            return self.spec(raw, path)
+        raise self.err(path, f"expected {what}, a node name, an expression or a distribution, got {describe(raw)}")
+
+    def boolean(self, raw, path):
+        if isinstance(raw, bool):
+            return ConstSpec(raw, path)
+        return self.value(raw, path, what="a boolean")
+
+    def check_ref(self, name, path):
+        if name not in self.node_names:
+            raise self.err(path, f"unknown node {name!r}" + did_you_mean(name, self.node_names))
+
+    def number(self, raw, path, *, what="a number", lo=None, hi=None, lo_open=False, integer=False):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (isinstance(raw, float) and math.isnan(raw)):
+            raise self.err(path, f"expected {what}, got {describe(raw)}")
+        if integer and (not float(raw).is_integer()):
+            raise self.err(path, f"expected {what} (a whole number), got {raw!r}")
+        if lo is not None and (raw < lo or (lo_open and raw <= lo)) or hi is not None and raw > hi:
+            raise self.err(path, f"expected {what}, got {raw!r}")
+        return raw
+
+    def pair(self, raw, path, *, what, allow_null=False):
+        if not isinstance(raw, (list, tuple)) or len(raw) != 2:
+            raise self.err(path, f"expected {what} as [low, high], got {describe(raw)}")
+        out = []
+        for i, v in enumerate(raw):
+            if v is None and allow_null:
+                out.append(-math.inf if i == 0 else math.inf)
+                continue
+            out.append(float(self.number(v, path, what=what)))
+        if out[0] >= out[1]:
+            raise self.err(path, f"expected {what} as [low, high] with low < high, got {list(raw)}")
+        return tuple(out)
+
+    def mapping(self, raw, path, allowed, required=(), what="a mapping"):
+        if not isinstance(raw, dict):
+            raise self.err(path, f"expected {what}, got {describe(raw)}")
+        for k in raw:
+            if not isinstance(k, str) or k not in allowed:
+                raise self.err(
+                    path + (str(k),),
+                    f"unknown key {k!r}; expected one of {sorted(allowed)}" + did_you_mean(k, allowed),
+                )
+        for k in required:
+            if k not in raw:
+                raise self.err(path, f"missing key {k!r}")
+        return raw
+
+    # specs -----------------------------------------------------------------
+    def spec(self, raw, path) -> Spec:
+        if isinstance(raw, bool) or isinstance(raw, (int, float)):
+            return self.value(raw, path)
+        if isinstance(raw, str):
+            return self.value(raw, path)
+        if not isinstance(raw, dict):
+            raise self.err(path, f"expected a distribution or node spec, got {describe(raw)}")
+        for k in raw:
+            if not isinstance(k, str):
+                raise self.err(path + (str(k),), f"keys must be strings, got {describe(k)}")
+        kinds = [k for k in raw if k in KIND_KEYS]
+        unknown = [k for k in raw if k not in KIND_KEYS + TRANSFORM_KEYS + META_KEYS + ("cases", "default")]
+        if unknown:
+            k = unknown[0]
+            raise self.err(
+                path + (k,),
+                f"unknown key {k!r}; expected a distribution ({', '.join(KIND_KEYS)}) or an option "
+                f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, KIND_KEYS + TRANSFORM_KEYS),
+            )
+        if not kinds:
+            raise self.err(path, f"expected one of {', '.join(KIND_KEYS)}, found none")
+        if len(kinds) > 1:
+            raise self.err(path, f"expected exactly one of {', '.join(KIND_KEYS)}, found {kinds}")
+        kind = kinds[0]
+        if kind != "by" and any(k in raw for k in ("cases", "default")):
+            raise self.err(path + ("cases",), "'cases' and 'default' go with 'by'")
+        transforms = {k: raw[k] for k in TRANSFORM_KEYS if k in raw}
+        body = raw[kind]
+        p = path + (kind,)
+        if kind in ("expr", "event", "flow", "by", "categorical", "dirichlet", "mixture") and transforms:
+            raise self.err(path + (next(iter(transforms)),), f"option not supported with {kind}")
+        if kind == "expr":
+            if not isinstance(body, str):
+                raise self.err(p, f"expected an expression string, got {describe(body)}")
+            spec = self.value(body, p)
+            if isinstance(spec, ConstSpec):
+                return spec
+            if isinstance(spec, RefSpec):
+                return ExprSpec(parse_expression(spec.name), p)
+            return spec
+        if kind == "event":
+            return self.event(body, p)
+        if kind == "flow":
+            return self.flow(body, p)
+        if kind == "by":
+            return self.by(raw, path)
+        if kind == "categorical":
+            return self.categorical(body, p)
+        if kind == "dirichlet":
+            return self.dirichlet(body, p)
+        if kind == "mixture":
+            return self.mixture(body, p)
+        return self.family(kind, body, p, transforms, path)
+
+    def family(self, kind, body, p, transforms, path) -> Spec:
+        if kind == "ci90":
+            lo, hi = self.pair(body, p, what="a 90% interval")
+            if lo <= 0:
+                raise self.err(p, f"expected [low, high] with 0 < low < high for a lognormal, got {list(body)}")
+            mu, sigma = D.lognormal_ci90(lo, hi)
+            family, params = "lognormal", (ConstSpec(mu, p), ConstSpec(sigma, p))
+        elif kind == "constant":
+            if isinstance(body, bool):
+                return ConstSpec(body, p)
+            return self.value(body, p)
+        else:
+            family, params = self.family_params(kind, body, p)
+        spec = FamilySpec(family, params, path)
+        spec.checks = self.runtime_checks(family, params)
+        if "truncate" in transforms:
+            if family not in D.TRUNCATABLE:
+                raise self.err(path + ("truncate",), f"truncate works with {', '.join(D.TRUNCATABLE)}, not {family}")
+            spec.truncate = self.pair(transforms["truncate"], path + ("truncate",), what="bounds", allow_null=True)
+        if "round" in transforms:
+            r = transforms["round"]
+            if r not in ("floor", "ceil", "nearest"):
+                raise self.err(path + ("round",), f"expected floor, ceil or nearest, got {describe(r)}" + did_you_mean(r, ("floor", "ceil", "nearest")))
+            spec.round = r
+        if "shift" in transforms:
+            spec.shift = float(self.number(transforms["shift"], path + ("shift",)))
+        if "clip" in transforms:
+            spec.clip = self.pair(transforms["clip"], path + ("clip",), what="bounds", allow_null=True)
+        return spec
+
+    def runtime_checks(self, family, params):
+        checks = {
+            "bernoulli": [(0, 0.0, 1.0, False, "p")],
+            "geometric": [(0, 0.0, 1.0, True, "p")],
+            "beta": [(0, 0.0, math.inf, True, "a"), (1, 0.0, math.inf, True, "b")],
+            "normal": [(1, 0.0, math.inf, False, "sd")],
+            "lognormal": [(1, 0.0, math.inf, False, "sigma")],
+            "gamma": [(0, 0.0, math.inf, True, "shape"), (1, 0.0, math.inf, True, "scale")],
+            "poisson": [(0, 0.0, math.inf, False, "rate")],
+        }.get(family, [])
+        return tuple(c for c in checks if not isinstance(params[c[0]], ConstSpec))
+
+    def family_params(self, kind, body, p):
+        v = self.value
+        if kind == "bernoulli":
+            if not isinstance(body, dict):
+                return "bernoulli", (v(body, p, lo=0, hi=1, what="a probability"),)
+            self.mapping(body, p, ("p",), ("p",))
+            return "bernoulli", (v(body["p"], p + ("p",), lo=0, hi=1, what="a probability"),)
+        if kind == "geometric":
+            if not isinstance(body, dict):
+                return "geometric", (v(body, p, lo=0, hi=1, lo_open=True, what="a probability"),)
+            self.mapping(body, p, ("p",), ("p",))
+            return "geometric", (v(body["p"], p + ("p",), lo=0, hi=1, lo_open=True, what="a probability"),)
+        if kind == "poisson":
+            if not isinstance(body, dict):
+                return "poisson", (v(body, p, lo=0, what="a non-negative rate"),)
+            self.mapping(body, p, ("rate",), ("rate",))
+            return "poisson", (v(body["rate"], p + ("rate",), lo=0, what="a non-negative rate"),)
+        if kind == "uniform":
+            if isinstance(body, (list, tuple)):
+                lo, hi = self.pair(body, p, what="bounds")
+                return "uniform", (ConstSpec(lo, p), ConstSpec(hi, p))
+            self.mapping(body, p, ("low", "high"), ("low", "high"))
+            lo, hi = v(body["low"], p + ("low",)), v(body["high"], p + ("high",))
+            if lo.static_value() is not None and hi.static_value() is not None and lo.value >= hi.value:
+                raise self.err(p, f"expected low < high, got low={lo.value:g}, high={hi.value:g}")
+            return "uniform", (lo, hi)
+        if kind == "beta":
+            self.mapping(body, p, ("a", "b", "mean", "concentration"), what="{a, b} or {mean, concentration}")
+            if set(body) == {"a", "b"}:
+                return "beta", (v(body["a"], p + ("a",), lo=0, lo_open=True), v(body["b"], p + ("b",), lo=0, lo_open=True))
+            if set(body) == {"mean", "concentration"}:
+                m = self.number(body["mean"], p + ("mean",), what="a mean in (0, 1)", lo=0, hi=1, lo_open=True)
+                if m >= 1:
+                    raise self.err(p + ("mean",), f"expected a mean in (0, 1), got {m!r}")
+                c = self.number(body["concentration"], p + ("concentration",), what="a positive concentration", lo=0, lo_open=True)
+                a, b = D.beta_from_mean(m, c)
+                return "beta", (ConstSpec(a, p), ConstSpec(b, p))
+            raise self.err(p, f"expected {{a, b}} or {{mean, concentration}}, got keys {sorted(body)}")
+        if kind == "normal":
+            self.mapping(body, p, ("mean", "sd", "ci90"), what="{mean, sd} or {ci90}")
+            if set(body) == {"ci90"}:
+                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
+                m, s = D.normal_ci90(lo, hi)
+                return "normal", (ConstSpec(m, p), ConstSpec(s, p))
+            if set(body) == {"mean", "sd"}:
+                return "normal", (v(body["mean"], p + ("mean",)), v(body["sd"], p + ("sd",), lo=0, what="a non-negative sd"))
+            raise self.err(p, f"expected {{mean, sd}} or {{ci90}}, got keys {sorted(body)}")
+        if kind == "lognormal":
+            self.mapping(body, p, ("mu", "sigma", "ci90"), what="{mu, sigma} or {ci90}")
+            if set(body) == {"ci90"}:
+                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
+                if lo <= 0:
+                    raise self.err(p + ("ci90",), f"expected [low, high] with 0 < low < high for a lognormal, got {list(body['ci90'])}")
+                mu, s = D.lognormal_ci90(lo, hi)
+                return "lognormal", (ConstSpec(mu, p), ConstSpec(s, p))
+            if set(body) == {"mu", "sigma"}:
+                return "lognormal", (v(body["mu"], p + ("mu",)), v(body["sigma"], p + ("sigma",), lo=0, what="a non-negative sigma"))
+            raise self.err(p, f"expected {{mu, sigma}} or {{ci90}}, got keys {sorted(body)}")
+        if kind == "gamma":
+            self.mapping(body, p, ("shape", "scale", "rate", "ci90"), what="{shape, scale}, {shape, rate} or {ci90}")
+            if set(body) == {"ci90"}:
+                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
+                if lo <= 0:
+                    raise self.err(p + ("ci90",), f"expected [low, high] with 0 < low < high for a gamma, got {list(body['ci90'])}")
+                try:
+                    k, th = D.gamma_ci90(lo, hi)
+                except ValueError as exc:
+                    raise self.err(p + ("ci90",), str(exc)) from None
+                return "gamma", (ConstSpec(k, p), ConstSpec(th, p))
+            if set(body) == {"shape", "scale"}:
+                return "gamma", (
+                    v(body["shape"], p + ("shape",), lo=0, lo_open=True, what="a positive shape"),
+                    v(body["scale"], p + ("scale",), lo=0, lo_open=True, what="a positive scale"),
+                )
+            if set(body) == {"shape", "rate"}:
+                rate = self.number(body["rate"], p + ("rate",), what="a positive rate", lo=0, lo_open=True)
+                return "gamma", (v(body["shape"], p + ("shape",), lo=0, lo_open=True, what="a positive shape"), ConstSpec(1.0 / rate, p))
+            raise self.err(p, f"expected {{shape, scale}}, {{shape, rate}} or {{ci90}}, got keys {sorted(body)}")
+        raise self.err(p, f"unsupported distribution {kind!r}")  # pragma: no cover
+
+    def category_names(self, body, p):
+        for k in body:
+            if not isinstance(k, (str, bool, int)) or isinstance(k, float):
+                raise self.err(p + (str(k),), f"category names must be plain words, got {describe(k)}")
+        return tuple(str(k).lower() if isinstance(k, bool) else str(k) for k in body)
+
+    def categorical(self, body, p):
+        if not isinstance(body, dict) or not body:
+            raise self.err(p, f"expected a mapping of category: probability, got {describe(body)}")
+        if "weights" in body:
+            if len(body) != 1 or not isinstance(body["weights"], str):
+                raise self.err(p + ("weights",), "expected weights: <name of a dirichlet node> and nothing else")
+            self.check_ref(body["weights"], p + ("weights",))
+            return CategoricalSpec((), weights=body["weights"], path=p)
+        cats = self.category_names(body, p)
+        probs = tuple(
+            self.value(body[k], p + (c,), lo=0, hi=1, what="a probability") for k, c in zip(body, cats)
+        )
+        if all(s.static_value() is not None for s in probs):
+            total = sum(s.value for s in probs)
+            if abs(total - 1.0) > 1e-6:
+                raise self.err(p, f"category probabilities must sum to 1, got {total:g}")
+        return CategoricalSpec(cats, probs=probs, path=p)
+
+    def dirichlet(self, body, p):
+        self.mapping(body, p, ("alpha",), ("alpha",), what="{alpha: {category: concentration, ...}}")
+        alpha = body["alpha"]
+        if not isinstance(alpha, dict) or len(alpha) < 2:
+            raise self.err(p + ("alpha",), f"expected a mapping of at least two category: concentration, got {describe(alpha)}")
+        cats = self.category_names(alpha, p + ("alpha",))
+        alphas = tuple(
+            self.value(alpha[k], p + ("alpha", c), lo=0, lo_open=True, what="a positive concentration")
+            for k, c in zip(alpha, cats)
+        )
+        return DirichletSpec(cats, alphas, p)
+
+    def mixture(self, body, p):
+        if not isinstance(body, list) or not body:
+            raise self.err(p, f"expected a list of {{weight, dist}}, got {describe(body)}")
+        weights, comps = [], []
+        for i, item in enumerate(body):
+            ip = p + (str(i),)
+            self.mapping(item, ip, ("weight", "dist"), ("weight", "dist"), what="{weight, dist}")
+            weights.append(float(self.number(item["weight"], ip + ("weight",), what="a weight in [0, 1]", lo=0, hi=1)))
+            comps.append(self.spec(item["dist"], ip + ("dist",)))
+        if abs(sum(weights) - 1) > 1e-6:
+            raise self.err(p, f"mixture weights must sum to 1, got {sum(weights):g}")
+        return MixtureSpec(tuple(weights), tuple(comps), p)
+
+    def by(self, raw, path):
+        self.mapping(raw, path, ("by", "cases", "default") + META_KEYS, ("by", "cases"))
+        by = raw["by"]
+        if not isinstance(by, str) or not NAME_RE.match(by):
+            raise self.err(path + ("by",), f"expected the name of a boolean or categorical node, got {describe(by)}")
+        self.check_ref(by, path + ("by",))
+        cases_raw = raw["cases"]
+        if not isinstance(cases_raw, dict) or not cases_raw:
+            raise self.err(path + ("cases",), f"expected a mapping of case: spec, got {describe(cases_raw)}")
+        labels = self.category_names(cases_raw, path + ("cases",))
+        cases = {
+            label: self.spec(cases_raw[k], path + ("cases", label)) for k, label in zip(cases_raw, labels)
+        }
+        default = self.spec(raw["default"], path + ("default",)) if "default" in raw else None
+        return BySpec(by, cases, default, path)
+
+    def event(self, body, p):
+        self.mapping(body, p, ("when", "after", "delay", "chance_per_month"))
+        if ("delay" in body) == ("chance_per_month" in body):
+            raise self.err(p, "expected exactly one of 'delay' and 'chance_per_month'")
+        when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
+        after = None
+        if "after" in body:
+            a = body["after"]
+            if isinstance(a, str) and NAME_RE.match(a):
+                self.check_ref(a, p + ("after",))
+                after = a
+            else:
+                date = parse_date(a, self.doc, p + ("after",))
+                after = float(self.as_of_days(date))
+        delay = self.value(body["delay"], p + ("delay",), lo=0, what="a non-negative delay (days)") if "delay" in body else None
+        chance = (
+            self.value(body["chance_per_month"], p + ("chance_per_month",), lo=0, hi=1, what="a probability")
+            if "chance_per_month" in body else None
+        )
+        return EventSpec(when, after, delay, chance, p)
+
+    def as_of_days(self, date):
+        return (date - self.as_of).days
+
+    def flow(self, body, p):
+        self.mapping(body, p, ("rate", "ramp_months", "start", "start_month", "when", "count"), ("rate",))
+        rate = self.value(body["rate"], p + ("rate",), lo=0, what="a non-negative rate per month")
+        ramp = self.value(body["ramp_months"], p + ("ramp_months",), lo=0, lo_open=True, what="a positive number of months") if "ramp_months" in body else None
+        start = None
+        if "start" in body:
+            s = body["start"]
+            if not isinstance(s, str) or not NAME_RE.match(s):
+                raise self.err(p + ("start",), f"expected the name of an event node, got {describe(s)}")
+            self.check_ref(s, p + ("start",))
+            start = s
+        start_month = self.value(body["start_month"], p + ("start_month",), lo=1, what="a month number >= 1") if "start_month" in body else None
+        when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
+        count = body.get("count", "poisson")
+        if count not in ("poisson", "expected"):
+            raise self.err(p + ("count",), f"expected poisson or expected, got {describe(count)}" + did_you_mean(count, ("poisson", "expected")))
+        return FlowSpec(rate, ramp, start, start_month, when, count, p)
+
+
+def _toposort(specs: dict, doc: ParamsDoc) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+    for root in specs:
+        if state.get(root) == 2:
+            continue
+        stack = [(root, iter(specs[root].refs()))]
+        trail = [root]
+        state[root] = 1
+        while stack:
+            name, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                trail.pop()
+                state[name] = 2
+                order.append(name)
+                continue
+            if state.get(nxt) == 1:
+                cycle = trail[trail.index(nxt):] + [nxt]
+                raise doc.error(("nodes", name), f"cycle in node references: {' -> '.join(cycle)}")
+            if state.get(nxt) is None:
+                state[nxt] = 1
+                trail.append(nxt)
+                stack.append((nxt, iter(specs[nxt].refs())))
+    return order
+
+
+def build_model(doc: ParamsDoc) -> Model:
+    """Validate a layered params document and compile it into a :class:`Model`.
+
+    Raises
+    ------
+    ParamsError
+        For any problem, naming file, key path, bad value and what was expected.
+    """
+    data = doc.data
+    for key in data:
+        if key not in TOP_KEYS:
+            raise doc.error((str(key),), f"unknown key {key!r}; expected one of {list(TOP_KEYS)}" + did_you_mean(key, TOP_KEYS))
+    for key in ("as_of", "horizon_months", "nodes"):
+        if key not in data:
+            raise doc.error((), f"missing required key {key!r}")
+    as_of = parse_date(data["as_of"], doc, ("as_of",))
+    c = _Compiler(doc, [])
+    horizon = int(c.number(data["horizon_months"], ("horizon_months",), what=f"a whole number of months in [1, {MAX_HORIZON_MONTHS}]", lo=1, hi=MAX_HORIZON_MONTHS, integer=True))
+    month_days = int(c.number(data.get("month_days", 30), ("month_days",), what="a whole number of days in [1, 366]", lo=1, hi=366, integer=True))
+    seed = int(c.number(data.get("seed", 0), ("seed",), what="a whole number >= 0", lo=0, hi=2**63 - 1, integer=True))
+    samples = int(c.number(data.get("samples", 10000), ("samples",), what="a whole number of worlds in [1, 100000000]", lo=1, hi=100_000_000, integer=True))
+    for key in ("model", "description", "note", "source"):
+        if key in data and not isinstance(data[key], str):
+            raise doc.error((key,), f"expected text, got {describe(data[key])}")
+    nodes_raw = data["nodes"]
+    if not isinstance(nodes_raw, dict) or not nodes_raw:
+        raise doc.error(("nodes",), f"expected a mapping of node name: spec, got {describe(nodes_raw)}")
+    for name in nodes_raw:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise doc.error(("nodes", str(name)), f"node names must be identifiers (letters, digits, _), got {name!r}")
+    c = _Compiler(doc, nodes_raw)
+    c.as_of = as_of
+    specs, meta = {}, {}
+    for name, raw in nodes_raw.items():
+        path = ("nodes", name)
+        note = source = None
+        if isinstance(raw, dict):
+            note, source = raw.get("note"), raw.get("source")
+            for key, val in (("note", note), ("source", source)):
+                if val is not None and not isinstance(val, str):
+                    raise doc.error(path + (key,), f"expected text, got {describe(val)}")
+        specs[name] = c.spec(raw, path)
+        meta[name] = (note, source, raw)
+    order = _toposort(specs, doc)
+    kinds: dict[str, Kind] = {}
+    nodes = {}
+    for name in order:
+        kinds[name] = specs[name].kind(kinds, doc)
+        note, source, raw = meta[name]
+        nodes[name] = NodeDef(name, specs[name], kinds[name], note, source, raw)
+    return Model(
+        name=str(data.get("model", doc.path)),
+        as_of=as_of,
+        horizon_months=horizon,
+        month_days=month_days,
+        seed=seed,
+        samples=samples,
+        nodes=nodes,
+        doc=doc,
+        description=str(data.get("description", "")),
+        questions_raw=data.get("questions"),
+        evidence_raw=data.get("evidence"),
+        kinds=kinds,
+    )

@@ -1,0 +1,92 @@
+"""Monte Carlo simulation: the only place random generators are made from a seed.
+
+Worlds are drawn in fixed-size chunks so that memory stays bounded whatever the number of
+worlds, and each node draws from its own stream, keyed by (seed, chunk, node name).  So:
+the same seed gives the same numbers; drawing fewer nodes (only what the questions read)
+does not change the nodes that are drawn; and fixing a node to an observed value re-draws its
+descendants with the same random numbers (common random numbers across as-of dates).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from .scenario import Context, Model
+from .worlds import Worlds
+
+__all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng"]
+
+CHUNK_SIZE = 100_000
+"""Worlds per chunk. Part of the definition of a seed's numbers: changing it changes them."""
+
+
+def node_rng(seed: int, chunk: int, name: str) -> np.random.Generator:
+    """The generator for node ``name`` in chunk ``chunk`` of a run seeded with ``seed``."""
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key))))
+
+
+def _chunk_sizes(n: int, chunk_size: int) -> list[int]:
+    full, rest = divmod(n, chunk_size)
+    return [chunk_size] * full + ([rest] if rest else [])
+
+
+def simulate_chunks(
+    model: Model,
+    n: int,
+    seed: int,
+    *,
+    nodes: Iterable[str] | None = None,
+    fixed: dict | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Worlds]:
+    """Simulate ``n`` worlds, yielding one :class:`Worlds` per chunk.
+
+    Parameters
+    ----------
+    model : Model
+    n : int
+        Number of worlds, >= 1.
+    seed : int
+        Seed of the run.
+    nodes : iterable of str, optional
+        Nodes needed; only these and what they read are drawn. Default: all.
+    fixed : dict, optional
+        Node name -> value (scalar, or array of shape (n,) for the whole run) that replaces the
+        node's draw, e.g. an observed fact.  Descendants are drawn given it.
+    chunk_size : int
+        Worlds per chunk.
+    """
+    needed = model.ancestors(nodes) if nodes is not None else set(model.nodes)
+    order = [name for name in model.nodes if name in needed]
+    fixed = fixed or {}
+    start = 0
+    for chunk, size in enumerate(_chunk_sizes(n, chunk_size)):
+        arrays: dict = {}
+        ctx = Context(arrays, model.kinds, size, model)
+        for name in order:
+            if name in fixed:
+                value = fixed[name]
+                if np.ndim(value) and np.shape(value)[0] == n:
+                    value = np.asarray(value)[start : start + size]
+                arrays[name] = np.broadcast_to(value, (size,) + np.shape(value)[1:] if np.ndim(value) > 1 else (size,)).copy()
+                continue
+            rng = node_rng(seed, chunk, name)
+            value = model.nodes[name].spec.sample(ctx, rng, size)
+            if np.ndim(value) == 0:
+                value = np.full(size, value)
+            arrays[name] = value
+        start += size
+        yield Worlds(model, {k: arrays[k] for k in order})
+
+
+def simulate(model: Model, n: int, seed: int, *, nodes: Iterable[str] | None = None, fixed: dict | None = None) -> Worlds:
+    """Simulate ``n`` worlds and return them all in one :class:`Worlds` (for small ``n``)."""
+    parts = list(simulate_chunks(model, n, seed, nodes=nodes, fixed=fixed))
+    if len(parts) == 1:
+        return parts[0]
+    arrays = {k: np.concatenate([p.arrays[k] for p in parts]) for k in parts[0].arrays}
+    return Worlds(model, arrays)

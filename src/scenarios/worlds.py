@@ -1,0 +1,97 @@
+"""`Worlds`: the named per-world arrays of one simulation, world axis first."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+
+__all__ = ["Worlds"]
+
+
+class Worlds:
+    """Named arrays over simulated worlds.
+
+    Per-world nodes have shape (n,); flows (n, months); dirichlet vectors (n, K); event nodes
+    hold days after ``as_of`` with ``inf`` for never.  Categorical nodes hold integer codes into
+    ``categories(name)``.  ``weights`` (shape (n,)) are 1 unless evidence re-weighted the worlds.
+
+    Parameters
+    ----------
+    model : scenarios.scenario.Model
+    arrays : dict of str to ndarray
+    weights : ndarray, shape (n,), optional
+    """
+
+    def __init__(self, model, arrays: dict, weights: np.ndarray | None = None):
+        self.model = model
+        self.arrays = arrays
+        first = next(iter(arrays.values()), None)
+        self.n = 0 if first is None else int(np.shape(first)[0])
+        self.weights = np.ones(self.n) if weights is None else weights
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"Worlds(n={self.n}, nodes={list(self.arrays)})"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.arrays)
+
+    def kind(self, name: str):
+        return self.model.kinds[name]
+
+    def categories(self, name: str) -> list | None:
+        kind = self.model.kinds.get(name)
+        return list(kind.categories) if kind is not None and kind.categories else None
+
+    def labels(self, name: str) -> np.ndarray:
+        """Category names per world (object array) for a categorical node."""
+        cats = np.asarray(self.categories(name), dtype=object)
+        return cats[self.arrays[name]]
+
+    def cumulative(self, name: str) -> np.ndarray:
+        """Running total of a flow, shape (n, months): entry m-1 is the total through month m."""
+        return np.cumsum(self.arrays[name], axis=1)
+
+    def month_of(self, date: _dt.date) -> int:
+        """1-based model month containing ``date`` (0 for as_of itself or earlier)."""
+        day = self.model.day_of(date)
+        return max(0, int(np.ceil(day / self.model.month_days)))
+
+    def month_end_dates(self) -> list[_dt.date]:
+        """Calendar date of the last day of each model month."""
+        md = self.model.month_days
+        return [self.model.as_of + _dt.timedelta(days=md * m) for m in range(1, self.model.horizon_months + 1)]
+
+    def cumulative_on(self, name: str, date: _dt.date) -> np.ndarray:
+        """Running total of a flow up to and including ``date``, shape (n,).
+
+        Within a month the count is spread evenly over its days (linear interpolation).
+        """
+        return cumulative_at_day(self.arrays[name], self.model.day_of(date), self.model.month_days)
+
+    def subset(self, idx) -> Worlds:
+        return Worlds(self.model, {k: v[idx] for k, v in self.arrays.items()}, self.weights[idx])
+
+
+def cumulative_at_day(flow: np.ndarray, day: float, month_days: int) -> np.ndarray:
+    """Total of a per-month flow (n, months) from day 0 up to ``day``, interpolated in-month."""
+    n, months = flow.shape
+    if day <= 0:
+        return np.zeros(n)
+    full = int(min(day // month_days, months))
+    total = flow[:, :full].sum(axis=1) if full else np.zeros(n)
+    if full < months:
+        frac = (day - full * month_days) / month_days
+        if frac > 0:
+            total = total + frac * flow[:, full]
+    return total
