@@ -54,7 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    r = sub.add_parser("report", help="execute the notebooks for params files into a dated HTML report")
+    r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")
+    r.add_argument("--out", default="reports", help="reports folder (default: reports/)")
+    r.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
+    r.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
+    r.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
+    r.add_argument("--force", action="store_true", help="re-run notebooks even if their inputs are unchanged")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    r.add_argument("--notebooks", default=None, help="notebooks folder (default: the package's notebooks/)")
+    r.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     return parser
+
+
+def _cmd_report(args) -> int:
+    from .report import run_report_command
+
+    return run_report_command(args)
 
 
 def _cmd_forecast(args) -> int:
@@ -100,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import ScenarioError
 
-    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate}[args.command]
+    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -60,6 +60,8 @@ def gamma_ci90(low: float, high: float) -> tuple[float, float]:
         k = math.exp(log_shape)
         q05 = special.gammaincinv(k, 0.05)
         q95 = special.gammaincinv(k, 0.95)
+        if not q05 > 0:  # underflow at tiny shapes: the ratio is astronomically large
+            return 1e6
         return math.log(q95 / q05) - target
 
     lo, hi = -10.0, 15.0

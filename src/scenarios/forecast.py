@@ -267,7 +267,8 @@ class _Accumulator:
         for i, qq in enumerate(QUANTILES):
             mid, lo, hi = qv[3 * i : 3 * i + 3]
             out.quantiles[qq] = float(mid)
-            out.quantile_stderr[qq] = float((hi - lo) / 2) if np.isfinite(hi - lo) else math.nan
+            finite_pair = np.isfinite(hi) and np.isfinite(lo)
+            out.quantile_stderr[qq] = float((hi - lo) / 2) if finite_pair else math.nan
         return out
 
 

@@ -119,7 +119,7 @@ class BrierDecomposition:
 
 @dataclass(frozen=True, eq=False)
 class ReliabilityCurve:
-    """Per-bin calibration summary.  Bin ``k`` covers ``[edges[k], edges[k+1])``, and the last bin is closed.
+    """Per-bin calibration summary; bin ``k`` is ``[edges[k], edges[k+1])``, the last bin closed.
 
     Attributes
     ----------
@@ -161,7 +161,11 @@ def _fmt(value: float) -> str:
 def _at(index: tuple[int, ...]) -> str:
     if not index:
         return ""
-    return f" at index {int(index[0])}" if len(index) == 1 else f" at index {tuple(int(i) for i in index)}"
+    return (
+        f" at index {int(index[0])}"
+        if len(index) == 1
+        else f" at index {tuple(int(i) for i in index)}"
+    )
 
 
 def _first(mask: np.ndarray) -> tuple[int, ...]:
@@ -174,16 +178,21 @@ def _array(x, name: str) -> np.ndarray:
         raw = np.asarray(x)
     except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
         raise ScoringError(
-            f"{name}: expected an array of numbers, found a {type(x).__name__} numpy cannot convert ({exc})"
+            f"{name}: expected an array of numbers, "
+            f"found a {type(x).__name__} numpy cannot convert ({exc})"
         ) from None
     if raw.dtype.kind not in "biufO":
         raise ScoringError(f"{name}: expected real numbers, found an array of dtype {raw.dtype}")
     try:
         arr = raw.astype(float, copy=False)
     except (TypeError, ValueError) as exc:
-        raise ScoringError(f"{name}: expected real numbers, found values not convertible to float ({exc})") from None
+        raise ScoringError(
+            f"{name}: expected real numbers, found values not convertible to float ({exc})"
+        ) from None
     if arr.size == 0:
-        raise ScoringError(f"{name}: expected at least one value, found an empty array of shape {arr.shape}")
+        raise ScoringError(
+            f"{name}: expected at least one value, found an empty array of shape {arr.shape}"
+        )
     bad = ~np.isfinite(arr)
     if bad.any():
         i = _first(bad)
@@ -200,10 +209,14 @@ def _check_range(arr: np.ndarray, name: str, lo: float, hi: float, what: str) ->
     bad = (arr < lo) | (arr > hi)
     if bad.any():
         i = _first(bad)
-        raise ScoringError(f"{name}: expected {what} in [{lo:g}, {hi:g}], found {_fmt(arr[i])}{_at(i)}")
+        raise ScoringError(
+            f"{name}: expected {what} in [{lo:g}, {hi:g}], found {_fmt(arr[i])}{_at(i)}"
+        )
 
 
-def _probabilities(x, name: str, ndims: tuple[int, ...] = (1,), expected: str = "(n,)") -> np.ndarray:
+def _probabilities(
+    x, name: str, ndims: tuple[int, ...] = (1,), expected: str = "(n,)"
+) -> np.ndarray:
     arr = _array(x, name)
     _check_ndim(arr, name, ndims, expected)
     _check_range(arr, name, 0.0, 1.0, "probabilities")
@@ -216,7 +229,9 @@ def _binary(x, name: str) -> np.ndarray:
     bad = (arr != 0.0) & (arr != 1.0)
     if bad.any():
         i = _first(bad)
-        raise ScoringError(f"{name}: expected binary outcomes (0/1 or bool), found {_fmt(arr[i])}{_at(i)}")
+        raise ScoringError(
+            f"{name}: expected binary outcomes (0/1 or bool), found {_fmt(arr[i])}{_at(i)}"
+        )
     return arr
 
 
@@ -249,7 +264,9 @@ def _count(x, name: str, minimum: int) -> int:
     try:
         value = operator.index(x)
     except TypeError:
-        raise ScoringError(f"{name}: expected an integer >= {minimum}, found {type(x).__name__} {x!r}") from None
+        raise ScoringError(
+            f"{name}: expected an integer >= {minimum}, found {type(x).__name__} {x!r}"
+        ) from None
     if value < minimum:
         raise ScoringError(f"{name}: expected an integer >= {minimum}, found {value}")
     return value
@@ -269,7 +286,9 @@ def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
         return list(np.broadcast_arrays(*arrays.values()))
     except ValueError:
         shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
-        raise ScoringError(f"{', '.join(arrays)}: expected shapes that broadcast together, found {shapes}") from None
+        raise ScoringError(
+            f"{', '.join(arrays)}: expected shapes that broadcast together, found {shapes}"
+        ) from None
 
 
 def _ensemble(samples, observations) -> tuple[np.ndarray, np.ndarray]:
@@ -375,19 +394,24 @@ def brier_score_multi(probs, outcomes) -> np.ndarray:
     """
     p = _probabilities(probs, "probs", ndims=(2,), expected="(n, K)")
     if p.shape[1] < 2:
-        raise ScoringError(f"probs: expected at least 2 categories (columns), found shape {p.shape}")
+        raise ScoringError(
+            f"probs: expected at least 2 categories (columns), found shape {p.shape}"
+        )
     sums = p.sum(axis=1)
     bad = np.abs(sums - 1.0) > _SUM_ATOL
     if bad.any():
         i = int(np.argmax(bad))
-        raise ScoringError(f"probs: expected each row to sum to 1, found row {i} summing to {sums[i]!r}")
+        raise ScoringError(
+            f"probs: expected each row to sum to 1, found row {i} summing to {sums[i]!r}"
+        )
     k = _array(outcomes, "outcomes")
     _check_ndim(k, "outcomes", (1,), "(n,)")
     bad = (k != np.floor(k)) | (k < 0) | (k > p.shape[1] - 1)
     if bad.any():
         i = _first(bad)
         raise ScoringError(
-            f"outcomes: expected category indices (integers in 0..{p.shape[1] - 1}), found {_fmt(k[i])}{_at(i)}"
+            f"outcomes: expected category indices (integers in 0..{p.shape[1] - 1}), "
+            f"found {_fmt(k[i])}{_at(i)}"
         )
     _same_length(p, "probs", k, "outcomes")
     return _brier_multi_core(p, k.astype(np.intp))
@@ -436,7 +460,7 @@ def _log_core(p: np.ndarray, o: np.ndarray, clamp: float) -> np.ndarray:
 
 
 def log_score(probs, outcomes, *, clamp: float = DEFAULT_CLAMP) -> np.ndarray:
-    """Score each binary forecast with the log score, the natural log of the probability given to what happened.
+    """Score each binary forecast with the log score, ln of the probability given to what happened.
 
     Parameters
     ----------
@@ -467,8 +491,10 @@ def log_score(probs, outcomes, *, clamp: float = DEFAULT_CLAMP) -> np.ndarray:
     >>> log_score([1.0], [0])           # ln(1e-4), not -inf
     array([-9.21034037])
     """
-    if isinstance(clamp, bool) or not isinstance(clamp, (int, float, np.integer, np.floating)) or not (
-        0.0 <= float(clamp) < 0.5
+    if (
+        isinstance(clamp, bool)
+        or not isinstance(clamp, (int, float, np.integer, np.floating))
+        or not (0.0 <= float(clamp) < 0.5)
     ):
         raise ScoringError(f"clamp: expected a number in [0, 0.5), found {clamp!r}")
     p, o = _probs_outcomes(probs, outcomes)
@@ -557,7 +583,7 @@ def brier_skill_score(probs, outcomes, baseline_probs) -> float:
 
 
 def _bin_index(p: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Assign each probability to an equal-width bin ``[k/n_bins, (k+1)/n_bins)``, with the last bin closed."""
+    """Equal-width bins ``[k/n_bins, (k+1)/n_bins)``; the last bin is closed."""
     edges = np.arange(n_bins + 1) / n_bins
     idx = np.searchsorted(edges, p, side="right") - 1
     return edges, np.minimum(idx, n_bins - 1)
@@ -592,7 +618,7 @@ def _murphy_core(p: np.ndarray, o: np.ndarray, n_bins: int) -> BrierDecompositio
 
 
 def murphy_decomposition(probs, outcomes, *, n_bins: int = DEFAULT_N_BINS) -> BrierDecomposition:
-    """Split the mean Brier score into reliability, resolution, uncertainty and two within-bin terms.
+    """Split the mean Brier score into reliability, resolution, uncertainty and within-bin terms.
 
     Parameters
     ----------
@@ -669,7 +695,9 @@ def _jeffreys(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, n
     return lower, upper
 
 
-def _reliability_core(p: np.ndarray, o: np.ndarray, n_bins: int, interval: str, level: float) -> ReliabilityCurve:
+def _reliability_core(
+    p: np.ndarray, o: np.ndarray, n_bins: int, interval: str, level: float
+) -> ReliabilityCurve:
     edges, _, count, hits, fbar, obar = _bin_stats(p, o, n_bins)
     lower = np.full(n_bins, np.nan)
     upper = np.full(n_bins, np.nan)
@@ -687,7 +715,7 @@ def reliability_curve(
     interval: str = DEFAULT_INTERVAL,
     level: float = DEFAULT_LEVEL,
 ) -> ReliabilityCurve:
-    """Compute observed frequency against mean forecast per probability bin, with binomial intervals.
+    """Compute observed frequency against mean forecast per bin, with binomial intervals.
 
     Parameters
     ----------
@@ -744,7 +772,9 @@ def reliability_curve(
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _bootstrap_core(x: np.ndarray, rng: np.random.Generator, n_boot: int, level: float) -> BootstrapCI:
+def _bootstrap_core(
+    x: np.ndarray, rng: np.random.Generator, n_boot: int, level: float
+) -> BootstrapCI:
     n = x.size
     rows = max(1, _BOOT_CHUNK_ELEMENTS // n)  # resamples per chunk, which bounds memory
     means = np.empty(n_boot)
@@ -814,7 +844,7 @@ def bootstrap_difference_ci(
     n_boot: int = DEFAULT_N_BOOT,
     level: float = DEFAULT_LEVEL,
 ) -> BootstrapCI:
-    """Compute the paired-bootstrap interval for ``mean(scores_a - scores_b)``, for two forecasters on the same cases.
+    """Compute a paired-bootstrap interval for ``mean(scores_a - scores_b)`` on shared cases.
 
     Parameters
     ----------
@@ -917,7 +947,9 @@ def crps_ensemble(samples, observations, *, fair: bool = False):
         raise ScoringError(f"fair: expected True or False, found {type(fair).__name__} {fair!r}")
     x, y = _ensemble(samples, observations)
     if fair and x.shape[-1] < 2:
-        raise ScoringError(f"samples: the fair CRPS needs at least 2 samples per forecast, found {x.shape[-1]}")
+        raise ScoringError(
+            f"samples: the fair CRPS needs at least 2 samples per forecast, found {x.shape[-1]}"
+        )
     return _out(_crps_core(x, y, bool(fair)))
 
 
@@ -966,7 +998,9 @@ def crps_normal(mu, sigma, observations):
     bad = sigma_a <= 0
     if bad.any():
         i = _first(bad)
-        raise ScoringError(f"sigma: expected standard deviations > 0, found {_fmt(sigma_a[i])}{_at(i)}")
+        raise ScoringError(
+            f"sigma: expected standard deviations > 0, found {_fmt(sigma_a[i])}{_at(i)}"
+        )
     mu_a, sigma_a, y = _broadcast(mu=mu_a, sigma=sigma_a, observations=y)
     return _out(_crps_normal_core(mu_a, sigma_a, y))
 
@@ -1012,7 +1046,9 @@ def quantile_score(quantile_values, observations, *, level):
     bad = (tau <= 0) | (tau >= 1)
     if bad.any():
         i = _first(bad)
-        raise ScoringError(f"level: expected quantile levels in (0, 1), found {_fmt(tau[i])}{_at(i)}")
+        raise ScoringError(
+            f"level: expected quantile levels in (0, 1), found {_fmt(tau[i])}{_at(i)}"
+        )
     q, y, tau = _broadcast(quantile_values=q, observations=y, level=tau)
     return _out(_quantile_core(q, y, tau))
 

@@ -1,0 +1,54 @@
+# scenarios: `make help` lists the targets. Every target sets up .venv itself when needed.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PARAMS ?= params/base.yaml
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+## setup: create .venv with python3 -m venv and install the package with its test tools
+setup: $(STAMP)
+
+## test: run the whole test suite (sets up .venv first)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## report: build the default report (params/base.yaml) into reports/ (sets up .venv first)
+report: $(STAMP)
+	$(VENV)/bin/scenarios report $(PARAMS)
+
+## forecast: print every question's forecast for PARAMS (default params/base.yaml)
+forecast: $(STAMP)
+	$(VENV)/bin/scenarios forecast $(PARAMS)
+
+## lab: open the notebooks in JupyterLab
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+## bench: run the speed benchmarks (engine against a plain-numpy floor, scoring)
+bench: $(STAMP)
+	$(PY) benchmarks/bench_engine.py
+	@for b in benchmarks/bench_*.py; do [ "$$b" = benchmarks/bench_engine.py ] || $(PY) $$b; done
+
+## lint: check style with ruff
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+## clean: remove the virtual environment, caches and built reports
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build src/*.egg-info reports
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: help setup test report forecast lab bench lint clean
