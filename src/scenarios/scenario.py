@@ -656,6 +656,13 @@ class _Compiler:
                 raise self.err(path, str(exc)) from None
             for name in expression.names:
                 self.check_ref(name, path)
+            if not expression.names and not expression.string_comparisons():
+                try:
+                    constant = expression.evaluate(lambda name: None, lambda name: None)
+                except Exception:  # e.g. 1/0 in a constant expression
+                    constant = None
+                if np.ndim(constant) == 0 and isinstance(constant, (int, float, np.number)) and not isinstance(constant, (bool, np.bool_)):
+                    return self.value(float(constant), path, lo=lo, hi=hi, lo_open=lo_open, what=what)
             return ExprSpec(expression, path)
         if isinstance(raw, dict):
             return self.spec(raw, path)
