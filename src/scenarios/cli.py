@@ -50,10 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--questions", help="questions file to use instead of the params file's own")
     f.add_argument("--format", choices=("table", "json", "csv"), default="table")
     f.add_argument("--output", "-o", help="write to this file (atomically) instead of standard output")
+    f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
+    f.add_argument("--evidence", help="evidence file (default: the params file's evidence:)")
 
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    b = sub.add_parser("backtest", help="forecast every open question at every as-of date and score against outcomes")
+    b.add_argument("params", help="params file (YAML)")
+    b.add_argument("--questions", help="questions file (default: the params file's questions)")
+    b.add_argument("--resolutions", default=None, help="resolutions file (default: data/resolutions.yaml next to params/)")
+    b.add_argument("--evidence", help="evidence file (default: the params file's evidence:)")
+    b.add_argument("--as-of-dates", dest="as_of_dates", help="comma-separated as-of dates (YYYY-MM-DD,...)")
+    b.add_argument("--monthly", nargs=2, metavar=("FROM", "TO"), help="as-of dates monthly from FROM to TO")
+    b.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds")
+    b.add_argument("--seed", type=_seed, help="random seed")
+    b.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
+
     r = sub.add_parser("report", help="execute the notebooks for params files into a dated HTML report")
     r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")
     r.add_argument("--out", default="reports", help="reports folder (default: reports/)")
@@ -65,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default=None, help="notebooks folder (default: the package's notebooks/)")
     r.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     return parser
+
+
+def _cmd_backtest(args) -> int:
+    from .backtest import run_backtest_command
+
+    return run_backtest_command(args)
 
 
 def _cmd_report(args) -> int:
@@ -83,7 +103,17 @@ def _cmd_forecast(args) -> int:
         from .errors import ParamsError
 
         raise ParamsError(args.params, "questions", "the model has no questions to forecast; add questions: or pass --questions FILE")
-    result = run_forecast(model, questions, samples=args.samples, seed=args.seed)
+    if args.as_of:
+        from .evidence import forecast_as_of, load_evidence
+        from .scenario import parse_date
+
+        as_of = parse_date(args.as_of, None, ("--as-of",))
+        evidence = load_evidence(model, args.evidence)
+        result = forecast_as_of(model, questions, evidence, as_of, samples=args.samples, seed=args.seed)
+        if result.ess is not None and result.ess < 1000:
+            print(f"warning: effective sample size {result.ess:,.0f} is below 1,000; use more --samples", file=sys.stderr)
+    else:
+        result = run_forecast(model, questions, samples=args.samples, seed=args.seed)
     text = {"table": result.to_table, "json": result.to_json, "csv": result.to_csv}[args.format]()
     if args.output:
         write_text(args.output, text)
@@ -116,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import ScenarioError
 
-    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report}[args.command]
+    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report, "backtest": _cmd_backtest}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:
