@@ -126,8 +126,9 @@ class _QuestionCompiler:
             d1, d2 = self.date(b[0], path + ("between",)), self.date(b[1], path + ("between",))
             if d2 < d1:
                 raise self.err(path + ("between",), f"expected first date <= last date, got {d1} > {d2}")
+            # an event at fractional day t falls on calendar date as_of + ceil(t)
             lo, hi = self.model.day_of(d1), self.day(d2, path + ("between",))
-            return Clause(lambda w: (w[name] >= lo) & (w[name] <= hi), frozenset([name]), "bool", f"{name} in [{d1}, {d2}]")
+            return Clause(lambda w: (w[name] > lo - 1) & (w[name] <= hi), frozenset([name]), "bool", f"{name} in [{d1}, {d2}]")
         return Clause(lambda w: w[name], frozenset([name]), "event", name)
 
     def clause_is(self, raw, path):
