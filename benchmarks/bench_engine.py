@@ -155,7 +155,13 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from reference_numpy import PROBABILITY_OUTPUTS, QUANTILE_LEVELS, reference_worlds, simulate_reference, summarise
+    from reference_numpy import (
+        PROBABILITY_OUTPUTS,
+        QUANTILE_LEVELS,
+        reference_worlds,
+        simulate_reference,
+        summarise,
+    )
 
     load_model, run_forecast = _engine()
     print(f"reference model benchmark: {n:,} worlds, seed {SEED}, best of {args.repeat}")

@@ -30,7 +30,6 @@ from reference_numpy import (  # noqa: E402
     reference_worlds,
     summarise,
 )
-
 from scenarios.forecast import run_forecast  # noqa: E402
 from scenarios.model_io import load_model  # noqa: E402
 

@@ -56,3 +56,20 @@ def test_worlds_have_world_axis_first():
     assert w["theta"].shape == (1000,)
     assert w.cumulative("containers")[:, -1].tolist() == w["containers"].sum(axis=1).tolist()
     assert set(w.labels("outcome")) <= {"no_deal", "covert_deal", "public_deal"}
+
+
+def test_a_question_forecast_does_not_depend_on_the_other_questions():
+    # flows are drawn only as far as the questions read, month-major, so the first months'
+    # draws are the same whether 4 or 24 months are drawn
+    model, questions = load_model(REFERENCE)
+    together = run_forecast(model, questions, samples=30_000, seed=8).by_id()
+    for q in questions:
+        alone = run_forecast(model, [q], samples=30_000, seed=8).questions[0]
+        assert alone.to_dict() == together[q.id].to_dict()
+
+
+def test_flows_drawn_only_as_far_as_read():
+    from scenarios.forecast import flow_months
+
+    model, questions = load_model(REFERENCE)
+    assert flow_months(model, questions) == {"containers": 14, "shells": 12, "missiles": 4}

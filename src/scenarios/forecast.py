@@ -23,7 +23,7 @@ import numpy as np
 
 from .questions import Question
 from .scenario import Model
-from .simulate import CHUNK_SIZE, simulate_chunks
+from .simulate import CHUNK_SIZE, months_needed, simulate_chunks
 
 __all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles"]
 
@@ -272,6 +272,21 @@ class _Accumulator:
         return out
 
 
+def flow_months(model: Model, questions: list[Question]) -> dict:
+    """Months to draw for each flow: the last month any question reads (directly or not).
+
+    A flow a question reads without a month (e.g. in an expression) is drawn to the horizon.
+    """
+    reads: dict = {}
+    for q in questions:
+        bounded = q.months
+        for name in q.refs:
+            if model.kinds[name].is_flow:
+                m = bounded.get(name, model.horizon_months)
+                reads[name] = max(reads.get(name, 0), m)
+    return months_needed(model, reads)
+
+
 def run_forecast(
     model: Model,
     questions: list[Question],
@@ -298,9 +313,11 @@ def run_forecast(
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
     needed = set().union(*(q.refs for q in questions)) if questions else set()
+    months = flow_months(model, questions)
     accs = [_Accumulator(q) for q in questions]
     sum_w = sum_w2 = 0.0
-    for worlds in simulate_chunks(model, samples, seed, nodes=needed, fixed=fixed, chunk_size=chunk_size):
+    chunks = simulate_chunks(model, samples, seed, nodes=needed, fixed=fixed, months=months, chunk_size=chunk_size)
+    for worlds in chunks:
         weights = worlds.weights if weight_fn is None else np.asarray(weight_fn(worlds), dtype=float)
         sum_w += float(weights.sum())
         sum_w2 += float((weights * weights).sum())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -42,6 +42,15 @@ class Clause:
     refs: frozenset
     kind: str  # "bool", "number" or "event"
     text: str = ""
+    months: dict = field(default_factory=dict)  # flow node -> last month read
+
+
+def _merge_months(parts) -> dict:
+    out: dict = {}
+    for part in parts:
+        for k, v in part.months.items():
+            out[k] = max(out.get(k, 0), v)
+    return out
 
 
 @dataclass
@@ -59,6 +68,11 @@ class Question:
     @property
     def refs(self) -> frozenset:
         return self.resolve.refs | (self.given.refs if self.given else frozenset())
+
+    @property
+    def months(self) -> dict:
+        """Flow node -> last month this question reads (flows read otherwise: the horizon)."""
+        return _merge_months([self.resolve] + ([self.given] if self.given else []))
 
 
 class _QuestionCompiler:
@@ -170,12 +184,13 @@ class _QuestionCompiler:
                 d = self.date(raw["on"], path + ("on",))
                 day = self.day(d, path + ("on",))
                 md = self.model.month_days
+                month = max(1, int(np.ceil(day / md)))
                 if series == "cumulative":
                     fn = lambda w: _cum_at(w, name, day, md)  # noqa: E731
                 else:
-                    month = max(1, int(np.ceil(day / md)))
                     fn = lambda w: w[name][:, month - 1]  # noqa: E731
                 label = f"{ref} on {d}"
+                months = {name: month}
             elif "month" in raw:
                 m = raw["month"]
                 if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= self.model.horizon_months:
@@ -185,6 +200,7 @@ class _QuestionCompiler:
                 else:
                     fn = lambda w: w[name][:, m - 1]  # noqa: E731
                 label = f"{ref} through month {m}"
+                months = {name: m}
             else:
                 raise self.err(path, f"{name!r} is a flow: say which date (on: YYYY-MM-DD) or month (month: m)")
         else:
@@ -196,17 +212,18 @@ class _QuestionCompiler:
                 raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; expected a number")
             fn = lambda w: w[name]  # noqa: E731
             label = ref
+            months = {}
         cmps = [k for k in COMPARISONS if k in raw]
         if len(cmps) > 1:
             raise self.err(path, f"expected one comparison, got {cmps}")
         if not cmps:
-            return Clause(fn, frozenset([name]), "number", label)
+            return Clause(fn, frozenset([name]), "number", label, months)
         op = cmps[0]
         x = raw[op]
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             raise self.err(path + (op,), f"expected a number, got {describe(x)}")
         cmp = COMPARISONS[op]
-        return Clause(lambda w: cmp(fn(w), x), frozenset([name]), "bool", f"{label} {op} {x:g}")
+        return Clause(lambda w: cmp(fn(w), x), frozenset([name]), "bool", f"{label} {op} {x:g}", months)
 
     def clause_expr(self, raw, path):
         self.keys(raw, path, ("expr",))
@@ -245,18 +262,18 @@ class _QuestionCompiler:
 
     def clause_all(self, raw, path):
         parts = self.clause_list(raw, path, "all")
-        return Clause(lambda w: np.logical_and.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " and ".join(p.text for p in parts))
+        return Clause(lambda w: np.logical_and.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " and ".join(p.text for p in parts), _merge_months(parts))
 
     def clause_any(self, raw, path):
         parts = self.clause_list(raw, path, "any")
-        return Clause(lambda w: np.logical_or.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " or ".join(p.text for p in parts))
+        return Clause(lambda w: np.logical_or.reduce([p.evaluate(w) for p in parts]), frozenset().union(*(p.refs for p in parts)), "bool", " or ".join(p.text for p in parts), _merge_months(parts))
 
     def clause_not(self, raw, path):
         self.keys(raw, path, ("not",))
         inner = self.clause(raw["not"], path + ("not",))
         if inner.kind != "bool":
             raise self.err(path + ("not",), "expected a true/false clause")
-        return Clause(lambda w: ~np.asarray(inner.evaluate(w), dtype=bool), inner.refs, "bool", f"not ({inner.text})")
+        return Clause(lambda w: ~np.asarray(inner.evaluate(w), dtype=bool), inner.refs, "bool", f"not ({inner.text})", inner.months)
 
     def question(self, raw, path) -> Question:
         if not isinstance(raw, dict):

@@ -94,12 +94,14 @@ def parse_date(value: Any, doc: ParamsDoc | None, path: tuple, *, file: str | No
 class Context:
     """Arrays of the nodes drawn so far for one chunk of worlds, optionally a subset of them."""
 
-    def __init__(self, arrays: dict, kinds: dict, n: int, model: Model, idx=None):
+    def __init__(self, arrays: dict, kinds: dict, n: int, model: Model, idx=None, months=None):
         self.arrays = arrays
         self.kinds = kinds
         self.n = n
         self.model = model
         self.idx = idx
+        # months of flows drawn for the node being drawn now (only what its readers need)
+        self.months = model.horizon_months if months is None else months
 
     def get(self, name: str):
         a = self.arrays[name]
@@ -111,7 +113,14 @@ class Context:
 
     def sub(self, idx: np.ndarray) -> Context:
         full = idx if self.idx is None else self.idx[idx]
-        return Context(self.arrays, self.kinds, len(idx), self.model, full)
+        return Context(self.arrays, self.kinds, len(idx), self.model, full, self.months)
+
+    def get_trimmed(self, name: str):
+        """Like :meth:`get`, with flows cut to the months drawn for the current node."""
+        a = self.get(name)
+        if np.ndim(a) == 2 and self.kinds[name].is_flow and a.shape[1] > self.months:
+            return a[:, : self.months]
+        return a
 
 
 # --------------------------------------------------------------------------- specs
@@ -198,7 +207,7 @@ class ExprSpec(Spec):
         return NUMBER
 
     def sample(self, ctx, rng, n):
-        out = self.expression.evaluate(ctx.get, ctx.categories)
+        out = self.expression.evaluate(ctx.get_trimmed, ctx.categories)
         if np.ndim(out) == 0:
             out = np.full(n, out)
         return out
@@ -409,7 +418,7 @@ class BySpec(Spec):
         codes = np.asarray(ctx.get(self.by)).astype(np.int64)
         result = self._result
         if result.type == "flow":
-            out = np.zeros((n, ctx.model.horizon_months))
+            out = np.zeros((n, ctx.months))
         elif result.type == "category":
             out = np.zeros(n, dtype=np.int64)
         elif result.type == "bool":
@@ -520,26 +529,33 @@ class FlowSpec(Spec):
             raise doc.error(self.path + ("when",), "expected a boolean value")
         return FLOW
 
-    def expected(self, ctx, rng, n) -> np.ndarray:
-        """Per-month Poisson means, shape (n, months)."""
+    def expected_by_month(self, ctx, rng, n) -> np.ndarray:
+        """Per-month Poisson means, month-major: shape (months, n), C-contiguous.
+
+        Month-major so that drawing fewer months leaves the earlier months' draws unchanged.
+        """
         model = ctx.model
-        months = np.arange(1, model.horizon_months + 1, dtype=float)
+        n_months = ctx.months
         rate = self.rate.sample(ctx, rng, n)
-        if np.ndim(rate) == 1:
-            rate = np.asarray(rate)[:, None]
-        if (np.asarray(rate) < 0).any():
+        rate = np.asarray(rate, dtype=float)
+        if rate.ndim == 2:
+            rate = rate[:, :n_months].T
+        if (rate < 0).any():
             raise ModelRuntimeError(
                 model.doc.origin(self.path), ".".join(self.path + ("rate",)),
                 "a rate must be non-negative in every world",
             )
-        first = np.ones(n)
+        first = None  # first active month per world (1-based); None = month 1 everywhere
         if self.start is not None:
             s = ctx.get(self.start)
             with np.errstate(invalid="ignore"):
-                first = np.maximum(first, np.where(np.isfinite(s), np.ceil(s / model.month_days), np.inf))
+                first = np.maximum(1.0, np.where(np.isfinite(s), np.ceil(s / model.month_days), np.inf))
         if self.start_month is not None:
-            first = np.maximum(first, np.broadcast_to(self.start_month.sample(ctx, rng, n), (n,)))
-        k = months[None, :] - first[:, None] + 1.0  # 1 in the first active month
+            sm = np.ceil(np.broadcast_to(self.start_month.sample(ctx, rng, n), (n,)).astype(float))
+            first = sm if first is None else np.maximum(first, sm)
+        months = np.arange(1, n_months + 1, dtype=float)[:, None]
+        # k = 1 in the first active month, <= 0 before it
+        k = np.repeat(months, n, axis=1) if first is None else months - (first - 1.0)[None, :]
         if self.ramp is not None:
             ramp = np.broadcast_to(self.ramp.sample(ctx, rng, n), (n,)).astype(float)
             if (ramp <= 0).any():
@@ -547,21 +563,22 @@ class FlowSpec(Spec):
                     model.doc.origin(self.path), ".".join(self.path + ("ramp_months",)),
                     "ramp_months must be positive in every world",
                 )
-            factor = np.clip(k / ramp[:, None], 0.0, 1.0)
+            np.divide(k, ramp[None, :], out=k)
+            np.clip(k, 0.0, 1.0, out=k)
         else:
-            factor = (k >= 1).astype(float)
-        factor[k < 1] = 0.0
-        mean = rate * factor
+            k = (k >= 1).astype(float)
+        mean = k
+        np.multiply(mean, rate if rate.ndim != 1 else rate[None, :], out=mean)
         if self.when is not None:
             on = np.broadcast_to(self.when.sample(ctx, rng, n), (n,)).astype(bool)
-            mean = mean * on[:, None]
+            np.multiply(mean, on[None, :], out=mean)
         return mean
 
     def sample(self, ctx, rng, n):
-        mean = self.expected(ctx, rng, n)
+        mean = self.expected_by_month(ctx, rng, n)
         if self.count == "expected":
-            return mean
-        return rng.poisson(mean).astype(np.float64)
+            return mean.T
+        return rng.poisson(mean).T  # (n, months) view of month-major draws
 
 
 # --------------------------------------------------------------------------- compile

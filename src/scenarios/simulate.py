@@ -17,7 +17,7 @@ import numpy as np
 from .scenario import Context, Model
 from .worlds import Worlds
 
-__all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng"]
+__all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng", "months_needed"]
 
 CHUNK_SIZE = 100_000
 """Worlds per chunk. Part of the definition of a seed's numbers: changing it changes them."""
@@ -41,6 +41,7 @@ def simulate_chunks(
     *,
     nodes: Iterable[str] | None = None,
     fixed: dict | None = None,
+    months: dict | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[Worlds]:
     """Simulate ``n`` worlds, yielding one :class:`Worlds` per chunk.
@@ -57,12 +58,16 @@ def simulate_chunks(
     fixed : dict, optional
         Node name -> value (scalar, or array of shape (n,) for the whole run) that replaces the
         node's draw, e.g. an observed fact.  Descendants are drawn given it.
+    months : dict, optional
+        Flow node name -> number of months to draw (default: the horizon).  Draws are
+        month-major, so fewer months never change the months that are drawn.
     chunk_size : int
         Worlds per chunk.
     """
     needed = model.ancestors(nodes) if nodes is not None else set(model.nodes)
     order = [name for name in model.nodes if name in needed]
     fixed = fixed or {}
+    months = months or {}
     start = 0
     for chunk, size in enumerate(_chunk_sizes(n, chunk_size)):
         arrays: dict = {}
@@ -75,12 +80,37 @@ def simulate_chunks(
                 arrays[name] = np.broadcast_to(value, (size,) + np.shape(value)[1:] if np.ndim(value) > 1 else (size,)).copy()
                 continue
             rng = node_rng(seed, chunk, name)
+            ctx.months = months.get(name, model.horizon_months)
             value = model.nodes[name].spec.sample(ctx, rng, size)
             if np.ndim(value) == 0:
                 value = np.full(size, value)
             arrays[name] = value
         start += size
         yield Worlds(model, {k: arrays[k] for k in order})
+
+
+def months_needed(model: Model, reads: dict) -> dict:
+    """Months each flow node must be drawn for, from what the readers need.
+
+    Parameters
+    ----------
+    reads : dict
+        Flow node name -> last month a question reads.
+
+    Returns
+    -------
+    dict
+        For every flow node: the last month read directly or through a flow that depends on it
+        (e.g. shells = containers * spc needs containers for as many months as shells).
+    """
+    need = dict(reads)
+    for name in reversed(list(model.nodes)):
+        if name not in need:
+            continue
+        for ref in model.nodes[name].spec.refs():
+            if model.kinds[ref].is_flow:
+                need[ref] = max(need.get(ref, 0), need[name])
+    return {k: min(v, model.horizon_months) for k, v in need.items() if model.kinds[k].is_flow}
 
 
 def simulate(model: Model, n: int, seed: int, *, nodes: Iterable[str] | None = None, fixed: dict | None = None) -> Worlds:
