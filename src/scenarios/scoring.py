@@ -704,6 +704,8 @@ def _reliability_core(
     full = count > 0
     bounds = _wilson if interval == "wilson" else _jeffreys
     lower[full], upper[full] = bounds(hits[full], count[full].astype(float), level)
+    # a bin's mean can round just outside its own edges (six 0.1s average to 0.0999...)
+    fbar = np.clip(fbar, edges[:-1], edges[1:])
     return ReliabilityCurve(edges, fbar, obar, count, lower, upper)
 
 
