@@ -1,7 +1,7 @@
 """Command line: ``scenarios forecast | validate``.
 
 Exit codes: 0 success, 2 bad input (a clear message, no traceback, nothing written),
-1 a bug.  Heavy imports (numpy, yaml, scipy) happen inside the commands, so ``--help`` is fast.
+1 a bug, 3 (``report`` only) the report was written but a notebook failed or timed out.  Heavy imports (numpy, yaml, scipy) happen inside the commands, so ``--help`` is fast.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ __all__ = [
     "Estimate",
     "estimates",
     "read_estimates",
+    "estimate_rows",
     "forecast_rows",
     "parameter_rows",
     "run_rows",
@@ -243,7 +244,7 @@ def _labels(worlds, spec) -> tuple[np.ndarray, list]:
         edges = [e if isinstance(e, _dt.date) else _dt.date.fromisoformat(str(e)) for e in spec.get("bins") or event_bins(model.as_of)]
         days = [model.day_of(e) for e in edges]
         names = [f"by {_fmt_day(edges[0])}"]
-        names += [f"{_fmt_day(a + _dt.timedelta(days=1))} – {_fmt_day(b)}" for a, b in zip(edges, edges[1:])]
+        names += [f"{_fmt_day(a + _dt.timedelta(days=1))} – {_fmt_day(b)}" for a, b in zip(edges, edges[1:], strict=False)]
         names += [f"after {_fmt_day(edges[-1])}", "never"]
         idx = np.searchsorted(np.asarray(days, dtype=float), values, side="left")
         labels = np.asarray(names, dtype=object)[np.where(np.isfinite(values), idx, len(names) - 1)]
@@ -310,7 +311,7 @@ def top_scenarios(tree: Tree, *, n: int = 12) -> list[dict]:
     leaves = sorted(tree.leaves(), key=lambda b: -b.probability)[:n]
     return [
         {
-            "scenario": " → ".join(f"{tree.levels[lv]}: {v}" for lv, v in zip(b.path_levels, b.path)),
+            "scenario": " → ".join(f"{tree.levels[lv]}: {v}" for lv, v in zip(b.path_levels, b.path, strict=True)),
             "probability": f"{b.probability:.3f}",
         }
         for b in leaves
@@ -369,12 +370,18 @@ def event_curve(worlds, name: str) -> EventCurve:
     return EventCurve(name, dates, prob, median)
 
 
-def event_curves(worlds, names=None) -> list[EventCurve]:
-    """Curves for ``names`` (default: every event node in the worlds); unknown names skipped."""
+def event_curves(worlds, names=None, *, by_median: bool = False) -> list[EventCurve]:
+    """Curves for ``names`` (default: every event node in the worlds); names the model lacks
+    are skipped.  ``by_median`` orders them by median date (events that are likelier never
+    than not come last, likeliest first)."""
     kinds = worlds.model.kinds
     if names is None:
         names = [n for n in worlds.names if kinds[n].type == "event"]
-    return [event_curve(worlds, n) for n in names if n in worlds and kinds[n].type == "event"]
+    curves = [event_curve(worlds, n) for n in names if n in worlds and kinds[n].type == "event"]
+    if by_median:
+        far = _dt.date.max
+        curves.sort(key=lambda c: (c.median or far, c.p_never))
+    return curves
 
 
 # --------------------------------------------------------------------------- real estimates
@@ -493,6 +500,19 @@ def read_estimates(path: str, series: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- tables
+
+
+def estimate_rows(observed: dict) -> list[dict]:
+    """One row per drawn estimate: flow, date, value and range, who said it, baseline, sources."""
+    rows = []
+    for flow, points in observed.items():
+        for e in points:
+            rows.append({
+                "flow": flow, "date": e.date.isoformat(), "value": _fmt(e.value),
+                "low–high": f"{_fmt(e.low)} – {_fmt(e.high)}", "estimator": e.estimator,
+                "baseline": e.baseline, "confidence": e.confidence, "sources": " ; ".join(e.sources),
+            })
+    return rows
 
 
 def _fmt(x) -> str:

@@ -1,0 +1,135 @@
+"""Time ``scenarios report`` against executing an empty notebook with papermill, in one run.
+
+Run from the repository root (the Makefile's ``bench`` target does):
+
+    .venv/bin/python benchmarks/bench_report.py [--params params/base.yaml] [--samples N] [--repeat 3]
+
+Figures, each the median of ``--repeat`` runs, all measured here and now:
+
+- report: wall time of ``scenarios report PARAMS`` as a command (fresh reports folder, so no
+  notebook is reused from an earlier run), from process start to exit;
+- empty notebook: ``papermill.execute_notebook`` of a notebook with one tiny cell, in a warm
+  process (kernel start, one cell, shutdown: the cost every notebook pays at least once), and,
+  for reference, the same as a ``papermill`` command (process start and imports included);
+- Monte Carlo: the simulation and forecasting the report does (the runner's forecast, and the
+  simulate / run_forecast calls of 01_scenarios and 02_arms_flows), timed in-process.  Notebooks
+  added later (e.g. a backtest) do Monte Carlo of their own that is not counted here: pass
+  ``--notebooks`` a folder with 01 and 02 only for the like-for-like figure.
+
+Target: report <= 2 x (notebooks / jobs) x empty notebook + Monte Carlo.  Timings depend on the
+machine and its load; this is a sanity check, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def _median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _empty_notebook(folder: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / "empty.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", default="params/base.yaml")
+    ap.add_argument("--samples", type=int, default=None, help="default: the params file's samples")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--notebooks", default=None, help="notebooks folder (default: the project's notebooks/)")
+    ap.add_argument("--trace", action="store_true", help="print the runner's timeline of one run")
+    args = ap.parse_args()
+    os.chdir(REPO)
+
+    from scenarios.report import _notebooks, default_jobs, import_papermill
+
+    pm = import_papermill()  # the runner's own fast import path
+    notebooks = len(_notebooks(args.notebooks))
+    jobs = default_jobs()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        empty = _empty_notebook(tmp)
+        run = lambda: pm.execute_notebook(str(empty), str(tmp / "out.ipynb"), parameters={"x": 2},  # noqa: E731
+                                          kernel_name="python3", progress_bar=False)
+        run()  # warm: first kernel start also warms the OS file cache
+        empty_s = _median_time(run, args.repeat)
+        papermill_cmd = [str(VENV_BIN / "papermill"), "-p", "x", "2", "-k", "python3", "--no-progress-bar",
+                         str(empty), str(tmp / "out.ipynb")]
+        empty_cli_s = _median_time(lambda: subprocess.run(papermill_cmd, check=True, capture_output=True), 1)
+
+        # Monte Carlo work of one report: the runner's forecast, 01's simulate + forecast, 02's simulate
+        from scenarios.forecast import run_forecast
+        from scenarios.model_io import load_model
+        from scenarios.simulate import simulate
+
+        model, questions = load_model(args.params)
+        n = args.samples or model.samples
+
+        def monte_carlo():
+            run_forecast(model, questions, samples=n, seed=model.seed)
+            simulate(model, n, model.seed)
+            run_forecast(model, questions, samples=n, seed=model.seed)
+            simulate(model, n, model.seed)
+
+        mc_s = _median_time(monte_carlo, args.repeat)
+
+        cmd = [str(VENV_BIN / "scenarios"), "report", args.params]
+        if args.notebooks:
+            cmd += ["--notebooks", args.notebooks]
+        if args.samples:
+            cmd += ["--samples", str(args.samples)]
+        walls = []
+        for i in range(args.repeat):
+            out = tmp / f"reports{i}"
+            env = dict(os.environ, SCENARIOS_REPORT_TRACE="1") if (args.trace and i == 0) else None
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True, env=env)
+            walls.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                print(proc.stdout, proc.stderr, file=sys.stderr)
+                return 1
+            if env:
+                print("".join(line + "\n" for line in proc.stderr.splitlines() if line.startswith("[trace")))
+        wall_s = statistics.median(walls)
+
+    target = 2 * (notebooks / jobs) * empty_s + mc_s
+    print(f"params                      {args.params}  ({n:,} worlds)")
+    print(f"notebooks / jobs            {notebooks} / {jobs}")
+    print(f"report wall time            {wall_s:6.2f} s   (median of {args.repeat}: {', '.join(f'{w:.2f}' for w in walls)})")
+    print(f"empty notebook, papermill   {empty_s:6.2f} s   (warm process; as a papermill command: {empty_cli_s:.2f} s)")
+    print(f"Monte Carlo in the report   {mc_s:6.2f} s")
+    print(f"ratio report / empty        {wall_s / empty_s:6.2f}   (vs the papermill command: {wall_s / empty_cli_s:.2f})")
+    print(f"target 2*(N/J)*empty + MC   {target:6.2f} s   -> report is {wall_s / target:.2f} x the target "
+          f"({'met' if wall_s <= target else 'not met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,408 @@
+"""Report figures and tables: draw what :mod:`scenarios.plotdata` computed.
+
+Plot functions take data and an ``ax``, draw, and return the ``ax``; they never call
+``plt.show()``.  Figures are made with :func:`figure` (``matplotlib.figure.Figure``, not pyplot,
+so no GUI backend and no duplicate inline image), and :func:`show` renders a figure once,
+saves it as PNG and SVG into a notebook's ``output_dir`` (atomically) and returns an object
+that Jupyter displays as that PNG.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import os
+import re
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from .atomic import write_bytes
+
+__all__ = [
+    "figure",
+    "fan_chart",
+    "estimates",
+    "flow_figure",
+    "scenario_tree",
+    "event_curves",
+    "event_strips",
+    "date_ticks",
+    "show",
+    "save_figure",
+    "Shown",
+    "Table",
+    "DPI",
+]
+
+DPI = 110
+"""Resolution of the PNG shown in notebooks and saved next to the SVG."""
+
+_SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "scenarios"}  # text stays text; stable ids
+
+
+def figure(nrows: int = 1, ncols: int = 1, *, figsize=(9, 4.8), margins=(0.75, 0.25, 0.55, 0.7),
+           wspace: float = 0.25, hspace: float = 0.35, **kwargs):
+    """A new figure and its axes (like ``plt.subplots``) with fixed margins.
+
+    Parameters
+    ----------
+    margins : (left, right, top, bottom) in inches
+        Fixed margins: constrained layout would cost more than drawing itself on many panels.
+    """
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(nrows, ncols, squeeze=(nrows == 1 and ncols == 1), **kwargs)
+    w, h = figsize
+    left, right, top, bottom = margins
+    fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h,
+                        wspace=wspace, hspace=hspace)
+    return fig, axes
+
+
+def _si(x, _pos=None) -> str:
+    """Axis numbers as 0, 500, 2k, 1.5M."""
+    a = abs(x)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{x / div:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def date_ticks(start, end, *, max_ticks: int = 6) -> tuple[list, list]:
+    """Month-start ticks between two dates, every 1, 2, 3, 6 or 12 months (the first step that
+    gives at most ``max_ticks``), each labelled with month and year on two lines.
+
+    From 2023-09-05 to 2023-12-01 the ticks are 1 Oct, 1 Nov and 1 Dec 2023.
+    """
+    start, end = _as_date(start), _as_date(end)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    for step in (1, 2, 3, 6, 12, 24, 60):
+        if months / step <= max_ticks:
+            break
+    ticks = []
+    y, m = start.year, start.month
+    while True:
+        m += 1
+        if m > 12:
+            y, m = y + 1, 1
+        d = _dt.date(y, m, 1)
+        if d > end:
+            break
+        if (m - 1) % step == 0:
+            ticks.append(d)
+    return ticks, [f"{d:%b}\n{d.year}" for d in ticks]
+
+
+def _as_date(x) -> _dt.date:
+    if isinstance(x, _dt.datetime):
+        return x.date()
+    if isinstance(x, _dt.date):
+        return x
+    return _dt.date.fromisoformat(str(np.datetime64(x, "D")))
+
+
+def _date_axis(ax, start, end) -> None:
+    # fixed ticks: matplotlib's date locators cost more than the drawing on a multi-panel figure
+    ticks, labels = date_ticks(start, end)
+    ax.set_xticks([np.datetime64(t, "D") for t in ticks], labels)
+    ax.set_xlim(np.datetime64(_as_date(start), "D"), np.datetime64(_as_date(end), "D"))
+
+
+def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | None = None, legend: bool = False,
+              date_axis: bool = True):
+    """Draw a fan: nested percentile bands (outer to inner) and the median, by date.
+
+    Parameters
+    ----------
+    fan : scenarios.plotdata.Fan
+    ax : matplotlib Axes
+    color : matplotlib colour
+    title : str, optional
+        Default: the fan's label and the probability of its subset of worlds.
+    date_axis : bool
+        Set date ticks (False when the caller sets them once for shared axes).
+    """
+    levels = fan.levels
+    dates = np.asarray(fan.dates, dtype="datetime64[D]")
+    n_bands = len(levels) // 2
+    for i in range(n_bands):
+        lo, hi = fan.values[i], fan.values[len(levels) - 1 - i]
+        alpha = 0.16 + 0.22 * i
+        ax.fill_between(dates, lo, hi, color=color, alpha=alpha, lw=0,
+                        label=f"{levels[i]:.0%}–{levels[len(levels) - 1 - i]:.0%}")
+    if len(levels) % 2:
+        ax.plot(dates, fan.values[n_bands], color=color, lw=1.8, label="median")
+    ax.set_title(title if title is not None else f"{fan.label} (P = {fan.probability:.2f})", fontsize=10)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    ax.set_ylim(0, max(float(np.nanmax(fan.values[-1])), ax.get_ylim()[1], 1e-9) * 1.04)
+    ax.grid(alpha=0.3, lw=0.5)
+    if date_axis:
+        _date_axis(ax, dates[0] - np.timedelta64(15, "D"), dates[-1])
+    if legend:
+        ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
+    """Draw dated real-world estimates as black points with their low/high ranges.
+
+    A value (or a low–high range) is a dot with a bar; "more than X" (a lower bound only) an
+    upward triangle; "up to X" (an upper bound only) a downward one.  Estimates whose baseline
+    starts more than 60 days before ``as_of`` (they also count earlier shipments) are hollow.
+    """
+    legend = {"o": "estimate (bar: low–high)", "^": "lower bound ('more than')", "v": "upper bound ('up to')"}
+    groups: dict = {}
+    for e in points:
+        if e.high is None and e.low is not None and (e.value is None or e.value <= e.low):
+            marker = "^"
+        elif e.low is None and e.high is not None and (e.value is None or e.value >= e.high):
+            marker = "v"
+        else:
+            marker = "o"
+        early = as_of is not None and e.baseline_date is not None and (as_of - e.baseline_date).days > 60
+        y = e.point
+        lo = e.low if (e.low is not None and marker == "o") else y
+        hi = e.high if (e.high is not None and marker == "o") else y
+        g = groups.setdefault((marker, early), ([], [], [], []))
+        g[0].append(np.datetime64(e.date, "D"))
+        g[1].append(y)
+        g[2].append(max(y - lo, 0))
+        g[3].append(max(hi - y, 0))
+    seen = set()
+    for (marker, early), (xs, ys, below, above) in groups.items():  # one call per style: errorbar is slow
+        lab = legend[marker] if (label and marker not in seen) else None
+        seen.add(marker)
+        ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, ms=5.5, color="black",
+                    mfc="white" if early else "black", capsize=2.5, lw=1, zorder=5, label=lab)
+    if label and any(early for _, early in groups):
+        ax.plot([], [], "o", color="black", mfc="white", ms=5.5, label="hollow: baseline before as-of")
+    return ax
+
+
+def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = "", color="C0", as_of=None):
+    """Fan charts of one flow: monthly counts (top row) and running totals (bottom row), for all
+    worlds and for each outcome scenario, with real estimates on the running totals.
+
+    Parameters
+    ----------
+    monthly, cumulative : list of Fan
+        Same subsets in the same order (all worlds first).
+    points : list of Estimate
+        Real dated estimates of the running total, drawn on every bottom panel.
+    """
+    ncols = len(monthly)
+    fig, axes = figure(2, ncols, figsize=(3.1 * ncols + 0.9, 6.6), sharex=True, sharey="row",
+                       margins=(0.85, 0.2, 0.6, 1.05), wspace=0.08, hspace=0.28)
+    axes = np.asarray(axes).reshape(2, ncols)
+    for j, (m, c) in enumerate(zip(monthly, cumulative, strict=True)):
+        fan_chart(m, axes[0, j], color=color, ylabel=f"{unit} per month" if j == 0 else None, date_axis=False)
+        fan_chart(c, axes[1, j], color=color, title="", ylabel=f"{unit}, running total" if j == 0 else None,
+                  date_axis=False)
+        if len(points):
+            estimates(points, axes[1, j], as_of=as_of, label=(j == 0))
+    # each row shares one scale (sharey) that holds every panel's outer band and every estimate
+    tops = [max(float(np.nanmax(f.values[-1])) for f in fans) for fans in (monthly, cumulative)]
+    if len(points):
+        tops[1] = max(tops[1], max(max(e.point, e.high or 0, e.low or 0) for e in points))
+    for row, top in enumerate(tops):
+        axes[row, 0].set_ylim(0, max(top, 1e-9) * 1.05)
+    first, last = monthly[0].dates[0], monthly[0].dates[-1]
+    if len(points):
+        first, last = min(first, min(e.date for e in points)), max(last, max(e.date for e in points))
+    _date_axis(axes[0, 0], first - _dt.timedelta(days=15), last + _dt.timedelta(days=15))
+    handles, labels = axes[1, 0].get_legend_handles_labels()  # fan bands first, then estimates
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0),
+               ncol=min(7, len(labels)), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
+
+
+_PALETTE = ("#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD", "#DD8452", "#937860",
+            "#DA8BC3", "#2F8F83", "#A05195", "#F0A04B", "#6B8E23", "#B0B7E0")
+
+
+def scenario_tree(tree, ax, *, min_label: float = 0.025):
+    """Draw a scenario tree as an icicle: one column per level, each branch a block whose
+    height is its probability, labelled with its value, its probability overall and its
+    probability given the branch to its left ("of its branch").
+
+    Parameters
+    ----------
+    tree : scenarios.plotdata.Tree
+    min_label : float
+        Blocks smaller than this are drawn but not labelled.
+    """
+    colours: dict = {}
+    for b in tree.branches:
+        key = (b.level, b.label)
+        if key not in colours:  # each value of each level its own colour; "no"/"never" grey
+            n = sum(1 for c in colours.values() if c != "#BBBBBB")
+            colours[key] = "#BBBBBB" if b.label in ("no", "never", "none") else _PALETTE[n % len(_PALETTE)]
+        y0 = 1.0 - b.start - b.probability
+        ax.add_patch(_rect(b.level + 0.03, y0, 0.94, b.probability, colours[key]))
+        if b.probability >= min_label:
+            cond = "" if b.level == 0 or b.conditional > 0.999 else f" · {b.conditional:.0%} of its branch"
+            big = b.probability >= 2.2 * min_label
+            text = f"{b.label}\n{b.probability:.1%}{cond}" if big else f"{b.label}  {b.probability:.1%}"
+            ax.text(b.level + 0.08, y0 + b.probability / 2, text, va="center", ha="left", fontsize=8)
+    ax.set_xlim(0, len(tree.levels))
+    ax.set_ylim(0, 1)
+    ax.set_xticks([i + 0.5 for i in range(len(tree.levels))], [f"{t}?" for t in tree.levels], fontsize=10)
+    ax.xaxis.tick_top()
+    ax.tick_params(axis="x", length=0)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["100%", "75%", "50%", "25%", "0%"])
+    ax.set_ylabel("cumulative probability (top to bottom)")
+    for side in ("right", "bottom", "top"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def _rect(x, y, w, h, colour):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor=colour, edgecolor="white", lw=0.8, alpha=0.85)
+
+
+def event_curves(curves, ax, *, title: str = "Probability that each event has happened by date"):
+    """Probability-by-date curves of events, one line each; the legend gives the probability
+    within the horizon and the median date."""
+    for i, c in enumerate(curves):
+        med = f", median {c.median:%d %b %Y}" if c.median else ""
+        ax.plot(c.dates, c.probability, drawstyle="steps-post", lw=1.6, color=f"C{i % 10}",
+                label=f"{c.name} (P {1 - c.p_never:.2f}{med})")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("P(happened by date)")
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3, lw=0.5)
+    if curves:
+        _date_axis(ax, curves[0].dates[0], curves[0].dates[-1])
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return ax
+
+
+def event_strips(curves, ax, *, title: str = "Every event: probability that it has happened by date"):
+    """All events at once: one row per event, shaded by P(happened by date) (white 0, dark 1),
+    with a tick at the median date; each label ends with P(within the horizon)."""
+    if not curves:
+        ax.set_axis_off()
+        return ax
+    grid = np.vstack([c.probability for c in curves])
+    dates = curves[0].dates
+    x0, x1 = np.datetime64(dates[0], "D"), np.datetime64(dates[-1], "D")
+    from matplotlib.dates import date2num
+
+    extent = (date2num(x0), date2num(x1), len(curves) - 0.5, -0.5)
+    ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=extent, interpolation="nearest")
+    medians = [(np.datetime64(c.median, "D"), i) for i, c in enumerate(curves) if c.median is not None]
+    if medians:
+        ax.plot([m for m, _ in medians], [i for _, i in medians], ls="none", marker="|", color="black", ms=9, mew=1.5)
+    ax.set_yticks(range(len(curves)), [f"{c.name}  {1 - c.p_never:.2f}" for c in curves], fontsize=7)
+    ax.set_title(title + " (label: P within the horizon; |: median date)", fontsize=10)
+    _date_axis(ax, dates[0], dates[-1])
+    return ax
+
+
+class Shown:
+    """A rendered figure: Jupyter displays the PNG; ``paths`` lists the files saved."""
+
+    def __init__(self, name: str, png: bytes, paths: list):
+        self.name = name
+        self.png = png
+        self.paths = paths
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def __repr__(self) -> str:
+        return f"<figure {self.name}: {', '.join(self.paths) or 'not saved'}>"
+
+
+def save_figure(fig, name: str, output_dir: str, *, dpi: int = DPI) -> list:
+    """Save ``fig`` as ``output_dir/name.png`` and ``.svg`` (atomically); return the paths."""
+    return show(fig, name, output_dir, dpi=dpi).paths
+
+
+def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI) -> Shown:
+    """Render ``fig`` once as PNG (displayed by Jupyter) and, when ``output_dir`` is set, save
+    it there as ``name.png`` and ``name.svg``.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    name : str
+        File stem, letters, digits, ``_`` and ``-`` only.
+    output_dir : str
+        Folder for the files; "" saves nothing (an analyst's interactive session).
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name or ""):
+        from .errors import ScenarioError
+
+        raise ScenarioError(f"figure name must be letters, digits, '_' or '-', got {name!r}")
+    import matplotlib
+
+    buf = io.BytesIO()
+    # zlib level 3: a third faster to encode than the default 6, files ~15% larger
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+    png = buf.getvalue()
+    paths = []
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+        png_path = os.path.join(output_dir, name + ".png")
+        write_bytes(png_path, png)
+        svg = io.BytesIO()
+        with matplotlib.rc_context(_SVG_RC):
+            fig.savefig(svg, format="svg", metadata={"Date": None})
+        svg_path = os.path.join(output_dir, name + ".svg")
+        write_bytes(svg_path, svg.getvalue())
+        paths = [png_path, svg_path]
+    return Shown(name, png, paths)
+
+
+_URL = re.compile(r"(https?://[^\s;,]+)")
+
+
+def _cell_html(value) -> str:
+    text = html.escape(str(value))
+    return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', text)
+
+
+class Table:
+    """Rows of dicts shown as an HTML table in Jupyter (URLs become links) and as text elsewhere.
+
+    Parameters
+    ----------
+    rows : list of dict
+    columns : list of str, optional
+        Default: the keys of the first row.
+    title : str, optional
+    """
+
+    def __init__(self, rows, columns=None, *, title: str | None = None):
+        self.rows = list(rows)
+        self.columns = list(columns) if columns is not None else (list(self.rows[0]) if self.rows else [])
+        self.title = title
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'>{_cell_html(r.get(c, ''))}</td>" for c in self.columns) + "</tr>"
+            for r in self.rows
+        )
+        caption = f"<caption style='text-align:left;font-weight:bold'>{html.escape(self.title)}</caption>" if self.title else ""
+        return f"<table class='scenarios-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        widths = {c: min(60, max([len(c)] + [len(str(r.get(c, ""))) for r in self.rows])) for c in self.columns}
+        lines = [self.title] if self.title else []
+        lines.append("  ".join(c.ljust(widths[c]) for c in self.columns))
+        for r in self.rows:
+            lines.append("  ".join(str(r.get(c, ""))[: widths[c]].ljust(widths[c]) for c in self.columns))
+        return "\n".join(lines)
