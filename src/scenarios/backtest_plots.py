@@ -1,0 +1,281 @@
+"""Figures and tables of a backtest (notebooks/03_backtest.ipynb).
+
+Drawing functions take data from :mod:`scenarios.backtest` and a matplotlib ``ax``, draw, and
+return the ``ax``; they never call ``plt.show()``.  What they show is computed by the ``*_rows``
+and ``*_data`` functions here or in :mod:`scenarios.backtest`, which are plain data and tested.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+
+__all__ = [
+    "reliability_diagram",
+    "brier_by_date",
+    "forecast_path",
+    "path_grid",
+    "calibration_figure",
+    "fan_overlay",
+    "fan_grid",
+    "overview_rows",
+    "question_rows",
+    "numeric_rows",
+]
+
+BASELINE_STYLES = {
+    "brier": ("model with evidence", "C0", "-"),
+    "brier_no_evidence": ("model, no evidence", "C1", "--"),
+    "brier_base_rate": ("base rate (hindsight)", "C2", ":"),
+    "brier_always_0.5": ("always 0.5", "0.45", "-."),
+}
+
+
+def _dates(values) -> np.ndarray:
+    return np.asarray([np.datetime64(d, "D") for d in values])
+
+
+def _date_axis(ax) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _si(x, _pos=None) -> str:
+    a = abs(x)
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{x / div:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _f(x, digits=3):
+    return "" if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(float(x), digits)
+
+
+def overview_rows(summary: dict) -> list:
+    """Overall scores: one row per forecaster (the model and each baseline)."""
+    o = summary["overall"]
+    if o is None:
+        return []
+
+    def ci(x):
+        return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+
+    rows = [{
+        "forecaster": "model with evidence", "Brier at open": ci(o["brier_open"]),
+        "Brier, time-averaged": ci(o["brier_time_averaged"]), "skill (time-averaged)": "",
+        "difference vs model": "",
+    }]
+    names = {"always_0.5": "always 0.5", "base_rate": f"base rate {o['base_rate']:.2f} (hindsight)", "no_evidence": "model, no evidence"}
+    for key, label in names.items():
+        b = o["baselines"][key]
+        d = b["difference_time_averaged"]
+        rows.append({
+            "forecaster": label, "Brier at open": f"{b['brier']:.3f}", "Brier, time-averaged": f"{b['brier']:.3f}",
+            "skill (time-averaged)": "" if b["skill_time_averaged"] is None else f"{b['skill_time_averaged']:+.3f}",
+            "difference vs model": f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]",
+        })
+    return rows
+
+
+def question_rows(summary: dict) -> list:
+    """Per-question scores, worst time-averaged Brier first."""
+    qs = sorted(summary["questions"], key=lambda q: -q["brier_time_averaged"])
+    return [{
+        "question": q["id"], "outcome": "yes" if q["outcome"] else "no", "open": q["open"], "resolved": q["resolved_on"],
+        "forecast at open": _f(q["forecast_open"]), "last forecast": _f(q["forecast_last"]),
+        "no evidence": _f(q["no_evidence_forecast"]), "Brier at open": _f(q["brier_open"]),
+        "Brier, time-averaged": _f(q["brier_time_averaged"]), "forecasts": q["n_forecasts"],
+    } for q in qs]
+
+
+def numeric_rows(summary: dict) -> list:
+    """CRPS per reported estimate, relative to the estimate (lower is better)."""
+    return [{
+        "estimate": t["id"], "quantity": t["quantity"], "value": f"{t['estimate']:,.0f}",
+        "public": t["public_on"], "forecasts": t["n_forecasts"],
+        "CRPS / value, first": _f(t["crps_relative_first"]), "CRPS / value, last before": _f(t["crps_relative_last"]),
+        "CRPS / value, no evidence": _f(t["no_evidence_crps_relative"]),
+    } for t in summary["numeric"]["targets"]]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def reliability_diagram(reliability: dict, ax, *, title: str = "Reliability of every forecast"):
+    """Observed frequency against mean forecast per bin, with binomial intervals and counts.
+
+    ``reliability`` is ``summary["overall"]["reliability"]`` (edges, mean_forecast,
+    observed_frequency, count, lower, upper).
+    """
+    mean = np.asarray([np.nan if v is None else v for v in reliability["mean_forecast"]], dtype=float)
+    freq = np.asarray([np.nan if v is None else v for v in reliability["observed_frequency"]], dtype=float)
+    lo = np.asarray([np.nan if v is None else v for v in reliability["lower"]], dtype=float)
+    hi = np.asarray([np.nan if v is None else v for v in reliability["upper"]], dtype=float)
+    count = np.asarray(reliability["count"])
+    edges = np.asarray(reliability["edges"], dtype=float)
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
+    full = count > 0
+    ax.errorbar(mean[full], freq[full], yerr=[freq[full] - lo[full], hi[full] - freq[full]], fmt="o", color="C0",
+                capsize=3, lw=1.2, label="observed frequency (95% interval)")
+    for x, y, c in zip(mean[full], freq[full], count[full], strict=True):
+        ax.annotate(f"n={c}", (x, y), textcoords="offset points", xytext=(-7, -12 if y > 0.9 else 6), ha="right",
+                    fontsize=7, color="0.3")
+    bars = ax.twinx()
+    width = np.diff(edges)
+    bars.bar(edges[:-1], count, width=width, align="edge", color="C0", alpha=0.12, lw=0)
+    bars.set_ylim(0, max(1, count.max()) * 4)
+    bars.set_yticks([])
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.04)
+    ax.set_xlabel("forecast probability (bin mean)")
+    ax.set_ylabel("share that happened")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def brier_by_date(by_date: list, ax, *, title: str = "Mean Brier score of the open questions, by as-of date"):
+    """Mean Brier over the questions open at each as-of date, for the model and the baselines."""
+    rows = [r for r in by_date if r["brier"] is not None]
+    x = _dates([r["as_of"] for r in rows])
+    for key, (label, color, ls) in BASELINE_STYLES.items():
+        ax.step(x, [r[key] for r in rows], where="post", color=color, ls=ls, lw=1.8 if key == "brier" else 1.2, label=label)
+    counts = ax.twinx()
+    counts.bar(x, [r["n_open"] for r in rows], width=4, color="0.5", alpha=0.25)
+    counts.set_ylabel("questions open", color="0.45", fontsize=8)
+    counts.tick_params(axis="y", labelsize=7, colors="0.45")
+    counts.set_ylim(0, max(r["n_open"] for r in rows) * 3 if rows else 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("mean Brier (lower is better)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(fontsize=8, loc="upper right")
+    _date_axis(ax)
+    return ax
+
+
+def forecast_path(rows: list, ax, *, title: str = "", outcome=None, resolved_on=None, no_evidence=None):
+    """One question's forecast over as-of dates (a step: each stands until the next), the
+    forecast without evidence (dashed) and the outcome (a marker at 0 or 1 on its date)."""
+    if rows:
+        x = _dates([r["as_of"] for r in rows] + [rows[-1]["as_of"] + _dt.timedelta(days=max(1, rows[-1].get("days") or 1))])
+        y = [r["forecast"] for r in rows]
+        ax.step(x, y + [y[-1]], where="post", color="C0", lw=1.6)
+        if no_evidence is not None and math.isfinite(no_evidence):
+            ax.hlines(no_evidence, x[0], x[-1], color="C1", ls="--", lw=1)
+        if outcome is not None:
+            when = np.datetime64(resolved_on, "D") if resolved_on is not None else x[-1]
+            ax.plot([when], [1.0 if outcome else 0.0], marker="*", ms=11, color="C3" if outcome else "C2", zorder=5)
+    import matplotlib.dates as mdates
+
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_yticks([0, 0.5, 1])
+    ax.set_title(title, fontsize=7.5)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=4))
+    span = (rows[-1]["as_of"] - rows[0]["as_of"]).days + (rows[-1].get("days") or 1) if rows else 0
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b" if span < 90 else "%b %y"))
+    ax.tick_params(labelsize=6.5)
+    return ax
+
+
+def path_grid(result, *, ncols: int = 4, width: float = 12.0):
+    """A figure with one forecast path per scored question, worst time-averaged Brier first."""
+    from matplotlib.figure import Figure
+
+    qs = sorted(result.summary["questions"], key=lambda q: -q["brier_time_averaged"])
+    nrows = max(1, math.ceil(len(qs) / ncols))
+    height = 1.8 * nrows + 1.0
+    fig = Figure(figsize=(width, height))  # a fixed layout: constrained layout is slow with many panels
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.35 / height, top=1 - 0.95 / height, wspace=0.18, hspace=0.75)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, q in zip(axes, qs, strict=False):
+        label = q["id"] if len(q["id"]) <= 42 else q["id"][:40] + "…"
+        forecast_path(result.path(q["id"]), ax, title=f"{label}\nBrier {q['brier_time_averaged']:.2f}",
+                      outcome=q["outcome"], resolved_on=q["resolved_on"], no_evidence=q["no_evidence_forecast"])
+    for ax in axes[len(qs):]:
+        ax.set_visible(False)
+    fig.suptitle("Forecast paths (blue), without evidence (orange, dashed); star: outcome (red yes, green no) when public",
+                 fontsize=10, y=1 - 0.25 / height)
+    return fig
+
+
+def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = "", until=None):
+    """Fans of a running total as of several dates (median and 90% band each) with the real
+    estimates (dots: a figure; triangles: "more than" / "up to"; bars: the stated range)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
+    last = None
+    stop = None if until is None else np.datetime64(until, "D")
+    for i, fan in enumerate(fans):
+        color = cmap(0.1 + 0.8 * i / max(1, len(fans) - 1))
+        dates = _dates(fan.dates)
+        keep = np.ones(len(dates), dtype=bool) if stop is None else dates <= stop
+        levels = list(fan.levels)
+        lo, mid, hi = fan.values[levels.index(0.05)], fan.values[levels.index(0.5)], fan.values[levels.index(0.95)]
+        ax.fill_between(dates[keep], lo[keep], hi[keep], color=color, alpha=0.12, lw=0)
+        ax.plot(dates[keep], mid[keep], color=color, lw=1.6, label=f"as of {fan.as_of} (median, 90%)")
+        if stop is None or np.datetime64(fan.as_of, "D") <= stop:
+            ax.axvline(np.datetime64(fan.as_of, "D"), color=color, lw=0.8, ls=":")
+        last = dates[keep][-1] if keep.any() else last
+    if fans and last is not None:
+        ax.set_xlim(np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D"), last)
+    for p in points:
+        x = np.datetime64(p["on"], "D")
+        value = p["value"] if p["value"] is not None else (p["low"] if p["low"] is not None else p["high"])
+        marker = "o" if p["value"] is not None and p["low"] is None else ("^" if p["low"] is not None and p["high"] is None else "o")
+        if p["value"] is None and p["high"] is not None and p["low"] is None:
+            marker = "v"
+        lo = p["low"] if p["low"] is not None else value
+        hi = p["high"] if p["high"] is not None else value
+        ax.errorbar([x], [value], yerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt=marker, color="black",
+                    ms=5, capsize=2.5, lw=1, zorder=6)
+    ax.plot([], [], "o", color="black", label="reported estimate (▲ more than, ▼ up to)")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(fontsize=7.5, loc="upper left")
+    _date_axis(ax)
+    return ax
+
+
+def fan_grid(fans_by_quantity: dict, *, width: float = 11.0, until=None):
+    """One panel per quantity: its fans as of several dates against the reported estimates
+    (``fans_by_quantity`` from :func:`scenarios.backtest.report_fans`)."""
+    from matplotlib.figure import Figure
+
+    n = max(1, len(fans_by_quantity))
+    fig = Figure(figsize=(width, 3.9 * n), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n, 1, squeeze=False)).ravel()
+    for ax, (quantity, (fans, points)) in zip(axes, fans_by_quantity.items(), strict=False):
+        last_report = max((p["on"] for p in points), default=None)
+        stop = until or (last_report + _dt.timedelta(days=120) if last_report else None)
+        fan_overlay(fans, points, ax, title=f"{quantity}: forecast as of each date against the reported estimates",
+                    ylabel=quantity.split(".")[0], until=stop)
+    return fig
+
+
+def calibration_figure(summary: dict, *, width: float = 12.0):
+    """Reliability diagram (left) and mean Brier by as-of date against the baselines (right)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, 4.6), layout="constrained")
+    ax_rel, ax_date = fig.subplots(1, 2)
+    reliability_diagram(summary["overall"]["reliability"], ax_rel)
+    brier_by_date(summary["by_date"], ax_date)
+    return fig
