@@ -33,6 +33,10 @@ report: $(STAMP)
 forecast: $(STAMP)
 	$(VENV)/bin/scenarios forecast $(PARAMS)
 
+## backtest: score PARAMS's forecasts, as of every evidence date, against real outcomes
+backtest: $(STAMP)
+	$(VENV)/bin/scenarios backtest $(PARAMS) --samples 100000
+
 ## lab: open the notebooks in JupyterLab
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -51,4 +55,4 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build src/*.egg-info reports
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help setup test report forecast lab bench lint clean
+.PHONY: help setup test report forecast backtest lab bench lint clean

@@ -117,3 +117,24 @@ def test_help_does_not_import_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_validate_glob_of_params_folder_including_questions_file():
+    import glob
+
+    files = sorted(glob.glob(os.path.join(REPO, "params", "*.yaml")))
+    code, out, err = run("validate", *files)
+    assert code == 0, err
+    assert "questions file, checked with" in out and "evidence items" in out
+
+
+def test_forecast_as_of_skips_closed_and_resolved_questions():
+    code, out, err = run("forecast", BASE, "-n", "3000", "--as-of", "2023-10-15", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    ids = {q["id"] for q in data["questions"]}
+    assert data["as_of"] == "2023-10-15"
+    assert "summit_by_2023_09_30" not in ids  # closed 2023-09-30
+    assert "us_says_shells_delivered_by_2023_10_31" not in ids  # resolved 2023-10-13
+    assert "putin_visits_pyongyang_by_2024_12_31" in ids
+    assert data["effective_sample_size"] < 3000

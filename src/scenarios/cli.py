@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--output", "-o", help="write to this file (atomically) instead of standard output")
     f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
     f.add_argument("--evidence", help="evidence file (default: the params file's evidence:)")
+    f.add_argument("--resolutions", help="with --as-of: skip questions resolved by then (default: data/resolutions.yaml beside params/, if present)")
 
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
@@ -107,9 +108,19 @@ def _cmd_forecast(args) -> int:
         from .evidence import forecast_as_of, load_evidence
         from .scenario import parse_date
 
+        import os
+
+        from .backtest import _default_resolutions, load_resolutions
+
         as_of = parse_date(args.as_of, None, ("--as-of",))
         evidence = load_evidence(model, args.evidence)
-        result = forecast_as_of(model, questions, evidence, as_of, samples=args.samples, seed=args.seed)
+        res_path = args.resolutions or _default_resolutions(args.params)
+        resolved_on = None
+        if args.resolutions or os.path.exists(res_path):
+            resolved_on = {k: r.resolved_on for k, r in load_resolutions(res_path).items()}
+        result = forecast_as_of(
+            model, questions, evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on
+        )
         if result.ess is not None and result.ess < 1000:
             print(f"warning: effective sample size {result.ess:,.0f} is below 1,000; use more --samples", file=sys.stderr)
     else:
@@ -122,19 +133,55 @@ def _cmd_forecast(args) -> int:
     return 0
 
 
-def _cmd_validate(args) -> int:
+def _is_questions_file(path: str) -> bool:
+    """A file holding only ``questions:`` (checked through the params files that use it)."""
     from .errors import ScenarioError
+    from .params import load_yaml_file
+
+    try:
+        doc, _ = load_yaml_file(path)
+    except ScenarioError:
+        return False
+    return isinstance(doc, dict) and set(doc) == {"questions"}
+
+
+def _cmd_validate(args) -> int:
+    import os
+
+    from .errors import ScenarioError
+    from .evidence import load_evidence
     from .model_io import load_model
 
     failed = 0
+    used_questions: dict = {}
+    question_files = [p for p in args.params if _is_questions_file(p)]
     for path in args.params:
+        if path in question_files:
+            continue
         try:
             model, questions = load_model(path, overrides=args.overrides)
+            evidence = load_evidence(model) if model.evidence_raw is not None else None
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions")
+        if isinstance(model.questions_raw, str):
+            origin = model.doc.origin(("questions",)) or path
+            qpath = os.path.realpath(os.path.join(os.path.dirname(origin), model.questions_raw))
+            used_questions.setdefault(qpath, path)
+        extra = f", {len(evidence.items)} evidence items" if evidence is not None else ""
+        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}")
+    for path in question_files:
+        user = used_questions.get(os.path.realpath(path))
+        if user is None:
+            print(
+                f"error: {path}: a questions file is checked against a model; validate the params file "
+                "that names it (questions: FILE) or run forecast PARAMS --questions FILE",
+                file=sys.stderr,
+            )
+            failed += 1
+        else:
+            print(f"ok: {path}: questions file, checked with {user}")
     return 2 if failed else 0
 
 
