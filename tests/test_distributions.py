@@ -115,7 +115,6 @@ def test_mixture_mean(write):
 
 
 def test_by_draws_each_case_for_its_worlds(write):
-    x = draw(write, "{by: flag, cases: {true: {normal: {mean: 5, sd: 1}}, false: 0}}", extra="  flag: {bernoulli: 0.4}\n")
     path = write("d.yaml", HEADER + "nodes:\n  x: {by: flag, cases: {true: {normal: {mean: 5, sd: 1}}, false: 0}}\n  flag: {bernoulli: 0.4}\n")
     model, _ = load_model(path)
     w = simulate(model, N, seed=11)

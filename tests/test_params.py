@@ -40,7 +40,7 @@ class TestLayering:
         variant = write("variant.yaml", "extends: base.yaml\nnodes:\n  rate: {ci90: [50, 5]}\n")
         with pytest.raises(ParamsError, match=r"variant\.yaml: nodes\.rate\.ci90: .*low < high, got \[50, 5\]"):
             load_model(variant)
-        base_bad = write("base2.yaml", BASE.replace("mean: 0.8", "mean: 1.8"))
+        write("base2.yaml", BASE.replace("mean: 0.8", "mean: 1.8"))
         v2 = write("v2.yaml", "extends: base2.yaml\nmodel: v2\n")
         with pytest.raises(ParamsError, match=r"base2\.yaml: nodes\.chance\.beta\.mean"):
             load_model(v2)

@@ -44,7 +44,7 @@ def p_missiles_by_month4() -> float:
     for s in range(1, 5):
         p_s = 0.12 * 0.88 ** (s - 1)
         active = 5 - s
-        e_none = integrate.quad(lambda x: math.exp(-x * active) * lam.pdf(x), 0, np.inf)[0]
+        e_none = integrate.quad(lambda x, a=active: math.exp(-x * a) * lam.pdf(x), 0, np.inf)[0]
         total += p_s * (1 - e_none)
     return (P_OUTCOME["covert_deal"] + P_OUTCOME["public_deal"]) * total
 

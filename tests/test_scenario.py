@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import HEADER
 from scenarios.errors import ParamsError
 from scenarios.model_io import load_model
-
-from conftest import HEADER
 
 BAD_NODES = [
     # (nodes yaml, expected message pattern)

@@ -105,12 +105,11 @@ def _cmd_forecast(args) -> int:
 
         raise ParamsError(args.params, "questions", "the model has no questions to forecast; add questions: or pass --questions FILE")
     if args.as_of:
-        from .evidence import forecast_as_of, load_evidence
-        from .scenario import parse_date
-
         import os
 
         from .backtest import _default_resolutions, load_resolutions
+        from .evidence import forecast_as_of, load_evidence
+        from .scenario import parse_date
 
         as_of = parse_date(args.as_of, None, ("--as-of",))
         evidence = load_evidence(model, args.evidence)

@@ -1,4 +1,4 @@
-"""Probability distributions as small frozen dataclasses with ``sample(rng, n)``.
+"""Probability distributions: vectorised samplers and forecaster-friendly parameterisations.
 
 Parameters are either plain floats or per-world arrays of shape (n,), so the same code draws
 with fixed parameters and with parameter uncertainty (theta ~ Beta, then Bernoulli(theta)).
@@ -9,7 +9,6 @@ scipy is imported only by the functions that need it (truncation, gamma from a c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -175,14 +174,3 @@ def sample_dirichlet(rng: np.random.Generator, n: int, alphas: list) -> np.ndarr
     total = g.sum(axis=1, keepdims=True)
     total[total == 0] = 1.0
     return g / total
-
-
-@dataclass(frozen=True)
-class Ci90:
-    """A forecaster's 90% interval: 5th and 95th percentiles."""
-
-    low: float
-    high: float
-
-    def __repr__(self) -> str:
-        return f"ci90[{self.low:g}, {self.high:g}]"

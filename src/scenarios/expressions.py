@@ -11,8 +11,9 @@ two broadcast by treating a per-world value as constant over months.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -77,7 +77,6 @@ def load_yaml_file(path: str) -> tuple[Any, bytes]:
     ParamsError
         If the file is missing, unreadable, not UTF-8 or not valid YAML (with its line number).
     """
-    yaml = _yaml()
     try:
         with open(path, "rb") as fh:
             raw = fh.read()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .params import describe, load_yaml_file
 from .scenario import NAME_RE, Model, did_you_mean, parse_date
 from .worlds import Worlds
 
-__all__ = ["Question", "Clause", "load_questions", "compile_questions"]
+__all__ = ["Question", "Clause", "load_questions"]
 
 QUESTION_KEYS = ("id", "text", "type", "open", "close", "resolve", "given", "note", "source", "unit")
 QUESTION_TYPES = ("binary", "numeric", "date")
@@ -368,5 +369,3 @@ def load_questions(model: Model, source: Any = None) -> list[Question]:
         questions.append(q)
     return questions
 
-
-compile_questions = load_questions
