@@ -156,9 +156,9 @@ def test_interval_probabilities_match_simulation(write, spec):
     n = 200_000
     x = simulate(model, n, seed=11)["x"]
     ctx = Context({}, model.kinds, 1, model)
-    from scenarios.evidence import _freeze
+    from scenarios.conditional import freeze
 
-    frozen = _freeze(model.nodes["x"].spec, ctx, np.random.default_rng(0), 1)
+    frozen = freeze(model.nodes["x"].spec, ctx, np.random.default_rng(0), 1)
     for lo, hi in ((-1, 2), (2, 9), (9, 15.5), (0.1, 0.4), (15, 40)):
         exact = float(frozen.cdf(hi)[0] - frozen.cdf(lo)[0])
         empirical = float(np.mean((x > lo) & (x <= hi)))
@@ -269,6 +269,31 @@ def test_forecast_with_no_evidence_is_the_plain_forecast():
     as_of = forecast_as_of(model, questions, Evidence(), model.as_of, samples=30_000, seed=4).to_dict()
     assert as_of["questions"] == plain["questions"]
     assert as_of["effective_sample_size"] == 30_000
+
+
+def test_no_evidence_is_the_plain_forecast_over_several_chunks():
+    # the last chunk is partial: as-of and plain runs share the chunking and per-node draws
+    model, questions = load_model(os.path.join(REPO, "params", "reference.yaml"))
+    plain = run_forecast(model, questions, samples=10_000, seed=5, chunk_size=3_000).to_dict()
+    as_of = forecast_as_of(model, questions, Evidence(), model.as_of, samples=10_000, seed=5, chunk_size=3_000)
+    assert as_of.to_dict()["questions"] == plain["questions"]
+
+
+def test_evidence_re_exports_asof_whichever_module_is_imported_first():
+    import subprocess
+    import sys
+
+    import scenarios.asof
+    import scenarios.evidence
+
+    for name in ("Plan", "run_plans", "forecast_as_of", "check_as_of", "is_open", "REPORT_CANDIDATES"):
+        assert getattr(scenarios.evidence, name) is getattr(scenarios.asof, name)
+        assert name in scenarios.evidence.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        scenarios.evidence.nope  # noqa: B018
+    for first in ("scenarios.asof", "scenarios.evidence", "scenarios.backtest"):
+        code = f"import {first}\nfrom scenarios.evidence import *\nassert forecast_as_of.__module__ == 'scenarios.asof'"
+        subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_closed_and_resolved_questions_are_not_forecast(write):

@@ -35,8 +35,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .asof import Plan, check_as_of, is_open, run_plans
 from .errors import ParamsError, UsageError
-from .evidence import Conditioning, Evidence, Plan, check_as_of, is_open, load_evidence, run_plans
+from .evidence import Conditioning, Evidence, load_evidence
 from .forecast import flow_months, weighted_quantiles
 from .params import describe, load_yaml_file
 from .scenario import Model, did_you_mean, parse_date

@@ -1,4 +1,4 @@
-"""Evidence: dated facts and reports, and forecasts conditioned on what was public as of a date.
+"""Evidence: the file of dated facts and reports, its schema, parsing and validation.
 
 An evidence file is a list of items.  Each item says when it became public (``public_on``),
 where it comes from (``source``) and what it says about model variables:
@@ -29,14 +29,11 @@ Observing an event also says that the event it comes ``after:`` had happened by 
 constraint on that event, and so on up the chain), and, when its ``when:`` names a boolean node,
 that the node is true (clamped).  These add no information, only better draws.
 
-Forecasting as of D uses exactly the items with ``public_on <= D``: a world's weight is the product
-of the factors above, forecasts are weighted shares of worlds, and the effective sample size
-(sum w)^2 / sum w^2 says how many equally weighted worlds they are worth.  Each factor is exact:
-categorical probabilities (constants, per-world expressions, dirichlet weights, ``by`` cases),
-bernoulli ``p``, event days through the delay's CDF (every numeric family with truncate, round,
-shift and clip) or the constant hazard of ``chance_per_month``, and 0/1 for expressions.  A
-parameter drawn inline (an anonymous distribution inside a node) is drawn from a stream of its
-own, which gives an unbiased estimate of the factor (still a correct importance weight).
+:meth:`Evidence.conditioning` turns the items public by a date into a :class:`Conditioning`: which
+nodes are clamped, constrained or reported on.  The probabilities of observed values given each
+world's parents are :mod:`scenarios.conditional`; drawing and weighting worlds with them, and
+forecasting as of a date, is :mod:`scenarios.asof` (whose names, such as
+:func:`~scenarios.asof.forecast_as_of` and ``REPORT_CANDIDATES``, this module re-exports).
 """
 
 from __future__ import annotations
@@ -45,29 +42,19 @@ import datetime as _dt
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .conditional import can_constrain, is_discrete, is_random, node_likelihood, supports_category
 from .errors import ParamsError, ScenarioError
 from .params import describe, load_yaml_file
-from .scenario import (
-    BySpec,
-    CategoricalSpec,
-    ConstSpec,
-    Context,
-    EventSpec,
-    ExprSpec,
-    FamilySpec,
-    FlowSpec,
-    MixtureSpec,
-    Model,
-    RefSpec,
-    did_you_mean,
-    parse_date,
-)
-from .simulate import CHUNK_SIZE, months_needed, node_rng
-from .worlds import Worlds, cumulative_at_day
+from .scenario import EventSpec, Model, RefSpec, did_you_mean, parse_date
+from .worlds import cumulative_at_day
+
+if TYPE_CHECKING:  # re-exported at run time by __getattr__ below (asof imports this module)
+    from .asof import REPORT_CANDIDATES, Plan, check_as_of, forecast_as_of, is_open, run_plans
 
 __all__ = [
     "EvidenceError",
@@ -93,404 +80,11 @@ REPORT_KEYS = ("quantity", "on", "said", "likelihood", "estimator")
 SAID_KEYS = ("value", "low", "high", "at_least", "at_most")
 CONSTRAINTS = {"event": ("never_by", "by"), "number": ("at_least", "at_most", "between")}
 NOISE_FAMILIES = ("lognormal", "detected_share", "normal")
-REPORT_CANDIDATES = 20
-"""Draws of a reported node per world, one kept in proportion to the report likelihood."""
 _URL = re.compile(r"^https?://\S+$")
 
 
 class EvidenceError(ScenarioError):
     """Evidence that the model gives probability zero in every simulated world."""
-
-
-# =========================================================================== distributions given parents
-#
-# _freeze(spec, ctx, rng, n) evaluates a node's spec in each world of ``ctx`` (its parameters drawn
-# once) and returns an object with cdf(t, left) = P(X <= t) (or P(X < t)) and ppf(q), the
-# left-continuous inverse, both per world.
-
-
-class _NoQuantile(ScenarioError):
-    """The spec has no closed-form inverse CDF (a mixture); callers fall back to an indicator."""
-
-
-def _broadcast(x, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(x, dtype=float), (n,))
-
-
-def _step(values, t, left: bool) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    return np.asarray(v < t if left else v <= t, dtype=float)
-
-
-def _base_cdf(family: str, params: tuple, t: np.ndarray, left: bool) -> np.ndarray:
-    from scipy import special
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if family == "constant":
-            return _step(params[0], t, left)
-        if family == "bernoulli":
-            q = 1.0 - params[0]
-            if left:
-                return np.where(t <= 0, 0.0, np.where(t <= 1, q, 1.0))
-            return np.where(t < 0, 0.0, np.where(t < 1, q, 1.0))
-        if family == "uniform":
-            lo, hi = params
-            return np.clip((t - lo) / (hi - lo), 0.0, 1.0)
-        if family == "normal":
-            m, s = params
-            return np.where(s > 0, special.ndtr((t - m) / s), _step(m, t, left))
-        if family == "lognormal":
-            mu, s = params
-            logt = np.log(np.where(t > 0, t, 1.0))
-            cont = np.where(t > 0, special.ndtr((logt - mu) / s), 0.0)
-            return np.where(s > 0, cont, _step(np.exp(mu), t, left))
-        if family == "gamma":
-            k, th = params
-            return np.where(t > 0, special.gammainc(k, np.where(t > 0, t, 0.0) / th), 0.0)
-        if family == "beta":
-            a, b = params
-            return special.betainc(a, b, np.clip(t, 0.0, 1.0))
-        if family in ("poisson", "geometric"):
-            k = np.ceil(t) - 1 if left else np.floor(t)
-            finite = np.isfinite(k)
-            if family == "poisson":
-                out = special.gammaincc(np.where(finite & (k >= 0), k, 0.0) + 1.0, params[0])
-                return np.where(k < 0, 0.0, np.where(finite, out, 1.0))
-            out = 1.0 - (1.0 - params[0]) ** np.where(finite & (k >= 1), k, 1.0)
-            return np.where(k < 1, 0.0, np.where(finite, out, 1.0))
-    raise ScenarioError(f"no CDF for family {family!r}")  # pragma: no cover
-
-
-def _base_ppf(family: str, params: tuple, q: np.ndarray) -> np.ndarray:
-    from scipy import special
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if family == "constant":
-            return np.broadcast_to(params[0], q.shape).astype(float)
-        if family == "bernoulli":
-            return (q > 1.0 - params[0]).astype(float)
-        if family == "uniform":
-            return params[0] + q * (params[1] - params[0])
-        if family == "normal":
-            return params[0] + params[1] * special.ndtri(q)
-        if family == "lognormal":
-            return np.exp(params[0] + params[1] * special.ndtri(q))
-        if family == "gamma":
-            return params[1] * special.gammaincinv(params[0], q)
-        if family == "beta":
-            return special.betaincinv(params[0], params[1], q)
-        if family in ("poisson", "geometric"):
-            from scipy import stats  # slow to import: only for these rare delays
-
-            dist = stats.poisson(params[0]) if family == "poisson" else stats.geom(params[0])
-            return dist.ppf(q)
-    raise ScenarioError(f"no inverse CDF for family {family!r}")  # pragma: no cover
-
-
-class _Frozen:
-    """A node's distribution in each of n worlds (parameters fixed)."""
-
-    def cdf(self, t, left: bool = False) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        raise _NoQuantile("no inverse CDF")
-
-
-class _Det(_Frozen):
-    def __init__(self, values, n):
-        self.values = _broadcast(values, n)
-
-    def cdf(self, t, left=False):
-        return _step(self.values, t, left)
-
-    def ppf(self, q):
-        return self.values.copy()
-
-
-class _Family(_Frozen):
-    """A numeric family after its options, applied when drawing as truncate, round, shift, clip."""
-
-    def __init__(self, spec: FamilySpec, params: tuple, n: int):
-        self.spec = spec
-        self.params = tuple(_broadcast(p, n) for p in params)
-        self.n = n
-
-    def _truncated_cdf(self, u, left):
-        spec, fam = self.spec, self.spec.family
-        if spec.truncate is None:
-            return _base_cdf(fam, self.params, u, left)
-        lo, hi = spec.truncate
-        f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
-        f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inner = np.clip((_base_cdf(fam, self.params, np.minimum(u, hi), False) - f_lo) / (f_hi - f_lo), 0.0, 1.0)
-        return np.where(u < lo, 0.0, np.where(u >= hi, 1.0, inner))
-
-    def cdf(self, t, left=False):
-        spec = self.spec
-        t = _broadcast(t, self.n)
-        u = t - spec.shift if spec.shift is not None else t
-        # ceil(W) <= t <=> W <= floor(t); floor(W) <= t <=> W < floor(t) + 1;
-        # round(W) <= t <=> W < floor(t) + 1/2 (ties have probability 0, or W is a whole number)
-        if spec.round is None:
-            inner = self._truncated_cdf(u, left)
-        elif spec.round == "ceil":
-            inner = self._truncated_cdf(np.ceil(u) - 1 if left else np.floor(u), False)
-        elif spec.round == "floor":
-            inner = self._truncated_cdf(np.ceil(u) if left else np.floor(u) + 1, True)
-        else:
-            inner = self._truncated_cdf(np.ceil(u) - 0.5 if left else np.floor(u) + 0.5, True)
-        if spec.clip is None:
-            return inner
-        a, b = spec.clip
-        if left:
-            return np.where(t <= a, 0.0, np.where(t > b, 1.0, inner))
-        return np.where(t < a, 0.0, np.where(t >= b, 1.0, inner))
-
-    def ppf(self, q):
-        # every option is a non-decreasing map, so it commutes with the quantile function
-        spec, fam = self.spec, self.spec.family
-        if spec.truncate is not None:
-            lo, hi = spec.truncate
-            f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
-            f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
-            x = np.clip(_base_ppf(fam, self.params, f_lo + q * (f_hi - f_lo)), lo, hi)
-        else:
-            x = _base_ppf(fam, self.params, q)
-        if spec.round is not None:
-            x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[spec.round](x)
-        if spec.shift is not None:
-            x = x + spec.shift
-        if spec.clip is not None:
-            x = np.clip(x, spec.clip[0], spec.clip[1])
-        return x
-
-
-class _Mixture(_Frozen):
-    def __init__(self, weights, parts):
-        self.weights, self.parts = weights, parts
-
-    def cdf(self, t, left=False):
-        return sum(w * p.cdf(t, left) for w, p in zip(self.weights, self.parts, strict=True))
-
-
-class _Cases(_Frozen):
-    """A ``by`` node: each world follows its own case."""
-
-    def __init__(self, parts, n):
-        self.parts, self.n = parts, n  # [(idx, frozen)]
-
-    def _apply(self, fn, x):
-        x = _broadcast(x, self.n)
-        out = np.zeros(self.n)
-        for idx, part in self.parts:
-            out[idx] = fn(part, x[idx])
-        return out
-
-    def cdf(self, t, left=False):
-        return self._apply(lambda p, tt: p.cdf(tt, left), t)
-
-    def ppf(self, q):
-        return self._apply(lambda p, qq: p.ppf(qq), q)
-
-
-class _Hazard(_Frozen):
-    """A delay with a constant daily hazard (``chance_per_month``): exponential."""
-
-    def __init__(self, p, month_days, n):
-        p = _broadcast(p, n)
-        with np.errstate(divide="ignore"):
-            self.rate = -np.log1p(-p) / month_days
-        self.sure = np.isinf(self.rate)  # p = 1: the event happens at its start
-
-    def cdf(self, t, left=False):
-        t = np.asarray(t, dtype=float)
-        with np.errstate(invalid="ignore", over="ignore"):
-            out = -np.expm1(-self.rate * np.maximum(t, 0.0))
-        out = np.where(t < 0, 0.0, out)
-        if self.sure.any():
-            out = np.where(self.sure, ((t > 0) if left else (t >= 0)).astype(float), out)
-        return out
-
-    def ppf(self, q):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = -np.log1p(-q) / self.rate
-        return np.where(self.sure, 0.0, out) if self.sure.any() else out
-
-
-class _Event(_Frozen):
-    """An event's day: start + delay when ``when`` holds and it is within the horizon, else never."""
-
-    def __init__(self, p_when, start, delay: _Frozen, horizon: float):
-        self.started = np.isfinite(start)
-        self.p_when = np.where(self.started, p_when, 0.0)  # after an event that never happens: never
-        self.s0 = np.where(self.started, start, 0.0)
-        self.delay, self.horizon = delay, horizon
-
-    def cdf(self, t, left=False):
-        t = _broadcast(t, len(self.s0))
-        out = self.p_when * self.delay.cdf(np.minimum(t, self.horizon) - self.s0, left)
-        return np.where(np.isposinf(t), 1.0, out)  # never (inf) counts as a value above every day
-
-    def _split(self, lo: float, hi: float):
-        """CDF of the delay at both ends, and the probability of a day in (lo, hi] and of never."""
-        n = len(self.s0)
-        top = min(hi, self.horizon)
-        a = lo - self.s0
-        b = top - self.s0
-        f_a = self.delay.cdf(a) if lo > -math.inf else np.zeros(n)
-        f_b = self.delay.cdf(b)
-        finite = self.p_when * np.clip(f_b - f_a, 0.0, 1.0)
-        if math.isinf(hi):
-            f_h = f_b if top >= self.horizon else self.delay.cdf(self.horizon - self.s0)
-            never = 1.0 - self.p_when * f_h
-        else:
-            never = np.zeros(n)
-        return a, b, f_a, f_b, finite, never
-
-    def prob_within(self, lo: float, hi: float) -> np.ndarray:
-        """P(lo < X <= hi) per world (hi = inf includes never)."""
-        *_, finite, never = self._split(lo, hi)
-        return finite + never
-
-    def sample_within(self, lo: float, hi: float, u: np.ndarray):
-        """Draw X given lo < X <= hi (hi = inf allows never) from uniforms u; return (x, P)."""
-        a, b, f_a, f_b, finite, never = self._split(lo, hi)
-        total = finite + never
-        pick = u * total
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.clip((pick - never) / np.where(finite > 0, finite, 1.0), 0.0, 1.0)
-        delay = np.clip(self.delay.ppf(np.where(finite > 0, f_a + v * (f_b - f_a), 0.5)), a, b)
-        x = np.where((pick < never) | (finite <= 0), np.inf, self.s0 + delay)
-        return np.where(x > self.horizon, np.inf, x), total
-
-
-def _freeze(spec, ctx: Context, rng, n: int) -> _Frozen:
-    if isinstance(spec, ConstSpec):
-        return _Det(float(spec.value), n)
-    if isinstance(spec, RefSpec):
-        return _Det(np.asarray(ctx.get(spec.name), dtype=float), n)
-    if isinstance(spec, ExprSpec):
-        return _Det(np.asarray(spec.sample(ctx, rng, n), dtype=float), n)
-    if isinstance(spec, FamilySpec):
-        return _Family(spec, tuple(p.sample(ctx, rng, n) for p in spec.params), n)
-    if isinstance(spec, MixtureSpec):
-        return _Mixture(spec.weights, [_freeze(c, ctx, rng, n) for c in spec.components])
-    if isinstance(spec, BySpec):
-        codes = np.asarray(ctx.get(spec.by)).astype(np.int64)
-        parts = []
-        for code, case, _ in spec._plan:
-            idx = np.flatnonzero(codes == code)
-            if len(idx):
-                parts.append((idx, _freeze(case, ctx.sub(idx), rng, len(idx))))
-        return _Cases(parts, n)
-    if isinstance(spec, EventSpec):
-        model = ctx.model
-        p_when = np.ones(n) if spec.when is None else _prob_true(_freeze(spec.when, ctx, rng, n))
-        if spec.after is None:
-            start = np.zeros(n)
-        elif isinstance(spec.after, str):
-            start = np.array(_broadcast(ctx.get(spec.after), n))
-        else:
-            start = np.full(n, float(spec.after))
-        if spec.delay is not None:
-            delay = _freeze(spec.delay, ctx, rng, n)
-        else:
-            delay = _Hazard(spec.chance_per_month.sample(ctx, rng, n), model.month_days, n)
-        return _Event(p_when, start, delay, float(model.horizon_days))
-    raise ScenarioError(f"cannot compute the distribution of a {type(spec).__name__}")
-
-
-def _prob_true(frozen: _Frozen) -> np.ndarray:
-    """P(X != 0) per world (a boolean, or a number used as one)."""
-    return 1.0 - (frozen.cdf(0.0) - frozen.cdf(0.0, left=True))
-
-
-def _category_prob(spec, ctx: Context, rng, n: int, code: int) -> np.ndarray:
-    """P(X = category ``code``) per world for a categorical node's spec."""
-    if isinstance(spec, RefSpec):
-        return (np.asarray(ctx.get(spec.name)) == code).astype(float)
-    if isinstance(spec, CategoricalSpec):
-        if spec.weights is not None:
-            return np.asarray(ctx.get(spec.weights), dtype=float)[:, code].copy()
-        probs = np.column_stack([_broadcast(p.sample(ctx, rng, n), n) for p in spec.probs])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return probs[:, code] / probs.sum(axis=1)
-    if isinstance(spec, BySpec):
-        codes = np.asarray(ctx.get(spec.by)).astype(np.int64)
-        out = np.zeros(n)
-        for case_code, case, remap in spec._plan:
-            idx = np.flatnonzero(codes == case_code)
-            local = np.flatnonzero(np.asarray(remap) == code)
-            if len(idx) and len(local):
-                out[idx] = _category_prob(case, ctx.sub(idx), rng, len(idx), int(local[0]))
-        return out
-    raise ScenarioError(f"cannot compute category probabilities of a {type(spec).__name__}")
-
-
-def node_likelihood(model: Model, name: str, value, ctx: Context, rng) -> np.ndarray:
-    """P(node ``name`` = ``value`` | its parents) in each world of ``ctx``, shape (n,).
-
-    Parameters
-    ----------
-    model : Model
-    name : str
-        An observable node (event, categorical, boolean or discrete number).
-    value : float, int or bool
-        As the engine stores it: an event's day number (the observation is ``day - 1 < X <=
-        day``, i.e. that calendar day), a category code, a boolean or a number.
-    ctx : scenarios.scenario.Context
-        The worlds, with the node's parents drawn.
-    rng : numpy.random.Generator
-        Draws only parameters given inline (an unbiased estimate of the likelihood).
-
-    Examples
-    --------
-    For ``b ~ categorical {x: 0.8, y: 0.2}`` when ``a`` else ``{x: 0.1, y: 0.9}``, observing
-    ``b = x`` weights a world with ``a`` true by 0.8 and one with ``a`` false by 0.1, so
-    P(a | b = x) = 0.3 * 0.8 / (0.3 * 0.8 + 0.7 * 0.1) when P(a) = 0.3 (tested).
-    """
-    spec = model.nodes[name].spec
-    kind = model.kinds[name]
-    n = ctx.n
-    if kind.type == "category":
-        return _category_prob(spec, ctx, rng, n, int(value))
-    frozen = _freeze(spec, ctx, rng, n)
-    if kind.type == "event":
-        return frozen.cdf(float(value)) - frozen.cdf(float(value) - 1.0)
-    if kind.type == "bool":
-        p = _prob_true(frozen)
-        return p if value else 1.0 - p
-    return frozen.cdf(float(value)) - frozen.cdf(float(value), left=True)
-
-
-def _is_discrete(spec) -> bool:
-    """Whether a number node puts its probability on separate values (so P(X = x) > 0 can be)."""
-    if isinstance(spec, (ConstSpec, RefSpec, ExprSpec)):
-        return True
-    if isinstance(spec, FamilySpec):
-        return spec.family in ("constant", "bernoulli", "poisson", "geometric") or spec.round is not None
-    if isinstance(spec, MixtureSpec):
-        return all(_is_discrete(c) for c in spec.components)
-    if isinstance(spec, BySpec):
-        return all(_is_discrete(s) for _, s, _ in spec._plan)
-    return False
-
-
-def _has_quantile(spec) -> bool:
-    """Whether an event node can be drawn given a constraint (closed-form inverse CDF)."""
-    if isinstance(spec, EventSpec):
-        return spec.delay is None or _has_quantile(spec.delay)
-    if isinstance(spec, MixtureSpec):
-        return False
-    if isinstance(spec, BySpec):
-        return all(_has_quantile(s) for _, s, _ in spec._plan)
-    return isinstance(spec, (ConstSpec, RefSpec, ExprSpec, FamilySpec))
-
-
-def _is_random(spec) -> bool:
-    return not isinstance(spec, (ConstSpec, RefSpec, ExprSpec))
 
 
 # =========================================================================== reports
@@ -604,7 +198,7 @@ class Report:
 
     def true_from_month_major(self, model: Model, means: np.ndarray, totals: dict) -> np.ndarray:
         """The reported quantity from a flow's months, month-major (months, n); ``totals`` maps a
-        number of whole months to their running total (see :func:`_month_totals`)."""
+        number of whole months to their running total (see :func:`scenarios.asof._month_totals`)."""
         md = model.month_days
         if self.series != "cumulative":
             return means[self.months(model) - 1]
@@ -670,10 +264,6 @@ class Item:
     where: str = ""  # key path, for messages
 
 
-def _can_constrain(spec) -> bool:
-    return isinstance(spec, EventSpec) and (spec.delay is None or _has_quantile(spec.delay))
-
-
 @dataclass(frozen=True)
 class Conditioning:
     """What is known as of a date, as instructions for drawing and weighting worlds.
@@ -705,7 +295,7 @@ class Conditioning:
             out[name] = ("within", lo, hi)
         by_node: dict = {}
         for rep in self.reports:  # in order of publication, so a later date only appends
-            if rep.node not in self.fixed and _is_random(model.nodes[rep.node].spec):
+            if rep.node not in self.fixed and is_random(model.nodes[rep.node].spec):
                 by_node.setdefault(rep.node, []).append(rep)
         for name, reps in by_node.items():
             out[name] = ("reports", tuple(reps))
@@ -713,7 +303,7 @@ class Conditioning:
 
     def plain_reports(self, model: Model) -> list:
         """Reports weighted directly (on a clamped or deterministic node, e.g. an expression flow)."""
-        return [r for r in self.reports if r.node in self.fixed or not _is_random(model.nodes[r.node].spec)]
+        return [r for r in self.reports if r.node in self.fixed or not is_random(model.nodes[r.node].spec)]
 
     def reads(self, model: Model) -> dict:
         """Nodes to draw for the weights: name -> last month read for flows (None otherwise)."""
@@ -790,7 +380,7 @@ class Evidence:
                 spec = model.nodes[spec.after].spec
         within = {}
         for name, (lo, hi) in bounds.items():
-            if _can_constrain(model.nodes[name].spec):
+            if can_constrain(model.nodes[name].spec):
                 within[name] = (lo, hi)
             else:
                 if lo > -math.inf:
@@ -916,7 +506,7 @@ class _Parser:
                     f"unknown category {value!r} of {name!r}; expected one of {list(kind.categories)}"
                     + (did_you_mean(value, kind.categories) if isinstance(value, str) else ""),
                 )
-            if not _supports_category(spec):
+            if not supports_category(spec):
                 raise self.err(path, f"{name!r} cannot be observed: its categories are not a distribution the likelihood can be computed for")
             return Observation(name, "equals", kind.categories.index(value), f"{name} is {value}")
         if kind.type == "bool":
@@ -939,7 +529,7 @@ class _Parser:
                 x = self.number(x, path + (how,))
                 return Observation(name, how, x, f"{name} {how.replace('_', ' ')} {x:g}")
             x = self.number(value, path)
-            if not _is_discrete(spec):
+            if not is_discrete(spec):
                 raise self.err(
                     path,
                     f"{name!r} is a continuous quantity, so an exact value has probability 0; "
@@ -1145,14 +735,6 @@ class _Parser:
         return f"{node} = {value}"
 
 
-def _supports_category(spec) -> bool:
-    if isinstance(spec, (CategoricalSpec, RefSpec)):
-        return True
-    if isinstance(spec, BySpec):
-        return all(_supports_category(s) for _, s, _ in spec._plan)
-    return False
-
-
 def parse_evidence(model: Model, raw, *, file: str | None = None, base: tuple = ()) -> Evidence:
     """Validate evidence items (a list of mappings) against ``model``.
 
@@ -1212,308 +794,17 @@ def load_evidence(model: Model, source=None) -> Evidence:
     return parse_evidence(model, raw, file=source, base=base)
 
 
-# =========================================================================== the conditioned simulation
+# =========================================================================== re-exported from asof
+
+# Forecasting as of a date (scenarios.asof) imports this module, so its names are re-exported
+# lazily (PEP 562): ``from scenarios.evidence import forecast_as_of`` keeps working, with no
+# import cycle whichever module is imported first.
+_FROM_ASOF = ("Plan", "run_plans", "forecast_as_of", "check_as_of", "is_open", "REPORT_CANDIDATES")
 
 
-@dataclass
-class Plan:
-    """One as-of date to simulate: its conditioning, the questions to answer and other sinks.
+def __getattr__(name: str):
+    if name in _FROM_ASOF:
+        from . import asof
 
-    A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None).
-    """
-
-    as_of: _dt.date | None
-    cond: Conditioning
-    questions: list = field(default_factory=list)
-    sinks: list = field(default_factory=list)
-    accs: list = field(default_factory=list)
-    sum_w: float = 0.0
-    sum_w2: float = 0.0
-
-    @property
-    def ess(self) -> float:
-        """Effective sample size (sum w)^2 / sum w^2 over all worlds."""
-        return self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
-
-
-_FREE = ("free",)
-
-
-def _chunk_sizes(n: int, chunk_size: int) -> list:
-    full, rest = divmod(n, chunk_size)
-    return [chunk_size] * full + ([rest] if rest else [])
-
-
-def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache):
-    """Draw a reported node given its reports: ``candidates`` draws, one kept per world.
-
-    Candidate k is kept with probability proportional to a score g_k (weighted reservoir
-    sampling) and the world's weight is mean(g) * L(kept) / g(kept), a proper importance weight on
-    the extended space of candidates, whatever the score.  For a Poisson flow the candidates are
-    its monthly means (rates, ramp and start drawn, counts not): g is the report likelihood of
-    the means, and the counts are drawn once for the kept means.  Other nodes are drawn whole and
-    g is their likelihood (the weight is then the mean likelihood).
-
-    ``cache`` keeps each candidate's likelihood product while the node's parents are unchanged
-    (the engine empties it when they change), so a new report costs one more factor.
-    """
-    spec = model.nodes[name].spec
-    by_means = isinstance(spec, FlowSpec) and spec.count in ("poisson", "expected") and hasattr(spec, "expected_by_month")
-    known = cache.get("reports", ())
-    if reports[: len(known)] != known:
-        known = ()
-    new = reports[len(known):]
-    products = cache.get("g") if known else None
-    products = list(products) if products is not None else [None] * candidates
-    md = model.month_days
-    total = np.zeros(n)
-    g_kept = np.zeros(n)
-    kept = None
-    for k in range(candidates):
-        rng = node_rng(seed, chunk, name if k == 0 else f"{name}#{k}")
-        g = products[k] if products[k] is not None else np.ones(n)
-        if by_means:
-            value = spec.expected_by_month(ctx, rng, n)  # (months, n), C-contiguous
-            if new:
-                totals = _month_totals(value, [min(r.day // md, value.shape[0]) for r in new if r.series == "cumulative"])
-                for rep in new:
-                    g = g * rep.likelihood_of(rep.true_from_month_major(model, value, totals))
-        else:
-            value = spec.sample(ctx, rng, n)
-            value = np.full(n, value) if np.ndim(value) == 0 else value
-            for rep in new:
-                g = g * rep.likelihood_from(model, value)
-        products[k] = g
-        g = np.where(np.isfinite(g) & (g > 0), g, 0.0)
-        total += g
-        if kept is None:
-            kept, g_kept = np.array(value), g.copy()
-            continue
-        with np.errstate(invalid="ignore"):
-            take = np.flatnonzero(node_rng(seed, chunk, f"{name}#u{k}").random(n) * total < g)
-        if by_means:  # month-major: worlds are columns
-            kept[:, take] = value[:, take]
-        else:
-            kept[take] = value[take]
-        g_kept[take] = g[take]
-    cache["reports"], cache["g"] = reports, products
-    if by_means:
-        kept = kept.T  # (n, months) view of the month-major means
-    if by_means and spec.count == "poisson":
-        kept = node_rng(seed, chunk, f"{name}#counts").poisson(kept.T).T.astype(np.float64)
-        lik = _likelihood(model, reports, kept)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return kept, np.where(g_kept > 0, total / candidates * lik / g_kept, 0.0)
-    return kept, total / candidates
-
-
-def _month_totals(means: np.ndarray, fulls) -> dict:
-    """Running totals of a month-major flow after each number of whole months in ``fulls``."""
-    out, acc, done = {0: np.zeros(means.shape[1])}, np.zeros(means.shape[1]), 0
-    for full in sorted(set(fulls)):
-        for m in range(done, full):
-            acc += means[m]
-        done = full
-        out[full] = acc.copy()
-    return out
-
-
-def _likelihood(model, reports, value) -> np.ndarray:
-    lik = np.ones(len(value))
-    for rep in reports:
-        lik *= rep.likelihood_from(model, value)
-    return np.where(np.isfinite(lik) & (lik > 0), lik, 0.0)
-
-
-def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache):
-    """One node's values and weight factor (None: no factor) under its conditioning mode."""
-    spec = model.nodes[name].spec
-    if mode is _FREE:
-        value = spec.sample(ctx, node_rng(seed, chunk, name), n)
-        return (np.full(n, value) if np.ndim(value) == 0 else value), None
-    if mode[0] == "fixed":
-        value = np.broadcast_to(mode[1], (n,)).copy()
-        ctx.arrays[name] = value
-        return value, node_likelihood(model, name, mode[1], ctx, node_rng(seed, chunk, "evidence:" + name))
-    if mode[0] == "within":
-        frozen = _freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name), n)
-        u = node_rng(seed, chunk, "within:" + name).random(n)
-        return frozen.sample_within(mode[1], mode[2], u)
-    return _draw_reported(model, name, ctx, seed, chunk, n, mode[1], candidates, cache)
-
-
-def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size: int = CHUNK_SIZE,
-              candidates: int = REPORT_CANDIDATES) -> None:
-    """Simulate once for all plans and feed each plan's questions and sinks.
-
-    Per chunk of worlds the plans are taken in order.  A plan draws only what its questions, sinks
-    and weights read, and a node is drawn again only when its conditioning or one of its parents
-    changed since it was last drawn (a constrained event that nothing reads needs only its weight
-    factor).  Every node draws from the per-node stream of
-    :func:`scenarios.simulate.simulate_chunks` (keyed by seed, chunk and node), so a plan sees
-    exactly the worlds a separate run with the same seed would, and unconditioned nodes are the
-    same worlds at every date (common random numbers).
-    """
-    from .forecast import _Accumulator, flow_months
-
-    parents = {name: tuple(node.spec.refs()) for name, node in model.nodes.items()}
-    all_reads: dict = {}
-    setups = []
-    for plan in plans:
-        reads: dict = {}
-
-        def read(name, month, reads=reads):
-            if model.kinds[name].is_flow:
-                month = model.horizon_months if month is None else month
-                reads[name] = max(reads.get(name) or 0, month)
-            else:
-                reads.setdefault(name, None)
-
-        mode = plan.cond.modes(model)
-        for name, m in plan.cond.reads(model).items():
-            if mode.get(name, _FREE)[0] == "within":
-                for ref in parents[name]:  # its weight needs only its parents
-                    read(ref, None)
-            else:
-                read(name, m)
-        fm = flow_months(model, plan.questions)
-        for q in plan.questions:
-            for name in q.refs:
-                read(name, fm.get(name))
-        for sink in plan.sinks:
-            for name, m in sink.reads.items():
-                read(name, m)
-        need = model.ancestors(reads)
-        factor_only = [name for name, md in mode.items() if md[0] == "within" and name not in need]
-        setups.append((mode, need, factor_only, plan.cond.plain_reports(model)))
-        for name, m in reads.items():
-            if m is None:
-                all_reads.setdefault(name, None)
-            else:
-                all_reads[name] = max(all_reads.get(name) or 0, m)
-        plan.accs = [_Accumulator(q) for q in plan.questions]
-        plan.sum_w = plan.sum_w2 = 0.0
-    order = [name for name in model.nodes if name in model.ancestors(all_reads)]
-    months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
-    for chunk, size in enumerate(_chunk_sizes(samples, chunk_size)):
-        arrays: dict = {}
-        factors: dict = {}
-        caches: dict = {}
-        drawn: dict = {}  # node -> (mode, parents' versions) of its current values or factor
-        version: dict = {}
-        ctx = Context(arrays, model.kinds, size, model)
-        for plan, (mode, need, factor_only, plain_reports) in zip(plans, setups, strict=True):
-            for name in order:
-                if name not in need:
-                    continue
-                mode_n = mode.get(name, _FREE)
-                key = (mode_n, tuple(version.get(p, 0) for p in parents[name]))
-                if drawn.get(name) == key:
-                    continue
-                if drawn.get(name) is None or drawn[name][1] != key[1]:
-                    caches[name] = {}  # report candidates depend on the parents
-                ctx.months = months.get(name, model.horizon_months)
-                arrays[name], factors[name] = _draw(
-                    model, name, mode_n, ctx, seed, chunk, size, candidates, caches.setdefault(name, {}),
-                )
-                drawn[name] = key
-                version[name] = version.get(name, 0) + 1
-            for name in factor_only:
-                key = (("factor",) + mode[name], tuple(version.get(p, 0) for p in parents[name]))
-                if drawn.get(name) != key:
-                    frozen = _freeze(model.nodes[name].spec, ctx, node_rng(seed, chunk, "evidence:" + name), size)
-                    factors[name] = frozen.prob_within(mode[name][1], mode[name][2])
-                    drawn[name] = key
-                    version[name] = version.get(name, 0) + 1  # its old values are stale now
-            w = np.ones(size)
-            for name in mode:
-                if factors.get(name) is not None:
-                    w *= factors[name]
-            for rep in plain_reports:
-                w *= rep.likelihood_from(model, arrays[rep.node])
-            for ob in plan.cond.checks:
-                w *= ob.holds(arrays[ob.node])
-            w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
-            worlds = Worlds(model, {k: arrays[k] for k in order if k in need}, w)
-            plan.sum_w += float(w.sum())
-            plan.sum_w2 += float((w * w).sum())
-            for sink in (*plan.accs, *plan.sinks):
-                sink.add(worlds, w)
-
-
-# =========================================================================== forecasting as of a date
-
-
-def check_as_of(model: Model, as_of) -> _dt.date:
-    """An as-of date on or after the model's own ``as_of`` (the model cannot unknow its prior)."""
-    if not isinstance(as_of, _dt.date):
-        as_of = parse_date(as_of, None, ("--as-of",))
-    if as_of < model.as_of:
-        raise ParamsError(
-            None, "--as-of",
-            f"{as_of} is before the model's as_of ({model.as_of}): its numbers were chosen with what "
-            "was public then, so it cannot forecast as of an earlier date",
-        )
-    return as_of
-
-
-def is_open(question, as_of: _dt.date, resolved_on: _dt.date | None = None) -> bool:
-    """Not closed (close >= as_of) and not resolved (resolved_on > as_of) at ``as_of``."""
-    if question.close is not None and question.close < as_of:
-        return False
-    return resolved_on is None or resolved_on > as_of
-
-
-def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples=None, seed=None,
-                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE):
-    """Forecast the questions still open at ``as_of``, conditioned on the evidence public by then.
-
-    Parameters
-    ----------
-    model : Model
-    questions : list of Question
-    evidence : Evidence
-    as_of : datetime.date or str
-        Items with ``public_on <= as_of`` are used, nothing later.
-    samples, seed : int, optional
-        Default to the model's.  The same seed at every date gives common random numbers.
-    resolved_on : dict, optional
-        Question id -> date its outcome became public; a question resolved on or before
-        ``as_of`` is not forecast (nor is one that closed before ``as_of``).
-
-    Returns
-    -------
-    scenarios.forecast.Forecast
-        ``as_of`` is the conditioning date, ``ess`` the effective sample size.  With no evidence
-        it equals :func:`scenarios.forecast.run_forecast` with the same seed.
-
-    Raises
-    ------
-    EvidenceError
-        When every world has weight 0 (the model rules the evidence out).
-    """
-    from .forecast import Forecast
-
-    as_of = check_as_of(model, as_of)
-    resolved_on = resolved_on or {}
-    open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
-    samples = model.samples if samples is None else samples
-    seed = model.seed if seed is None else seed
-    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
-    if not plan.ess > 0:
-        raise EvidenceError(
-            f"the evidence public by {as_of} ({', '.join(plan.cond.items)}) has probability 0 in all "
-            f"{samples:,} worlds: the model rules it out. Check the observations against the model "
-            "(a watched event that happened needs an observe: item), or widen the model"
-        )
-    return Forecast(
-        model=model.name,
-        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
-        samples=samples,
-        seed=seed,
-        as_of=as_of,
-        questions=[acc.result(model.as_of) for acc in plan.accs],
-        overrides=list(model.doc.overrides),
-        ess=plan.ess,
-    )
+        return getattr(asof, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ import numpy as np
 from .scenario import Context, Model
 from .worlds import Worlds
 
-__all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng", "months_needed"]
+__all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng", "draw_node", "chunk_sizes", "months_needed"]
 
 CHUNK_SIZE = 100_000
 """Worlds per chunk. Part of the definition of a seed's numbers: changing it changes them."""
@@ -29,7 +29,19 @@ def node_rng(seed: int, chunk: int, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key))))
 
 
-def _chunk_sizes(n: int, chunk_size: int) -> list[int]:
+def draw_node(model: Model, name: str, ctx: Context, seed: int, chunk: int, *, stream: str | None = None) -> np.ndarray:
+    """Draw node ``name`` in the ``ctx.n`` worlds of ``ctx`` (its parents already drawn there).
+
+    The random numbers come from ``node_rng(seed, chunk, stream)``, by default the node's own
+    stream (``stream=name``); a flow is drawn for ``ctx.months`` months.  Returns shape (n,), or
+    (n, months) for a flow; a constant is broadcast to (n,).
+    """
+    value = model.nodes[name].spec.sample(ctx, node_rng(seed, chunk, name if stream is None else stream), ctx.n)
+    return np.full(ctx.n, value) if np.ndim(value) == 0 else value
+
+
+def chunk_sizes(n: int, chunk_size: int) -> list[int]:
+    """Worlds in each chunk of a run of ``n`` worlds: full chunks, then the rest."""
     full, rest = divmod(n, chunk_size)
     return [chunk_size] * full + ([rest] if rest else [])
 
@@ -69,7 +81,7 @@ def simulate_chunks(
     fixed = fixed or {}
     months = months or {}
     start = 0
-    for chunk, size in enumerate(_chunk_sizes(n, chunk_size)):
+    for chunk, size in enumerate(chunk_sizes(n, chunk_size)):
         arrays: dict = {}
         ctx = Context(arrays, model.kinds, size, model)
         for name in order:
@@ -79,12 +91,8 @@ def simulate_chunks(
                     value = np.asarray(value)[start : start + size]
                 arrays[name] = np.broadcast_to(value, (size,) + np.shape(value)[1:] if np.ndim(value) > 1 else (size,)).copy()
                 continue
-            rng = node_rng(seed, chunk, name)
             ctx.months = months.get(name, model.horizon_months)
-            value = model.nodes[name].spec.sample(ctx, rng, size)
-            if np.ndim(value) == 0:
-                value = np.full(size, value)
-            arrays[name] = value
+            arrays[name] = draw_node(model, name, ctx, seed, chunk)
         start += size
         yield Worlds(model, {k: arrays[k] for k in order})
 

@@ -1,0 +1,340 @@
+"""Forecasting as of a date: one simulation of worlds, drawn and weighted by what was public then.
+
+Forecasting as of D uses exactly the evidence items with ``public_on <= D`` (their
+:class:`~scenarios.evidence.Conditioning`): clamped nodes are fixed, constrained events are drawn
+given their constraint, reported nodes are drawn as candidates of which one is kept, and a world's
+weight is the product of one factor per observation and report (the probability of the observed
+value given the world's parents, from :mod:`scenarios.conditional`, or the likelihood of what was
+said).  Forecasts are weighted shares of worlds, and the effective sample size
+(sum w)^2 / sum w^2 says how many equally weighted worlds they are worth.
+
+A :class:`Plan` is one as-of date with the questions to answer and other sinks (a backtest's
+stores).  :func:`run_plans` simulates once for many plans: every node draws from the per-node
+streams of :mod:`scenarios.simulate`, so each date sees exactly the worlds a separate run with
+the same seed would, unconditioned nodes are the same at every date (common random numbers) and
+a node is drawn again only when its conditioning or a parent changed.  :func:`forecast_as_of` is
+the one-date case and returns a :class:`~scenarios.forecast.Forecast`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .conditional import freeze, node_likelihood
+from .errors import ParamsError
+from .evidence import Conditioning, Evidence, EvidenceError
+from .forecast import Forecast, _Accumulator, flow_months
+from .scenario import Context, FlowSpec, Model, parse_date
+from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
+from .worlds import Worlds
+
+__all__ = [
+    "Plan",
+    "run_plans",
+    "forecast_as_of",
+    "check_as_of",
+    "is_open",
+    "REPORT_CANDIDATES",
+]
+
+REPORT_CANDIDATES = 20
+"""Draws of a reported node per world, one kept in proportion to the report likelihood."""
+
+
+# =========================================================================== the conditioned simulation
+
+
+@dataclass
+class Plan:
+    """One as-of date to simulate: its conditioning, the questions to answer and other sinks.
+
+    A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None).
+    """
+
+    as_of: _dt.date | None
+    cond: Conditioning
+    questions: list = field(default_factory=list)
+    sinks: list = field(default_factory=list)
+    accs: list = field(default_factory=list)
+    sum_w: float = 0.0
+    sum_w2: float = 0.0
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size (sum w)^2 / sum w^2 over all worlds."""
+        return self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
+
+
+_FREE = ("free",)
+
+
+def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache):
+    """Draw a reported node given its reports: ``candidates`` draws, one kept per world.
+
+    Candidate k is kept with probability proportional to a score g_k (weighted reservoir
+    sampling) and the world's weight is mean(g) * L(kept) / g(kept), a proper importance weight on
+    the extended space of candidates, whatever the score.  For a Poisson flow the candidates are
+    its monthly means (rates, ramp and start drawn, counts not): g is the report likelihood of
+    the means, and the counts are drawn once for the kept means.  Other nodes are drawn whole and
+    g is their likelihood (the weight is then the mean likelihood).
+
+    ``cache`` keeps each candidate's likelihood product while the node's parents are unchanged
+    (the engine empties it when they change), so a new report costs one more factor.
+    """
+    spec = model.nodes[name].spec
+    by_means = isinstance(spec, FlowSpec) and spec.count in ("poisson", "expected") and hasattr(spec, "expected_by_month")
+    known = cache.get("reports", ())
+    if reports[: len(known)] != known:
+        known = ()
+    new = reports[len(known):]
+    products = cache.get("g") if known else None
+    products = list(products) if products is not None else [None] * candidates
+    md = model.month_days
+    total = np.zeros(n)
+    g_kept = np.zeros(n)
+    kept = None
+    for k in range(candidates):
+        stream = name if k == 0 else f"{name}#{k}"
+        g = products[k] if products[k] is not None else np.ones(n)
+        if by_means:
+            value = spec.expected_by_month(ctx, node_rng(seed, chunk, stream), n)  # (months, n), C-contiguous
+            if new:
+                totals = _month_totals(value, [min(r.day // md, value.shape[0]) for r in new if r.series == "cumulative"])
+                for rep in new:
+                    g = g * rep.likelihood_of(rep.true_from_month_major(model, value, totals))
+        else:
+            value = draw_node(model, name, ctx, seed, chunk, stream=stream)
+            for rep in new:
+                g = g * rep.likelihood_from(model, value)
+        products[k] = g
+        g = np.where(np.isfinite(g) & (g > 0), g, 0.0)
+        total += g
+        if kept is None:
+            kept, g_kept = np.array(value), g.copy()
+            continue
+        with np.errstate(invalid="ignore"):
+            take = np.flatnonzero(node_rng(seed, chunk, f"{name}#u{k}").random(n) * total < g)
+        if by_means:  # month-major: worlds are columns
+            kept[:, take] = value[:, take]
+        else:
+            kept[take] = value[take]
+        g_kept[take] = g[take]
+    cache["reports"], cache["g"] = reports, products
+    if by_means:
+        kept = kept.T  # (n, months) view of the month-major means
+    if by_means and spec.count == "poisson":
+        kept = node_rng(seed, chunk, f"{name}#counts").poisson(kept.T).T.astype(np.float64)
+        lik = _likelihood(model, reports, kept)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return kept, np.where(g_kept > 0, total / candidates * lik / g_kept, 0.0)
+    return kept, total / candidates
+
+
+def _month_totals(means: np.ndarray, fulls) -> dict:
+    """Running totals of a month-major flow after each number of whole months in ``fulls``."""
+    out, acc, done = {0: np.zeros(means.shape[1])}, np.zeros(means.shape[1]), 0
+    for full in sorted(set(fulls)):
+        for m in range(done, full):
+            acc += means[m]
+        done = full
+        out[full] = acc.copy()
+    return out
+
+
+def _likelihood(model, reports, value) -> np.ndarray:
+    lik = np.ones(len(value))
+    for rep in reports:
+        lik *= rep.likelihood_from(model, value)
+    return np.where(np.isfinite(lik) & (lik > 0), lik, 0.0)
+
+
+def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache):
+    """One node's values and weight factor (None: no factor) under its conditioning mode."""
+    spec = model.nodes[name].spec
+    if mode is _FREE:
+        return draw_node(model, name, ctx, seed, chunk), None
+    if mode[0] == "fixed":
+        value = np.broadcast_to(mode[1], (n,)).copy()
+        ctx.arrays[name] = value
+        return value, node_likelihood(model, name, mode[1], ctx, node_rng(seed, chunk, "evidence:" + name))
+    if mode[0] == "within":
+        frozen = freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name), n)
+        u = node_rng(seed, chunk, "within:" + name).random(n)
+        return frozen.sample_within(mode[1], mode[2], u)
+    return _draw_reported(model, name, ctx, seed, chunk, n, mode[1], candidates, cache)
+
+
+def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size: int = CHUNK_SIZE,
+              candidates: int = REPORT_CANDIDATES) -> None:
+    """Simulate once for all plans and feed each plan's questions and sinks.
+
+    Per chunk of worlds the plans are taken in order.  A plan draws only what its questions, sinks
+    and weights read, and a node is drawn again only when its conditioning or one of its parents
+    changed since it was last drawn (a constrained event that nothing reads needs only its weight
+    factor).  Every node draws from the per-node stream of
+    :func:`scenarios.simulate.simulate_chunks` (keyed by seed, chunk and node), so a plan sees
+    exactly the worlds a separate run with the same seed would, and unconditioned nodes are the
+    same worlds at every date (common random numbers).
+    """
+    parents = {name: tuple(node.spec.refs()) for name, node in model.nodes.items()}
+    all_reads: dict = {}
+    setups = []
+    for plan in plans:
+        reads: dict = {}
+
+        def read(name, month, reads=reads):
+            if model.kinds[name].is_flow:
+                month = model.horizon_months if month is None else month
+                reads[name] = max(reads.get(name) or 0, month)
+            else:
+                reads.setdefault(name, None)
+
+        mode = plan.cond.modes(model)
+        for name, m in plan.cond.reads(model).items():
+            if mode.get(name, _FREE)[0] == "within":
+                for ref in parents[name]:  # its weight needs only its parents
+                    read(ref, None)
+            else:
+                read(name, m)
+        fm = flow_months(model, plan.questions)
+        for q in plan.questions:
+            for name in q.refs:
+                read(name, fm.get(name))
+        for sink in plan.sinks:
+            for name, m in sink.reads.items():
+                read(name, m)
+        need = model.ancestors(reads)
+        factor_only = [name for name, md in mode.items() if md[0] == "within" and name not in need]
+        setups.append((mode, need, factor_only, plan.cond.plain_reports(model)))
+        for name, m in reads.items():
+            if m is None:
+                all_reads.setdefault(name, None)
+            else:
+                all_reads[name] = max(all_reads.get(name) or 0, m)
+        plan.accs = [_Accumulator(q) for q in plan.questions]
+        plan.sum_w = plan.sum_w2 = 0.0
+    order = [name for name in model.nodes if name in model.ancestors(all_reads)]
+    months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
+    for chunk, size in enumerate(chunk_sizes(samples, chunk_size)):
+        arrays: dict = {}
+        factors: dict = {}
+        caches: dict = {}
+        drawn: dict = {}  # node -> (mode, parents' versions) of its current values or factor
+        version: dict = {}
+        ctx = Context(arrays, model.kinds, size, model)
+        for plan, (mode, need, factor_only, plain_reports) in zip(plans, setups, strict=True):
+            for name in order:
+                if name not in need:
+                    continue
+                mode_n = mode.get(name, _FREE)
+                key = (mode_n, tuple(version.get(p, 0) for p in parents[name]))
+                if drawn.get(name) == key:
+                    continue
+                if drawn.get(name) is None or drawn[name][1] != key[1]:
+                    caches[name] = {}  # report candidates depend on the parents
+                ctx.months = months.get(name, model.horizon_months)
+                arrays[name], factors[name] = _draw(
+                    model, name, mode_n, ctx, seed, chunk, size, candidates, caches.setdefault(name, {}),
+                )
+                drawn[name] = key
+                version[name] = version.get(name, 0) + 1
+            for name in factor_only:
+                key = (("factor",) + mode[name], tuple(version.get(p, 0) for p in parents[name]))
+                if drawn.get(name) != key:
+                    frozen = freeze(model.nodes[name].spec, ctx, node_rng(seed, chunk, "evidence:" + name), size)
+                    factors[name] = frozen.prob_within(mode[name][1], mode[name][2])
+                    drawn[name] = key
+                    version[name] = version.get(name, 0) + 1  # its old values are stale now
+            w = np.ones(size)
+            for name in mode:
+                if factors.get(name) is not None:
+                    w *= factors[name]
+            for rep in plain_reports:
+                w *= rep.likelihood_from(model, arrays[rep.node])
+            for ob in plan.cond.checks:
+                w *= ob.holds(arrays[ob.node])
+            w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+            worlds = Worlds(model, {k: arrays[k] for k in order if k in need}, w)
+            plan.sum_w += float(w.sum())
+            plan.sum_w2 += float((w * w).sum())
+            for sink in (*plan.accs, *plan.sinks):
+                sink.add(worlds, w)
+
+
+# =========================================================================== forecasting as of a date
+
+
+def check_as_of(model: Model, as_of) -> _dt.date:
+    """An as-of date on or after the model's own ``as_of`` (the model cannot unknow its prior)."""
+    if not isinstance(as_of, _dt.date):
+        as_of = parse_date(as_of, None, ("--as-of",))
+    if as_of < model.as_of:
+        raise ParamsError(
+            None, "--as-of",
+            f"{as_of} is before the model's as_of ({model.as_of}): its numbers were chosen with what "
+            "was public then, so it cannot forecast as of an earlier date",
+        )
+    return as_of
+
+
+def is_open(question, as_of: _dt.date, resolved_on: _dt.date | None = None) -> bool:
+    """Not closed (close >= as_of) and not resolved (resolved_on > as_of) at ``as_of``."""
+    if question.close is not None and question.close < as_of:
+        return False
+    return resolved_on is None or resolved_on > as_of
+
+
+def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples=None, seed=None,
+                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE):
+    """Forecast the questions still open at ``as_of``, conditioned on the evidence public by then.
+
+    Parameters
+    ----------
+    model : Model
+    questions : list of Question
+    evidence : Evidence
+    as_of : datetime.date or str
+        Items with ``public_on <= as_of`` are used, nothing later.
+    samples, seed : int, optional
+        Default to the model's.  The same seed at every date gives common random numbers.
+    resolved_on : dict, optional
+        Question id -> date its outcome became public; a question resolved on or before
+        ``as_of`` is not forecast (nor is one that closed before ``as_of``).
+
+    Returns
+    -------
+    scenarios.forecast.Forecast
+        ``as_of`` is the conditioning date, ``ess`` the effective sample size.  With no evidence
+        it equals :func:`scenarios.forecast.run_forecast` with the same seed.
+
+    Raises
+    ------
+    EvidenceError
+        When every world has weight 0 (the model rules the evidence out).
+    """
+    as_of = check_as_of(model, as_of)
+    resolved_on = resolved_on or {}
+    open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
+    samples = model.samples if samples is None else samples
+    seed = model.seed if seed is None else seed
+    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
+    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    if not plan.ess > 0:
+        raise EvidenceError(
+            f"the evidence public by {as_of} ({', '.join(plan.cond.items)}) has probability 0 in all "
+            f"{samples:,} worlds: the model rules it out. Check the observations against the model "
+            "(a watched event that happened needs an observe: item), or widen the model"
+        )
+    return Forecast(
+        model=model.name,
+        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
+        samples=samples,
+        seed=seed,
+        as_of=as_of,
+        questions=[acc.result(model.as_of) for acc in plan.accs],
+        overrides=list(model.doc.overrides),
+        ess=plan.ess,
+    )

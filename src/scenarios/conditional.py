@@ -1,0 +1,460 @@
+"""Distributions of a node given its parents: the probability of an observed value in each world.
+
+:func:`freeze` evaluates a node's spec in each world of a :class:`~scenarios.scenario.Context`
+(its parents drawn, its parameters drawn once) and returns an object with ``cdf(t, left)`` =
+P(X <= t) (or P(X < t)) and ``ppf(q)``, the left-continuous inverse, both per world.  From these
+come :func:`node_likelihood`, P(node = value | parents), and for an event the probability of a
+constraint ``lo < X <= hi`` and a draw given it (``prob_within`` / ``sample_within``).
+
+Each factor is exact: categorical probabilities (constants, per-world expressions, dirichlet
+weights, ``by`` cases), bernoulli ``p``, event days through the delay's CDF (every numeric family
+with truncate, round, shift and clip) or the constant hazard of ``chance_per_month``, and 0/1 for
+expressions.  A parameter drawn inline (an anonymous distribution inside a node) is drawn from a
+stream of its own, which gives an unbiased estimate of the factor (still a correct importance
+weight).
+
+The predicates at the end say what a spec supports (an exact value with positive probability,
+a category likelihood, a draw given a constraint); :mod:`scenarios.evidence` uses them to refuse
+observations the likelihood cannot be computed for.  :mod:`scenarios.asof` uses the rest to
+weight and draw worlds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ScenarioError
+from .scenario import (
+    BySpec,
+    CategoricalSpec,
+    ConstSpec,
+    Context,
+    EventSpec,
+    ExprSpec,
+    FamilySpec,
+    MixtureSpec,
+    Model,
+    RefSpec,
+)
+
+__all__ = [
+    "freeze",
+    "node_likelihood",
+    "is_discrete",
+    "is_random",
+    "can_constrain",
+    "supports_category",
+]
+
+
+# =========================================================================== frozen distributions
+
+
+class _NoQuantile(ScenarioError):
+    """The spec has no closed-form inverse CDF (a mixture); callers fall back to an indicator."""
+
+
+def _broadcast(x, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(x, dtype=float), (n,))
+
+
+def _step(values, t, left: bool) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return np.asarray(v < t if left else v <= t, dtype=float)
+
+
+def _base_cdf(family: str, params: tuple, t: np.ndarray, left: bool) -> np.ndarray:
+    from scipy import special
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if family == "constant":
+            return _step(params[0], t, left)
+        if family == "bernoulli":
+            q = 1.0 - params[0]
+            if left:
+                return np.where(t <= 0, 0.0, np.where(t <= 1, q, 1.0))
+            return np.where(t < 0, 0.0, np.where(t < 1, q, 1.0))
+        if family == "uniform":
+            lo, hi = params
+            return np.clip((t - lo) / (hi - lo), 0.0, 1.0)
+        if family == "normal":
+            m, s = params
+            return np.where(s > 0, special.ndtr((t - m) / s), _step(m, t, left))
+        if family == "lognormal":
+            mu, s = params
+            logt = np.log(np.where(t > 0, t, 1.0))
+            cont = np.where(t > 0, special.ndtr((logt - mu) / s), 0.0)
+            return np.where(s > 0, cont, _step(np.exp(mu), t, left))
+        if family == "gamma":
+            k, th = params
+            return np.where(t > 0, special.gammainc(k, np.where(t > 0, t, 0.0) / th), 0.0)
+        if family == "beta":
+            a, b = params
+            return special.betainc(a, b, np.clip(t, 0.0, 1.0))
+        if family in ("poisson", "geometric"):
+            k = np.ceil(t) - 1 if left else np.floor(t)
+            finite = np.isfinite(k)
+            if family == "poisson":
+                out = special.gammaincc(np.where(finite & (k >= 0), k, 0.0) + 1.0, params[0])
+                return np.where(k < 0, 0.0, np.where(finite, out, 1.0))
+            out = 1.0 - (1.0 - params[0]) ** np.where(finite & (k >= 1), k, 1.0)
+            return np.where(k < 1, 0.0, np.where(finite, out, 1.0))
+    raise ScenarioError(f"no CDF for family {family!r}")  # pragma: no cover
+
+
+def _base_ppf(family: str, params: tuple, q: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if family == "constant":
+            return np.broadcast_to(params[0], q.shape).astype(float)
+        if family == "bernoulli":
+            return (q > 1.0 - params[0]).astype(float)
+        if family == "uniform":
+            return params[0] + q * (params[1] - params[0])
+        if family == "normal":
+            return params[0] + params[1] * special.ndtri(q)
+        if family == "lognormal":
+            return np.exp(params[0] + params[1] * special.ndtri(q))
+        if family == "gamma":
+            return params[1] * special.gammaincinv(params[0], q)
+        if family == "beta":
+            return special.betaincinv(params[0], params[1], q)
+        if family in ("poisson", "geometric"):
+            from scipy import stats  # slow to import: only for these rare delays
+
+            dist = stats.poisson(params[0]) if family == "poisson" else stats.geom(params[0])
+            return dist.ppf(q)
+    raise ScenarioError(f"no inverse CDF for family {family!r}")  # pragma: no cover
+
+
+class _Frozen:
+    """A node's distribution in each of n worlds (parameters fixed)."""
+
+    def cdf(self, t, left: bool = False) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:
+        raise _NoQuantile("no inverse CDF")
+
+
+class _Det(_Frozen):
+    def __init__(self, values, n):
+        self.values = _broadcast(values, n)
+
+    def cdf(self, t, left=False):
+        return _step(self.values, t, left)
+
+    def ppf(self, q):
+        return self.values.copy()
+
+
+class _Family(_Frozen):
+    """A numeric family after its options, applied when drawing as truncate, round, shift, clip."""
+
+    def __init__(self, spec: FamilySpec, params: tuple, n: int):
+        self.spec = spec
+        self.params = tuple(_broadcast(p, n) for p in params)
+        self.n = n
+
+    def _truncated_cdf(self, u, left):
+        spec, fam = self.spec, self.spec.family
+        if spec.truncate is None:
+            return _base_cdf(fam, self.params, u, left)
+        lo, hi = spec.truncate
+        f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
+        f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = np.clip((_base_cdf(fam, self.params, np.minimum(u, hi), False) - f_lo) / (f_hi - f_lo), 0.0, 1.0)
+        return np.where(u < lo, 0.0, np.where(u >= hi, 1.0, inner))
+
+    def cdf(self, t, left=False):
+        spec = self.spec
+        t = _broadcast(t, self.n)
+        u = t - spec.shift if spec.shift is not None else t
+        # ceil(W) <= t <=> W <= floor(t); floor(W) <= t <=> W < floor(t) + 1;
+        # round(W) <= t <=> W < floor(t) + 1/2 (ties have probability 0, or W is a whole number)
+        if spec.round is None:
+            inner = self._truncated_cdf(u, left)
+        elif spec.round == "ceil":
+            inner = self._truncated_cdf(np.ceil(u) - 1 if left else np.floor(u), False)
+        elif spec.round == "floor":
+            inner = self._truncated_cdf(np.ceil(u) if left else np.floor(u) + 1, True)
+        else:
+            inner = self._truncated_cdf(np.ceil(u) - 0.5 if left else np.floor(u) + 0.5, True)
+        if spec.clip is None:
+            return inner
+        a, b = spec.clip
+        if left:
+            return np.where(t <= a, 0.0, np.where(t > b, 1.0, inner))
+        return np.where(t < a, 0.0, np.where(t >= b, 1.0, inner))
+
+    def ppf(self, q):
+        # every option is a non-decreasing map, so it commutes with the quantile function
+        spec, fam = self.spec, self.spec.family
+        if spec.truncate is not None:
+            lo, hi = spec.truncate
+            f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
+            f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
+            x = np.clip(_base_ppf(fam, self.params, f_lo + q * (f_hi - f_lo)), lo, hi)
+        else:
+            x = _base_ppf(fam, self.params, q)
+        if spec.round is not None:
+            x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[spec.round](x)
+        if spec.shift is not None:
+            x = x + spec.shift
+        if spec.clip is not None:
+            x = np.clip(x, spec.clip[0], spec.clip[1])
+        return x
+
+
+class _Mixture(_Frozen):
+    def __init__(self, weights, parts):
+        self.weights, self.parts = weights, parts
+
+    def cdf(self, t, left=False):
+        return sum(w * p.cdf(t, left) for w, p in zip(self.weights, self.parts, strict=True))
+
+
+class _Cases(_Frozen):
+    """A ``by`` node: each world follows its own case."""
+
+    def __init__(self, parts, n):
+        self.parts, self.n = parts, n  # [(idx, frozen)]
+
+    def _apply(self, fn, x):
+        x = _broadcast(x, self.n)
+        out = np.zeros(self.n)
+        for idx, part in self.parts:
+            out[idx] = fn(part, x[idx])
+        return out
+
+    def cdf(self, t, left=False):
+        return self._apply(lambda p, tt: p.cdf(tt, left), t)
+
+    def ppf(self, q):
+        return self._apply(lambda p, qq: p.ppf(qq), q)
+
+
+class _Hazard(_Frozen):
+    """A delay with a constant daily hazard (``chance_per_month``): exponential."""
+
+    def __init__(self, p, month_days, n):
+        p = _broadcast(p, n)
+        with np.errstate(divide="ignore"):
+            self.rate = -np.log1p(-p) / month_days
+        self.sure = np.isinf(self.rate)  # p = 1: the event happens at its start
+
+    def cdf(self, t, left=False):
+        t = np.asarray(t, dtype=float)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = -np.expm1(-self.rate * np.maximum(t, 0.0))
+        out = np.where(t < 0, 0.0, out)
+        if self.sure.any():
+            out = np.where(self.sure, ((t > 0) if left else (t >= 0)).astype(float), out)
+        return out
+
+    def ppf(self, q):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = -np.log1p(-q) / self.rate
+        return np.where(self.sure, 0.0, out) if self.sure.any() else out
+
+
+class _Event(_Frozen):
+    """An event's day: start + delay when ``when`` holds and it is within the horizon, else never."""
+
+    def __init__(self, p_when, start, delay: _Frozen, horizon: float):
+        self.started = np.isfinite(start)
+        self.p_when = np.where(self.started, p_when, 0.0)  # after an event that never happens: never
+        self.s0 = np.where(self.started, start, 0.0)
+        self.delay, self.horizon = delay, horizon
+
+    def cdf(self, t, left=False):
+        t = _broadcast(t, len(self.s0))
+        out = self.p_when * self.delay.cdf(np.minimum(t, self.horizon) - self.s0, left)
+        return np.where(np.isposinf(t), 1.0, out)  # never (inf) counts as a value above every day
+
+    def _split(self, lo: float, hi: float):
+        """CDF of the delay at both ends, and the probability of a day in (lo, hi] and of never."""
+        n = len(self.s0)
+        top = min(hi, self.horizon)
+        a = lo - self.s0
+        b = top - self.s0
+        f_a = self.delay.cdf(a) if lo > -math.inf else np.zeros(n)
+        f_b = self.delay.cdf(b)
+        finite = self.p_when * np.clip(f_b - f_a, 0.0, 1.0)
+        if math.isinf(hi):
+            f_h = f_b if top >= self.horizon else self.delay.cdf(self.horizon - self.s0)
+            never = 1.0 - self.p_when * f_h
+        else:
+            never = np.zeros(n)
+        return a, b, f_a, f_b, finite, never
+
+    def prob_within(self, lo: float, hi: float) -> np.ndarray:
+        """P(lo < X <= hi) per world (hi = inf includes never)."""
+        *_, finite, never = self._split(lo, hi)
+        return finite + never
+
+    def sample_within(self, lo: float, hi: float, u: np.ndarray):
+        """Draw X given lo < X <= hi (hi = inf allows never) from uniforms u; return (x, P)."""
+        a, b, f_a, f_b, finite, never = self._split(lo, hi)
+        total = finite + never
+        pick = u * total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.clip((pick - never) / np.where(finite > 0, finite, 1.0), 0.0, 1.0)
+        delay = np.clip(self.delay.ppf(np.where(finite > 0, f_a + v * (f_b - f_a), 0.5)), a, b)
+        x = np.where((pick < never) | (finite <= 0), np.inf, self.s0 + delay)
+        return np.where(x > self.horizon, np.inf, x), total
+
+
+def freeze(spec, ctx: Context, rng, n: int) -> _Frozen:
+    """A node's distribution in each of the ``n`` worlds of ``ctx``, given its parents there.
+
+    Parameters drawn inside the spec are drawn once from ``rng``.  The result has
+    ``cdf(t, left=False)`` and ``ppf(q)`` per world (an event also ``prob_within`` and
+    ``sample_within``).
+    """
+    if isinstance(spec, ConstSpec):
+        return _Det(float(spec.value), n)
+    if isinstance(spec, RefSpec):
+        return _Det(np.asarray(ctx.get(spec.name), dtype=float), n)
+    if isinstance(spec, ExprSpec):
+        return _Det(np.asarray(spec.sample(ctx, rng, n), dtype=float), n)
+    if isinstance(spec, FamilySpec):
+        return _Family(spec, tuple(p.sample(ctx, rng, n) for p in spec.params), n)
+    if isinstance(spec, MixtureSpec):
+        return _Mixture(spec.weights, [freeze(c, ctx, rng, n) for c in spec.components])
+    if isinstance(spec, BySpec):
+        codes = np.asarray(ctx.get(spec.by)).astype(np.int64)
+        parts = []
+        for code, case, _ in spec._plan:
+            idx = np.flatnonzero(codes == code)
+            if len(idx):
+                parts.append((idx, freeze(case, ctx.sub(idx), rng, len(idx))))
+        return _Cases(parts, n)
+    if isinstance(spec, EventSpec):
+        model = ctx.model
+        p_when = np.ones(n) if spec.when is None else _prob_true(freeze(spec.when, ctx, rng, n))
+        if spec.after is None:
+            start = np.zeros(n)
+        elif isinstance(spec.after, str):
+            start = np.array(_broadcast(ctx.get(spec.after), n))
+        else:
+            start = np.full(n, float(spec.after))
+        if spec.delay is not None:
+            delay = freeze(spec.delay, ctx, rng, n)
+        else:
+            delay = _Hazard(spec.chance_per_month.sample(ctx, rng, n), model.month_days, n)
+        return _Event(p_when, start, delay, float(model.horizon_days))
+    raise ScenarioError(f"cannot compute the distribution of a {type(spec).__name__}")
+
+
+def _prob_true(frozen: _Frozen) -> np.ndarray:
+    """P(X != 0) per world (a boolean, or a number used as one)."""
+    return 1.0 - (frozen.cdf(0.0) - frozen.cdf(0.0, left=True))
+
+
+def _category_prob(spec, ctx: Context, rng, n: int, code: int) -> np.ndarray:
+    """P(X = category ``code``) per world for a categorical node's spec."""
+    if isinstance(spec, RefSpec):
+        return (np.asarray(ctx.get(spec.name)) == code).astype(float)
+    if isinstance(spec, CategoricalSpec):
+        if spec.weights is not None:
+            return np.asarray(ctx.get(spec.weights), dtype=float)[:, code].copy()
+        probs = np.column_stack([_broadcast(p.sample(ctx, rng, n), n) for p in spec.probs])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return probs[:, code] / probs.sum(axis=1)
+    if isinstance(spec, BySpec):
+        codes = np.asarray(ctx.get(spec.by)).astype(np.int64)
+        out = np.zeros(n)
+        for case_code, case, remap in spec._plan:
+            idx = np.flatnonzero(codes == case_code)
+            local = np.flatnonzero(np.asarray(remap) == code)
+            if len(idx) and len(local):
+                out[idx] = _category_prob(case, ctx.sub(idx), rng, len(idx), int(local[0]))
+        return out
+    raise ScenarioError(f"cannot compute category probabilities of a {type(spec).__name__}")
+
+
+def node_likelihood(model: Model, name: str, value, ctx: Context, rng) -> np.ndarray:
+    """P(node ``name`` = ``value`` | its parents) in each world of ``ctx``, shape (n,).
+
+    Parameters
+    ----------
+    model : Model
+    name : str
+        An observable node (event, categorical, boolean or discrete number).
+    value : float, int or bool
+        As the engine stores it: an event's day number (the observation is ``day - 1 < X <=
+        day``, i.e. that calendar day), a category code, a boolean or a number.
+    ctx : scenarios.scenario.Context
+        The worlds, with the node's parents drawn.
+    rng : numpy.random.Generator
+        Draws only parameters given inline (an unbiased estimate of the likelihood).
+
+    Examples
+    --------
+    For ``b ~ categorical {x: 0.8, y: 0.2}`` when ``a`` else ``{x: 0.1, y: 0.9}``, observing
+    ``b = x`` weights a world with ``a`` true by 0.8 and one with ``a`` false by 0.1, so
+    P(a | b = x) = 0.3 * 0.8 / (0.3 * 0.8 + 0.7 * 0.1) when P(a) = 0.3 (tested).
+    """
+    spec = model.nodes[name].spec
+    kind = model.kinds[name]
+    n = ctx.n
+    if kind.type == "category":
+        return _category_prob(spec, ctx, rng, n, int(value))
+    frozen = freeze(spec, ctx, rng, n)
+    if kind.type == "event":
+        return frozen.cdf(float(value)) - frozen.cdf(float(value) - 1.0)
+    if kind.type == "bool":
+        p = _prob_true(frozen)
+        return p if value else 1.0 - p
+    return frozen.cdf(float(value)) - frozen.cdf(float(value), left=True)
+
+
+# =========================================================================== what a spec supports
+
+
+def is_discrete(spec) -> bool:
+    """Whether a number node puts its probability on separate values (so P(X = x) > 0 can be)."""
+    if isinstance(spec, (ConstSpec, RefSpec, ExprSpec)):
+        return True
+    if isinstance(spec, FamilySpec):
+        return spec.family in ("constant", "bernoulli", "poisson", "geometric") or spec.round is not None
+    if isinstance(spec, MixtureSpec):
+        return all(is_discrete(c) for c in spec.components)
+    if isinstance(spec, BySpec):
+        return all(is_discrete(s) for _, s, _ in spec._plan)
+    return False
+
+
+def _has_quantile(spec) -> bool:
+    """Whether an event node can be drawn given a constraint (closed-form inverse CDF)."""
+    if isinstance(spec, EventSpec):
+        return spec.delay is None or _has_quantile(spec.delay)
+    if isinstance(spec, MixtureSpec):
+        return False
+    if isinstance(spec, BySpec):
+        return all(_has_quantile(s) for _, s, _ in spec._plan)
+    return isinstance(spec, (ConstSpec, RefSpec, ExprSpec, FamilySpec))
+
+
+def is_random(spec) -> bool:
+    """Whether a node is drawn (not a constant, a reference or an expression of its parents)."""
+    return not isinstance(spec, (ConstSpec, RefSpec, ExprSpec))
+
+
+def can_constrain(spec) -> bool:
+    """Whether a node is an event that can be drawn given a constraint ``lo < X <= hi``."""
+    return isinstance(spec, EventSpec) and (spec.delay is None or _has_quantile(spec.delay))
+
+
+def supports_category(spec) -> bool:
+    """Whether P(X = category) can be computed: a categorical, a reference, or ``by`` cases of these."""
+    if isinstance(spec, (CategoricalSpec, RefSpec)):
+        return True
+    if isinstance(spec, BySpec):
+        return all(supports_category(s) for _, s, _ in spec._plan)
+    return False
