@@ -52,8 +52,11 @@ def figure(nrows: int = 1, ncols: int = 1, *, figsize=(9, 4.8), margins=(0.75, 0
     margins : (left, right, top, bottom) in inches
         Fixed margins: constrained layout would cost more than drawing itself on many panels.
     """
+    import matplotlib
+
     fig = Figure(figsize=figsize)
-    axes = fig.subplots(nrows, ncols, squeeze=(nrows == 1 and ncols == 1), **kwargs)
+    with matplotlib.rc_context({"axes.titley": 1.0}):
+        axes = fig.subplots(nrows, ncols, squeeze=(nrows == 1 and ncols == 1), **kwargs)
     w, h = figsize
     left, right, top, bottom = margins
     fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h,
