@@ -201,13 +201,7 @@ class _Family(_Frozen):
             x = np.clip(_base_ppf(fam, self.params, f_lo + q * (f_hi - f_lo)), lo, hi)
         else:
             x = _base_ppf(fam, self.params, q)
-        if spec.round is not None:
-            x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[spec.round](x)
-        if spec.shift is not None:
-            x = x + spec.shift
-        if spec.clip is not None:
-            x = np.clip(x, spec.clip[0], spec.clip[1])
-        return x
+        return spec.transform(x)
 
 
 class _Mixture(_Frozen):

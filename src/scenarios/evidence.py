@@ -50,6 +50,7 @@ import numpy as np
 from .conditional import can_constrain, is_discrete, is_random, node_likelihood, supports_category
 from .errors import ParamsError, ScenarioError
 from .params import describe, load_yaml_file
+from .questions import parse_quantity
 from .scenario import EventSpec, Model, RefSpec, did_you_mean, parse_date
 from .worlds import cumulative_at_day
 
@@ -575,12 +576,7 @@ class _Parser:
             if k not in raw:
                 raise self.err(path, f"missing key {k!r}")
         ref = raw["quantity"]
-        if not isinstance(ref, str):
-            raise self.err(path + ("quantity",), f"expected a variable such as containers.cumulative, got {describe(ref)}")
-        name, _, series = ref.partition(".")
-        kind = self.node(name, path + ("quantity",))
-        if series not in ("", "cumulative"):
-            raise self.err(path + ("quantity",), f"unknown series {series!r}; expected {name} or {name}.cumulative")
+        name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         on = day = None
         if kind.type == "flow":
             if "on" not in raw:

@@ -172,12 +172,7 @@ class _QuestionCompiler:
     def clause_quantity(self, raw, path):
         self.keys(raw, path, ("quantity", "on", "month", *COMPARISONS))
         ref = raw["quantity"]
-        if not isinstance(ref, str):
-            raise self.err(path + ("quantity",), f"expected a variable such as containers.cumulative, got {describe(ref)}")
-        name, _, series = ref.partition(".")
-        kind = self.node(name, path + ("quantity",))
-        if series not in ("", "cumulative"):
-            raise self.err(path + ("quantity",), f"unknown series {series!r}; expected {name} or {name}.cumulative")
+        name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         if "on" in raw and "month" in raw:
             raise self.err(path, "use either on or month, not both")
         if kind.type == "flow":
@@ -311,6 +306,21 @@ class _QuestionCompiler:
             if given.kind != "bool":
                 raise self.err(path + ("given",), "expected a true/false clause")
         return Question(qid, text, qtype, opened, closed, resolve, given, self.file, raw)
+
+
+def parse_quantity(ref, model: Model, err, path) -> tuple:
+    """Split a quantity reference such as ``containers.cumulative`` into (node, series, kind).
+
+    ``err(path, message)`` builds the error to raise (each caller locates errors in its own file).
+    """
+    if not isinstance(ref, str):
+        raise err(path, f"expected a variable such as containers.cumulative, got {describe(ref)}")
+    name, _, series = ref.partition(".")
+    if name not in model.nodes:
+        raise err(path, f"unknown variable {name!r}" + did_you_mean(name, model.nodes))
+    if series not in ("", "cumulative"):
+        raise err(path, f"unknown series {series!r}; expected {name} or {name}.cumulative")
+    return name, series, model.kinds[name]
 
 
 def _cum_at(w: Worlds, name: str, day: float, month_days: int) -> np.ndarray:

@@ -256,6 +256,10 @@ class FamilySpec(Spec):
             x = D.sample_truncated(self.family, rng, n, values, *self.truncate)
         else:
             x = D.sample_family(self.family, rng, n, values)
+        return self.transform(x)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Apply the options after the draw (and truncation): round, then shift, then clip."""
         if self.round is not None:
             x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[self.round](x)
         if self.shift is not None:
