@@ -3,6 +3,7 @@
 Run from the repository root (the Makefile's ``bench`` target does):
 
     .venv/bin/python benchmarks/bench_report.py [--params params/base.yaml] [--samples N] [--repeat 3]
+                                                [--only 01 02] [--trace]
 
 Figures, each the median of ``--repeat`` runs, all measured here and now:
 
@@ -14,7 +15,7 @@ Figures, each the median of ``--repeat`` runs, all measured here and now:
 - Monte Carlo: the simulation and forecasting the report does (the runner's forecast, and the
   simulate / run_forecast calls of 01_scenarios and 02_arms_flows), timed in-process.  Notebooks
   added later (e.g. a backtest) do Monte Carlo of their own that is not counted here: pass
-  ``--notebooks`` a folder with 01 and 02 only for the like-for-like figure.
+  ``--only 01 02`` (or ``--notebooks`` a folder with those two) for the like-for-like figure.
 
 Target: report <= 2 x (notebooks / jobs) x empty notebook + Monte Carlo.  Timings depend on the
 machine and its load; this is a sanity check, not a test.
@@ -63,14 +64,26 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=None, help="default: the params file's samples")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--notebooks", default=None, help="notebooks folder (default: the project's notebooks/)")
+    ap.add_argument("--only", nargs="+", metavar="PREFIX",
+                    help="only the notebooks whose names start with these, e.g. --only 01 02 (copied to a temporary folder)")
     ap.add_argument("--trace", action="store_true", help="print the runner's timeline of one run")
     args = ap.parse_args()
     os.chdir(REPO)
+    if args.only:
+        import atexit
+        import shutil
 
-    from scenarios.report import _notebooks, default_jobs, import_papermill
+        chosen = tempfile.mkdtemp(prefix="bench-notebooks-")
+        atexit.register(shutil.rmtree, chosen, True)
+        for path in sorted(Path(args.notebooks or REPO / "notebooks").glob("*.ipynb")):
+            if path.name.startswith(tuple(args.only)):
+                shutil.copy(path, chosen)
+        args.notebooks = chosen
+
+    from scenarios.report import default_jobs, find_notebooks, import_papermill
 
     pm = import_papermill()  # the runner's own fast import path
-    notebooks = len(_notebooks(args.notebooks))
+    notebooks = len(find_notebooks(args.notebooks))
     jobs = default_jobs()
 
     with tempfile.TemporaryDirectory() as tmp:

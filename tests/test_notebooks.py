@@ -25,8 +25,8 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SAMPLES = 2000
 
 FIGURES = {
-    "01_scenarios": {"scenario_tree"},
-    "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles", "event_dates", "event_strips"},
+    "01_scenarios": {"scenario_tree", "event_dates", "event_strips"},
+    "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles"},
 }
 
 

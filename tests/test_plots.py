@@ -305,8 +305,12 @@ def test_flow_figure_has_both_rows_and_the_estimates(tiny):
     assert len(axes) == 6
     assert axes[0].get_ylabel() == "containers per month"
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert {"median", "5%–95%", "estimate (bar: low–high)", "lower bound ('more than')",
-            "hollow: baseline before as-of"} <= set(legend)
+    assert legend[:3] == ["5%–95%", "25%–75%", "median"]  # the fans first, then the estimates
+    assert {"estimate (bar: low–high)", "lower bound ('more than')", "hollow: baseline before as-of"} <= set(legend[3:])
+    # each row shares one scale: counts on the left column, dates on the bottom row only
+    assert [a.get_ylim() for a in axes[:3]] == [axes[0].get_ylim()] * 3
+    assert len(axes[0].get_yticks()) and not len(axes[1].get_yticks()) and not len(axes[0].get_xticks())
+    assert all("\n20" in t.get_text() for t in axes[4].get_xticklabels())
     assert fig._suptitle.get_text() == "Containers"
 
 

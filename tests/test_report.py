@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import report
+from scenarios import report, report_execute, report_html, report_index
 from scenarios.cli import main
 from scenarios.errors import ParamsError, UsageError
 from scenarios.report import (
@@ -116,7 +116,7 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
     def no_pool(*_a, **_k):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(report, "_pool", no_pool)
+    monkeypatch.setattr(report_execute, "pool", no_pool)
     out = tmp_path / "reports"
     t0 = time.perf_counter()
     with pytest.raises(NotebookParameterError, match=r"01_misspelt\.ipynb: parameter 'samples'.*did you mean 'sample'") as info:
@@ -127,7 +127,7 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
 
 
 def test_extra_parameters_are_checked_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "_pool", lambda *a, **k: pytest.fail("a kernel was about to start"))
+    monkeypatch.setattr(report_execute, "pool", lambda *a, **k: pytest.fail("a kernel was about to start"))
     with pytest.raises(NotebookParameterError, match=r"01_ok\.ipynb: parameter 'label'"):
         run_report([BASE], out=tmp_path / "r", notebooks=_notebooks(tmp_path, "01_ok.ipynb"),
                    parameters={"label": "007"}, tty=False)
@@ -277,7 +277,7 @@ def test_progress_draws_one_line_on_a_terminal():
     import io
 
     stream = io.StringIO()
-    p = report._Progress(["base/01", "base/02"], stream=stream, tty=True)
+    p = report_execute.Progress(["base/01", "base/02"], stream=stream, tty=True)
     p.set("base/01", "running")
     p.set("base/01", "ok")
     p.close()
@@ -290,13 +290,38 @@ def test_progress_logs_plain_lines_elsewhere():
     import io
 
     stream = io.StringIO()
-    p = report._Progress(["base/01"], stream=stream, tty=False)
+    p = report_execute.Progress(["base/01"], stream=stream, tty=False)
     p.set("base/01", "running")
     p.set("base/01", "failed", "cell [3]: ValueError: x")
     p.close()
     lines = stream.getvalue().splitlines()
     assert lines[0] == "report: base/01: running"
     assert lines[1].startswith("report: base/01: failed (") and lines[1].endswith("s): cell [3]: ValueError: x")
+
+
+def test_html_process_exports_and_reports_failures(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A heading")])
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    with report_html.HtmlProcess() as html:
+        html.write(tmp_path / "a.ipynb", tmp_path / "a.html", "a · base")
+        with pytest.raises(report_html.HtmlExportError, match="FileNotFoundError"):
+            html.write(tmp_path / "missing.ipynb", tmp_path / "b.html", "b")
+    page = (tmp_path / "a.html").read_text()
+    assert "A heading" in page and "show / hide code" in page
+    assert not (tmp_path / "b.html").exists()
+    html.stop()  # ended already: a no-op
+
+
+def test_the_longest_notebook_starts_first(tmp_path):
+    plan = report_index.Plan("p.yaml", "p", None, [], 1, 1, {})
+    tasks = [report_index.Task(plan, Path(f"{name}.ipynb"), {}) for name in ("01_a", "02_b", "03_c", "04_new")]
+    previous = [  # newest first
+        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 3.0}, {"notebook": "03_c.ipynb", "duration_s": 11.0}]},
+        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 30.0}, {"notebook": "02_b.ipynb", "duration_s": 4.0}]},
+    ]
+    order = [t.stem for t in report_index.longest_first(tasks, previous)]
+    assert order == ["04_new", "03_c", "02_b", "01_a"]  # never run first; 01_a's newest duration is 3 s
+    assert [t.stem for t in report_index.longest_first(tasks, [])] == ["01_a", "02_b", "03_c", "04_new"]
 
 
 def test_cache_key_changes_with_each_input(tmp_path):

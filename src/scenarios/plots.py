@@ -15,6 +15,7 @@ import io
 import os
 import re
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -40,7 +41,8 @@ __all__ = [
 DPI = 110
 """Resolution of the PNG shown in notebooks and saved next to the SVG."""
 
-_SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "scenarios"}  # text stays text; stable ids
+_DRAW_RC = {"text.hinting": "no_hinting"}  # a third faster text rendering, no visible change at this dpi
+_SVG_RC = {**_DRAW_RC, "svg.fonttype": "none", "svg.hashsalt": "scenarios"}  # text stays text; stable ids
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, figsize=(9, 4.8), margins=(0.75, 0.25, 0.55, 0.7),
@@ -52,9 +54,8 @@ def figure(nrows: int = 1, ncols: int = 1, *, figsize=(9, 4.8), margins=(0.75, 0
     margins : (left, right, top, bottom) in inches
         Fixed margins: constrained layout would cost more than drawing itself on many panels.
     """
-    import matplotlib
-
     fig = Figure(figsize=figsize)
+    # titles at a fixed height: automatic placement measures tick labels again on every draw
     with matplotlib.rc_context({"axes.titley": 1.0}):
         axes = fig.subplots(nrows, ncols, squeeze=(nrows == 1 and ncols == 1), **kwargs)
     w, h = figsize
@@ -114,7 +115,7 @@ def _date_axis(ax, start, end) -> None:
 
 
 def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | None = None, legend: bool = False,
-              date_axis: bool = True):
+              date_axis: bool = True, grid: bool = True, ylim: tuple | None = None):
     """Draw a fan: nested percentile bands (outer to inner) and the median, by date.
 
     Parameters
@@ -124,8 +125,10 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
     color : matplotlib colour
     title : str, optional
         Default: the fan's label and the probability of its subset of worlds.
-    date_axis : bool
-        Set date ticks (False when the caller sets them once for shared axes).
+    date_axis, grid : bool
+        Set date ticks and draw grid lines (False when the caller does both for several panels).
+    ylim : (low, high), optional
+        Default: from 0 to just above the outer band.
     """
     levels = fan.levels
     dates = np.asarray(fan.dates, dtype="datetime64[D]")
@@ -141,13 +144,37 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
     if ylabel:
         ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(FuncFormatter(_si))
-    ax.set_ylim(0, max(float(np.nanmax(fan.values[-1])), ax.get_ylim()[1], 1e-9) * 1.04)
-    ax.grid(alpha=0.3, lw=0.5)
+    if ylim is None:
+        ylim = (0, max(float(np.nanmax(fan.values[-1])), ax.get_ylim()[1], 1e-9) * 1.04)
+    ax.set_ylim(*ylim)
+    if grid:
+        ax.grid(alpha=0.3, lw=0.5)
     if date_axis:
         _date_axis(ax, dates[0] - np.timedelta64(15, "D"), dates[-1])
     if legend:
         ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+def _grid_lines(ax, xs, ys) -> None:
+    """Light grid lines at ``xs`` and ``ys`` (data units), drawn like ``ax.grid(alpha=0.3, lw=0.5)``.
+
+    One line collection instead of matplotlib's grid, which is part of the ticks: on a figure
+    of many panels that share scales, ticks on every panel cost more than all else drawn, so
+    only the outer panels get ticks and every panel gets these lines.  Call after the limits
+    are set: the lines span them.
+    """
+    from matplotlib.collections import LineCollection
+
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    xs = ax.convert_xunits(list(xs))  # dates to matplotlib's numbers, as ax.get_xlim() gives them
+    segments = [[(x, y0), (x, y1)] for x in xs] + [[(x0, y), (x1, y)] for y in ys]
+    ax.add_collection(LineCollection(segments, colors=matplotlib.rcParams["grid.color"], alpha=0.3,
+                                     linewidths=0.5, zorder=1.5), autolim=False)
+
+
+_ESTIMATE_LEGEND = {"o": "estimate (bar: low–high)", "^": "lower bound ('more than')", "v": "upper bound ('up to')",
+                    "hollow": "hollow: baseline before as-of"}
 
 
 def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
@@ -157,7 +184,7 @@ def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
     upward triangle; "up to X" (an upper bound only) a downward one.  Estimates whose baseline
     starts more than 60 days before ``as_of`` (they also count earlier shipments) are hollow.
     """
-    legend = {"o": "estimate (bar: low–high)", "^": "lower bound ('more than')", "v": "upper bound ('up to')"}
+    legend = _ESTIMATE_LEGEND
     groups: dict = {}
     for e in points:
         if e.high is None and e.low is not None and (e.value is None or e.value <= e.low):
@@ -179,16 +206,22 @@ def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
     for (marker, early), (xs, ys, below, above) in groups.items():  # one call per style: errorbar is slow
         lab = legend[marker] if (label and marker not in seen) else None
         seen.add(marker)
-        ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, ms=5.5, color="black",
-                    mfc="white" if early else "black", capsize=2.5, lw=1, zorder=5, label=lab)
+        style = {"ms": 5.5, "color": "black", "mfc": "white" if early else "black", "zorder": 5, "label": lab}
+        if marker == "o":
+            ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, capsize=2.5, lw=1, **style)
+        else:  # a bound has no range to draw: a marker is enough, and a plain line is much cheaper
+            ax.plot(xs, ys, marker, ls="none", **style)
     if label and any(early for _, early in groups):
-        ax.plot([], [], "o", color="black", mfc="white", ms=5.5, label="hollow: baseline before as-of")
+        ax.plot([], [], "o", color="black", mfc="white", ms=5.5, label=legend["hollow"])
     return ax
 
 
 def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = "", color="C0", as_of=None):
     """Fan charts of one flow: monthly counts (top row) and running totals (bottom row), for all
     worlds and for each outcome scenario, with real estimates on the running totals.
+
+    Each row has one scale, holding every panel's outer band and every estimate; dates are read
+    on the bottom row, counts on the left column, and grid lines run through every panel.
 
     Parameters
     ----------
@@ -197,27 +230,40 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     points : list of Estimate
         Real dated estimates of the running total, drawn on every bottom panel.
     """
+    from matplotlib.ticker import MaxNLocator
+
     ncols = len(monthly)
-    fig, axes = figure(2, ncols, figsize=(3.1 * ncols + 0.9, 6.6), sharex=True, sharey="row",
-                       margins=(0.85, 0.2, 0.6, 1.05), wspace=0.08, hspace=0.28)
+    fig, axes = figure(2, ncols, figsize=(3.1 * ncols + 0.9, 6.6), margins=(0.85, 0.2, 0.6, 1.05),
+                       wspace=0.08, hspace=0.1)
     axes = np.asarray(axes).reshape(2, ncols)
-    for j, (m, c) in enumerate(zip(monthly, cumulative, strict=True)):
-        fan_chart(m, axes[0, j], color=color, ylabel=f"{unit} per month" if j == 0 else None, date_axis=False)
-        fan_chart(c, axes[1, j], color=color, title="", ylabel=f"{unit}, running total" if j == 0 else None,
-                  date_axis=False)
-        if len(points):
-            estimates(points, axes[1, j], as_of=as_of, label=(j == 0))
-    # each row shares one scale (sharey) that holds every panel's outer band and every estimate
     tops = [max(float(np.nanmax(f.values[-1])) for f in fans) for fans in (monthly, cumulative)]
     if len(points):
         tops[1] = max(tops[1], max(max(e.point, e.high or 0, e.low or 0) for e in points))
-    for row, top in enumerate(tops):
-        axes[row, 0].set_ylim(0, max(top, 1e-9) * 1.05)
     first, last = monthly[0].dates[0], monthly[0].dates[-1]
     if len(points):
         first, last = min(first, min(e.date for e in points)), max(last, max(e.date for e in points))
-    _date_axis(axes[0, 0], first - _dt.timedelta(days=15), last + _dt.timedelta(days=15))
-    handles, labels = axes[1, 0].get_legend_handles_labels()  # fan bands first, then estimates
+    first, last = first - _dt.timedelta(days=15), last + _dt.timedelta(days=15)
+    # narrow panels: a labelled tick a year at most, grid lines every half year or so
+    ticks, labels = date_ticks(first, last, max_ticks=3)
+    xticks = [np.datetime64(t, "D") for t in ticks]
+    xgrid = [np.datetime64(t, "D") for t in date_ticks(first, last)[0]]
+    xlim = (np.datetime64(first, "D"), np.datetime64(last, "D"))
+    for row, (fans, ylabel) in enumerate(((monthly, f"{unit} per month"), (cumulative, f"{unit}, running total"))):
+        top = max(tops[row], 1e-9) * 1.05
+        yticks = [y for y in MaxNLocator(nbins=5).tick_values(0, top) if 0 <= y <= top]
+        for j, (f, ax) in enumerate(zip(fans, axes[row], strict=True)):
+            fan_chart(f, ax, color=color, title=None if row == 0 else "", ylabel=ylabel if j == 0 else None,
+                      date_axis=False, grid=False, ylim=(0, top))
+            if row == 1 and len(points):
+                estimates(points, ax, as_of=as_of, label=(j == 0))
+            ax.set_xlim(*xlim)
+            ax.set_xticks(xticks if row == 1 else [], labels if row == 1 else [])
+            ax.set_yticks(yticks if j == 0 else [])
+            _grid_lines(ax, xgrid, yticks)
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    order = list(_ESTIMATE_LEGEND.values())  # fan bands and median first, then the estimates' markers
+    pairs = sorted(zip(handles, labels), key=lambda hl: order.index(hl[1]) + 1 if hl[1] in order else 0)
+    handles, labels = [h for h, _ in pairs], [lab for _, lab in pairs]
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0),
                ncol=min(7, len(labels)), fontsize=8, frameon=False)
     if title:
@@ -300,7 +346,8 @@ def event_strips(curves, ax, *, title: str = "Every event: probability that it h
     from matplotlib.dates import date2num
 
     extent = (date2num(x0), date2num(x1), len(curves) - 0.5, -0.5)
-    ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=extent, interpolation="nearest")
+    # "none": SVG embeds the grid at its own size (one pixel per day and event) instead of resampling it
+    ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=extent, interpolation="none")
     medians = [(np.datetime64(c.median, "D"), i) for i, c in enumerate(curves) if c.median is not None]
     if medians:
         ax.plot([m for m, _ in medians], [i for _, i in medians], ls="none", marker="|", color="black", ms=9, mew=1.5)
@@ -346,11 +393,10 @@ def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI) -> Shown:
         from .errors import ScenarioError
 
         raise ScenarioError(f"figure name must be letters, digits, '_' or '-', got {name!r}")
-    import matplotlib
-
     buf = io.BytesIO()
     # zlib level 3: a third faster to encode than the default 6, files ~15% larger
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+    with matplotlib.rc_context(_DRAW_RC):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
     png = buf.getvalue()
     paths = []
     if output_dir:
