@@ -52,10 +52,6 @@ __all__ = [
 # =========================================================================== frozen distributions
 
 
-class _NoQuantile(ScenarioError):
-    """The spec has no closed-form inverse CDF (a mixture); callers fall back to an indicator."""
-
-
 def _broadcast(x, n: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(x, dtype=float), (n,))
 
@@ -136,8 +132,9 @@ class _Frozen:
     def cdf(self, t, left: bool = False) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        raise _NoQuantile("no inverse CDF")
+    def ppf(self, q: np.ndarray) -> np.ndarray:  # pragma: no cover - guarded by can_constrain()
+        # specs without a closed-form inverse CDF (mixtures) are weighted by an indicator instead
+        raise NotImplementedError("no inverse CDF")
 
 
 class _Det(_Frozen):
