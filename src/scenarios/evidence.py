@@ -484,14 +484,19 @@ class _Parser:
                 names.add(implied.node)
         return tuple(out)
 
+    def one_constraint(self, value: dict, path, kind: str, expected: str) -> tuple:
+        """The single (constraint, argument) pair of a constraint mapping such as {never_by: DATE}."""
+        self.keys(value, path, CONSTRAINTS[kind])
+        if len(value) != 1:
+            raise self.err(path, f"expected one of {expected}, got {sorted(value)}")
+        ((how, arg),) = value.items()
+        return how, arg
+
     def observation(self, name, kind, value, path, public_on) -> Observation:
         spec = self.model.nodes[name].spec
         if kind.type == "event":
             if isinstance(value, dict):
-                self.keys(value, path, CONSTRAINTS["event"])
-                if len(value) != 1:
-                    raise self.err(path, f"expected one of never_by: DATE or by: DATE, got {sorted(value)}")
-                (how, d), = value.items()
+                how, d = self.one_constraint(value, path, "event", "never_by: DATE or by: DATE")
                 date = self.date(d, path + (how,))
                 day = self.model_day(date, path + (how,), public_on=public_on, what="date")
                 return Observation(name, how, float(day), f"{name} {how.replace('_', ' ')} {date}")
@@ -516,10 +521,7 @@ class _Parser:
             return Observation(name, "equals", value, f"{name} is {str(value).lower()}")
         if kind.type == "number":
             if isinstance(value, dict):
-                self.keys(value, path, CONSTRAINTS["number"])
-                if len(value) != 1:
-                    raise self.err(path, f"expected one of at_least, at_most or between, got {sorted(value)}")
-                (how, x), = value.items()
+                how, x = self.one_constraint(value, path, "number", "at_least, at_most or between")
                 if how == "between":
                     if not isinstance(x, list) or len(x) != 2:
                         raise self.err(path + (how,), f"expected [low, high], got {describe(x)}")
