@@ -368,3 +368,12 @@ def test_date_ticks():
     assert len(ticks) <= 6 and all(t.month in (1, 7) for t in ticks)
     assert plots.date_ticks(dt.date(2023, 9, 5), dt.date(2023, 12, 1))[1] == ["Oct\n2023", "Nov\n2023", "Dec\n2023"]
     assert plots.date_ticks(dt.date(2023, 9, 5), dt.date(2024, 9, 1))[1][:2] == ["Nov\n2023", "Jan\n2024"]
+
+
+def test_date_ticks_for_short_spans_are_days():
+    ticks, labels = plots.date_ticks(dt.date(2023, 9, 5), dt.date(2023, 9, 13))
+    assert ticks == [dt.date(2023, 9, d) for d in (5, 7, 9, 11, 13)]
+    assert labels[0] == "05 Sep"
+    # one month start in the span is not enough for month ticks
+    assert len(plots.date_ticks(dt.date(2023, 9, 20), dt.date(2023, 10, 20))[0]) >= 2
+    assert plots.date_ticks(dt.date(2023, 9, 5), dt.date(2024, 9, 1), one_line=True)[1][:2] == ["Nov 23", "Jan 24"]

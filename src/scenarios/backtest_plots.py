@@ -11,6 +11,9 @@ import datetime as _dt
 import math
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from . import plots
 
 __all__ = [
     "reliability_diagram",
@@ -35,14 +38,6 @@ BASELINE_STYLES = {
 
 def _dates(values) -> np.ndarray:
     return np.asarray([np.datetime64(d, "D") for d in values])
-
-
-def _date_axis(ax) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _si(x, _pos=None) -> str:
@@ -108,6 +103,10 @@ def numeric_rows(summary: dict) -> list:
 
 
 # --------------------------------------------------------------------------- figures
+#
+# Every figure has a fixed layout (no constrained layout), fixed date ticks (no date locators),
+# one errorbar call per marker style and light grid lines drawn as one collection: on figures
+# of many panels each of those costs more than the drawing itself.
 
 
 def reliability_diagram(reliability: dict, ax, *, title: str = "Reliability of every forecast"):
@@ -127,46 +126,58 @@ def reliability_diagram(reliability: dict, ax, *, title: str = "Reliability of e
     ax.errorbar(mean[full], freq[full], yerr=[freq[full] - lo[full], hi[full] - freq[full]], fmt="o", color="C0",
                 capsize=3, lw=1.2, label="observed frequency (95% interval)")
     for x, y, c in zip(mean[full], freq[full], count[full], strict=True):
-        ax.annotate(f"n={c}", (x, y), textcoords="offset points", xytext=(-7, -12 if y > 0.9 else 6), ha="right",
-                    fontsize=7, color="0.3")
-    bars = ax.twinx()
-    width = np.diff(edges)
-    bars.bar(edges[:-1], count, width=width, align="edge", color="C0", alpha=0.12, lw=0)
-    bars.set_ylim(0, max(1, count.max()) * 4)
-    bars.set_yticks([])
+        ax.text(x - 0.012, y + (-0.045 if y > 0.9 else 0.02), f"n={c}", ha="right", fontsize=7, color="0.3")
+    # forecasts per bin as light bars, scaled to the lower quarter of the panel
+    heights = 0.25 * count / max(1, count.max())
+    ax.stairs(heights, edges, fill=True, color="C0", alpha=0.12, lw=0, baseline=-0.02)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.04)
-    ax.set_xlabel("forecast probability (bin mean)")
+    ticks = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_xlabel("forecast probability (bin mean); bars: forecasts per bin")
     ax.set_ylabel("share that happened")
     ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3, lw=0.5)
+    plots.grid_lines(ax, ticks, ticks)
     ax.legend(fontsize=8, loc="lower right")
     return ax
 
 
 def brier_by_date(by_date: list, ax, *, title: str = "Mean Brier score of the open questions, by as-of date"):
-    """Mean Brier over the questions open at each as-of date, for the model and the baselines."""
+    """Mean Brier over the questions open at each as-of date, for the model and the baselines;
+    grey bars: how many questions were open (right axis)."""
     rows = [r for r in by_date if r["brier"] is not None]
     x = _dates([r["as_of"] for r in rows])
     for key, (label, color, ls) in BASELINE_STYLES.items():
         ax.step(x, [r[key] for r in rows], where="post", color=color, ls=ls, lw=1.8 if key == "brier" else 1.2, label=label)
     counts = ax.twinx()
-    counts.bar(x, [r["n_open"] for r in rows], width=4, color="0.5", alpha=0.25)
+    n_open = [r["n_open"] for r in rows]
+    top = max(n_open) * 3 if rows else 1
+    counts.vlines(x, 0, n_open, color="0.5", alpha=0.25, lw=3)
+    counts.set_ylim(0, top)
+    counts.set_yticks([k for k in MaxNLocator(nbins=4, integer=True).tick_values(0, top / 3) if k <= top / 3])
     counts.set_ylabel("questions open", color="0.45", fontsize=8)
     counts.tick_params(axis="y", labelsize=7, colors="0.45")
-    counts.set_ylim(0, max(r["n_open"] for r in rows) * 3 if rows else 1)
     ax.set_ylim(0, 1)
     ax.set_ylabel("mean Brier (lower is better)")
     ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3, lw=0.5)
+    yticks = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    ax.set_yticks(yticks)
+    if rows:
+        xs = plots.date_axis(ax, rows[0]["as_of"] - _dt.timedelta(days=10), rows[-1]["as_of"] + _dt.timedelta(days=10))
+        plots.grid_lines(ax, xs, yticks)
     ax.legend(fontsize=8, loc="upper right")
-    _date_axis(ax)
     return ax
 
 
-def forecast_path(rows: list, ax, *, title: str = "", outcome=None, resolved_on=None, no_evidence=None):
+def forecast_path(rows: list, ax, *, title: str = "", outcome=None, resolved_on=None, no_evidence=None,
+                  y_labels: bool = True):
     """One question's forecast over as-of dates (a step: each stands until the next), the
-    forecast without evidence (dashed) and the outcome (a marker at 0 or 1 on its date)."""
+    forecast without evidence (dashed) and the outcome (a marker at 0 or 1 on its date).
+
+    ``y_labels`` False leaves the 0 / 0.5 / 1 axis to a neighbouring panel (grid lines stay).
+    """
+    ends = None
     if rows:
         x = _dates([r["as_of"] for r in rows] + [rows[-1]["as_of"] + _dt.timedelta(days=max(1, rows[-1].get("days") or 1))])
         y = [r["forecast"] for r in rows]
@@ -176,38 +187,48 @@ def forecast_path(rows: list, ax, *, title: str = "", outcome=None, resolved_on=
         if outcome is not None:
             when = np.datetime64(resolved_on, "D") if resolved_on is not None else x[-1]
             ax.plot([when], [1.0 if outcome else 0.0], marker="*", ms=11, color="C3" if outcome else "C2", zorder=5)
-    import matplotlib.dates as mdates
-
+            x = np.append(x, when)
+        ends = (x.min().astype(object), x.max().astype(object))
     ax.set_ylim(-0.05, 1.05)
-    ax.set_yticks([0, 0.5, 1])
+    ax.set_yticks([0, 0.5, 1] if y_labels else [])
     ax.set_title(title, fontsize=7.5)
-    ax.grid(alpha=0.3, lw=0.5)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=4))
-    span = (rows[-1]["as_of"] - rows[0]["as_of"]).days + (rows[-1].get("days") or 1) if rows else 0
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b" if span < 90 else "%b %y"))
     ax.tick_params(labelsize=6.5)
+    xs = []
+    if ends is not None:
+        pad = _dt.timedelta(days=max(1, (ends[1] - ends[0]).days // 30))
+        first, last = ends[0] - pad, ends[1] + pad
+        ticks, labels = plots.date_ticks(first, last, max_ticks=4, one_line=True)
+        inset = max(1, round(0.08 * (last - first).days))  # no label runs into the next panel's
+        keep = [(t, lab) for t, lab in zip(ticks, labels, strict=True)
+                if (t - first).days >= inset and (last - t).days >= inset]
+        xs = [np.datetime64(t, "D") for t, _ in keep]
+        ax.set_xticks(xs, [lab for _, lab in keep])
+        ax.set_xlim(np.datetime64(first, "D"), np.datetime64(last, "D"))
+    plots.grid_lines(ax, xs, [0, 0.5, 1])
     return ax
 
 
 def path_grid(result, *, ncols: int = 4, width: float = 12.0):
     """A figure with one forecast path per scored question, worst time-averaged Brier first."""
-    from matplotlib.figure import Figure
-
     qs = sorted(result.summary["questions"], key=lambda q: -q["brier_time_averaged"])
     nrows = max(1, math.ceil(len(qs) / ncols))
     height = 1.8 * nrows + 1.0
-    fig = Figure(figsize=(width, height))  # a fixed layout: constrained layout is slow with many panels
-    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.35 / height, top=1 - 0.95 / height, wspace=0.18, hspace=0.75)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for ax, q in zip(axes, qs, strict=False):
+    fig, axes = plots.figure(nrows, ncols, figsize=(width, height), margins=(0.45, 0.12, 0.95, 0.35),
+                             wspace=0.08, hspace=0.75)
+    axes = np.asarray(axes).ravel()
+    for i, (ax, q) in enumerate(zip(axes, qs, strict=False)):
         label = q["id"] if len(q["id"]) <= 42 else q["id"][:40] + "…"
         forecast_path(result.path(q["id"]), ax, title=f"{label}\nBrier {q['brier_time_averaged']:.2f}",
-                      outcome=q["outcome"], resolved_on=q["resolved_on"], no_evidence=q["no_evidence_forecast"])
+                      outcome=q["outcome"], resolved_on=q["resolved_on"], no_evidence=q["no_evidence_forecast"],
+                      y_labels=(i % ncols == 0))
     for ax in axes[len(qs):]:
         ax.set_visible(False)
     fig.suptitle("Forecast paths (blue), without evidence (orange, dashed); star: outcome (red yes, green no) when public",
                  fontsize=10, y=1 - 0.25 / height)
     return fig
+
+
+_POINT_MARKERS = {"o": "reported estimate (bar: stated range)", "^": "more than", "v": "up to"}
 
 
 def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = "", until=None):
@@ -217,6 +238,7 @@ def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = 
 
     cmap = matplotlib.colormaps["viridis"]
     last = None
+    top = 1e-9
     stop = None if until is None else np.datetime64(until, "D")
     for i, fan in enumerate(fans):
         color = cmap(0.1 + 0.8 * i / max(1, len(fans) - 1))
@@ -225,57 +247,65 @@ def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = 
         levels = list(fan.levels)
         lo, mid, hi = fan.values[levels.index(0.05)], fan.values[levels.index(0.5)], fan.values[levels.index(0.95)]
         ax.fill_between(dates[keep], lo[keep], hi[keep], color=color, alpha=0.12, lw=0)
+        top = max(top, float(np.nanmax(hi[keep], initial=0)))
         ax.plot(dates[keep], mid[keep], color=color, lw=1.6, label=f"as of {fan.as_of} (median, 90%)")
         if stop is None or np.datetime64(fan.as_of, "D") <= stop:
             ax.axvline(np.datetime64(fan.as_of, "D"), color=color, lw=0.8, ls=":")
         last = dates[keep][-1] if keep.any() else last
-    if fans and last is not None:
-        ax.set_xlim(np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D"), last)
-    for p in points:
-        x = np.datetime64(p["on"], "D")
+    groups: dict = {}
+    for p in points:  # one errorbar call per marker: errorbar is slow
         value = p["value"] if p["value"] is not None else (p["low"] if p["low"] is not None else p["high"])
-        marker = "o" if p["value"] is not None and p["low"] is None else ("^" if p["low"] is not None and p["high"] is None else "o")
         if p["value"] is None and p["high"] is not None and p["low"] is None:
             marker = "v"
+        elif p["low"] is not None and p["high"] is None:
+            marker = "^"
+        else:
+            marker = "o"
         lo = p["low"] if p["low"] is not None else value
         hi = p["high"] if p["high"] is not None else value
-        ax.errorbar([x], [value], yerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt=marker, color="black",
-                    ms=5, capsize=2.5, lw=1, zorder=6)
-    ax.plot([], [], "o", color="black", label="reported estimate (▲ more than, ▼ up to)")
-    from matplotlib.ticker import FuncFormatter
-
+        g = groups.setdefault(marker, ([], [], [], []))
+        g[0].append(np.datetime64(p["on"], "D"))
+        g[1].append(value)
+        g[2].append(max(value - lo, 0))
+        g[3].append(max(hi - value, 0))
+    for marker, (xs, ys, below, above) in groups.items():
+        ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, color="black", ms=5, capsize=2.5, lw=1, zorder=6,
+                    label=_POINT_MARKERS[marker])
     ax.yaxis.set_major_formatter(FuncFormatter(_si))
-    ax.set_ylim(bottom=0)
+    top = max([top] + [y + up for g in groups.values() for y, up in zip(g[1], g[3], strict=True)])
+    ax.set_ylim(0, top * 1.04)
+    yticks = [y for y in MaxNLocator(nbins=6).tick_values(0, top * 1.04) if 0 <= y <= top * 1.04]
+    ax.set_yticks(yticks)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3, lw=0.5)
+    if fans and last is not None:
+        first = np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D")
+        xs = plots.date_axis(ax, first.astype(object), last.astype(object))
+        plots.grid_lines(ax, xs, yticks)
     ax.legend(fontsize=7.5, loc="upper left")
-    _date_axis(ax)
     return ax
 
 
 def fan_grid(fans_by_quantity: dict, *, width: float = 11.0, until=None):
     """One panel per quantity: its fans as of several dates against the reported estimates
     (``fans_by_quantity`` from :func:`scenarios.backtest.report_fans`)."""
-    from matplotlib.figure import Figure
-
     n = max(1, len(fans_by_quantity))
-    fig = Figure(figsize=(width, 3.9 * n), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(n, 1, squeeze=False)).ravel()
+    fig, axes = plots.figure(n, 1, figsize=(width, 3.9 * n), margins=(0.85, 0.2, 0.35, 0.45), hspace=0.3)
+    axes = np.asarray(axes).ravel()
     for ax, (quantity, (fans, points)) in zip(axes, fans_by_quantity.items(), strict=False):
         last_report = max((p["on"] for p in points), default=None)
         stop = until or (last_report + _dt.timedelta(days=120) if last_report else None)
         fan_overlay(fans, points, ax, title=f"{quantity}: forecast as of each date against the reported estimates",
                     ylabel=quantity.split(".")[0], until=stop)
+    for ax in axes[len(fans_by_quantity):]:
+        ax.set_visible(False)
     return fig
 
 
 def calibration_figure(summary: dict, *, width: float = 12.0):
     """Reliability diagram (left) and mean Brier by as-of date against the baselines (right)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, 4.6), layout="constrained")
-    ax_rel, ax_date = fig.subplots(1, 2)
+    fig, axes = plots.figure(1, 2, figsize=(width, 4.6), margins=(0.65, 0.6, 0.35, 0.85), wspace=0.22)
+    ax_rel, ax_date = np.asarray(axes).ravel()
     reliability_diagram(summary["overall"]["reliability"], ax_rel)
     brier_by_date(summary["by_date"], ax_date)
     return fig

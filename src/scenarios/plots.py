@@ -31,6 +31,8 @@ __all__ = [
     "event_curves",
     "event_strips",
     "date_ticks",
+    "date_axis",
+    "grid_lines",
     "show",
     "save_figure",
     "Shown",
@@ -74,11 +76,14 @@ def _si(x, _pos=None) -> str:
     return f"{x:.3g}"
 
 
-def date_ticks(start, end, *, max_ticks: int = 6) -> tuple[list, list]:
+def date_ticks(start, end, *, max_ticks: int = 6, one_line: bool = False) -> tuple[list, list]:
     """Month-start ticks between two dates, every 1, 2, 3, 6 or 12 months (the first step that
-    gives at most ``max_ticks``), each labelled with month and year on two lines.
+    gives at most ``max_ticks``), each labelled with month and year on two lines (``one_line``:
+    "Oct 23").  A span with fewer than two month starts gets day ticks instead, every 1, 2, 5,
+    7, 14 or 28 days, labelled "05 Sep".
 
-    From 2023-09-05 to 2023-12-01 the ticks are 1 Oct, 1 Nov and 1 Dec 2023.
+    From 2023-09-05 to 2023-12-01 the ticks are 1 Oct, 1 Nov and 1 Dec 2023; from 2023-09-05
+    to 2023-09-13 they are 5, 7, 9, 11 and 13 Sep.
     """
     start, end = _as_date(start), _as_date(end)
     months = (end.year - start.year) * 12 + end.month - start.month
@@ -96,7 +101,12 @@ def date_ticks(start, end, *, max_ticks: int = 6) -> tuple[list, list]:
             break
         if (m - 1) % step == 0:
             ticks.append(d)
-    return ticks, [f"{d:%b}\n{d.year}" for d in ticks]
+    if step == 1 and len(ticks) < 2:
+        days = (end - start).days
+        step_days = next((k for k in (1, 2, 5, 7, 14, 28) if days / k < max_ticks), 28)
+        ticks = [start + _dt.timedelta(days=k) for k in range(0, days + 1, step_days)]
+        return ticks, [f"{d:%d %b}" for d in ticks]
+    return ticks, [f"{d:%b %y}" if one_line else f"{d:%b}\n{d.year}" for d in ticks]
 
 
 def _as_date(x) -> _dt.date:
@@ -107,11 +117,21 @@ def _as_date(x) -> _dt.date:
     return _dt.date.fromisoformat(str(np.datetime64(x, "D")))
 
 
-def _date_axis(ax, start, end) -> None:
-    # fixed ticks: matplotlib's date locators cost more than the drawing on a multi-panel figure
-    ticks, labels = date_ticks(start, end)
-    ax.set_xticks([np.datetime64(t, "D") for t in ticks], labels)
+def date_axis(ax, start, end, *, max_ticks: int = 6, one_line: bool = False) -> list:
+    """Set the x limits to ``start``..``end`` with the fixed ticks of :func:`date_ticks`;
+    return the ticks (``datetime64[D]``).
+
+    Fixed ticks, because matplotlib's date locators cost more than the drawing on a
+    multi-panel figure.
+    """
+    ticks, labels = date_ticks(start, end, max_ticks=max_ticks, one_line=one_line)
+    xs = [np.datetime64(t, "D") for t in ticks]
+    ax.set_xticks(xs, labels)
     ax.set_xlim(np.datetime64(_as_date(start), "D"), np.datetime64(_as_date(end), "D"))
+    return xs
+
+
+set_date_axis = date_axis  # for functions whose ``date_axis`` argument hides this one
 
 
 def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | None = None, legend: bool = False,
@@ -150,13 +170,13 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
     if grid:
         ax.grid(alpha=0.3, lw=0.5)
     if date_axis:
-        _date_axis(ax, dates[0] - np.timedelta64(15, "D"), dates[-1])
+        set_date_axis(ax, dates[0] - np.timedelta64(15, "D"), dates[-1])
     if legend:
         ax.legend(fontsize=8, loc="upper left")
     return ax
 
 
-def _grid_lines(ax, xs, ys) -> None:
+def grid_lines(ax, xs, ys) -> None:
     """Light grid lines at ``xs`` and ``ys`` (data units), drawn like ``ax.grid(alpha=0.3, lw=0.5)``.
 
     One line collection instead of matplotlib's grid, which is part of the ticks: on a figure
@@ -259,7 +279,7 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
             ax.set_xlim(*xlim)
             ax.set_xticks(xticks if row == 1 else [], labels if row == 1 else [])
             ax.set_yticks(yticks if j == 0 else [])
-            _grid_lines(ax, xgrid, yticks)
+            grid_lines(ax, xgrid, yticks)
     handles, labels = axes[1, 0].get_legend_handles_labels()
     order = list(_ESTIMATE_LEGEND.values())  # fan bands and median first, then the estimates' markers
     pairs = sorted(zip(handles, labels), key=lambda hl: order.index(hl[1]) + 1 if hl[1] in order else 0)
@@ -329,7 +349,7 @@ def event_curves(curves, ax, *, title: str = "Probability that each event has ha
     ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3, lw=0.5)
     if curves:
-        _date_axis(ax, curves[0].dates[0], curves[0].dates[-1])
+        date_axis(ax, curves[0].dates[0], curves[0].dates[-1])
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
@@ -353,7 +373,7 @@ def event_strips(curves, ax, *, title: str = "Every event: probability that it h
         ax.plot([m for m, _ in medians], [i for _, i in medians], ls="none", marker="|", color="black", ms=9, mew=1.5)
     ax.set_yticks(range(len(curves)), [f"{c.name}  {1 - c.p_never:.2f}" for c in curves], fontsize=7)
     ax.set_title(title + " (label: P within the horizon; |: median date)", fontsize=10)
-    _date_axis(ax, dates[0], dates[-1])
+    date_axis(ax, dates[0], dates[-1])
     return ax
 
 
