@@ -14,10 +14,12 @@ import pytest
 from conftest import HEADER, REPO
 from scenarios.backtest import (
     BacktestResult,
+    backtest_for,
     default_as_of_dates,
     fan_paths,
     load_resolutions,
     monthly_dates,
+    report_fans,
     run_backtest,
 )
 from scenarios.cli import main
@@ -212,6 +214,27 @@ def test_fan_paths_narrow_as_reports_arrive():
     assert median[1] > 3 * median[0]  # the reports of 5,000-10,000 containers moved it up
     assert np.all(np.diff(fans[1].values, axis=0) >= 0)
     assert width[0] > 0
+
+
+def test_fans_from_the_backtest_simulation_equal_a_separate_run():
+    """The backtest's shared simulation gives exactly report_fans' fans, and asking for them
+    changes none of the backtest's own numbers."""
+    model, questions = load_model(BASE)
+    evidence = load_evidence(model)
+    until = "2024-06-30"
+    plain = backtest_for(model, questions, BASE, samples=2000, seed=11, until=until)
+    with_fans = backtest_for(model, questions, BASE, samples=2000, seed=11, until=until, fans=True)
+    separate = report_fans(model, evidence, samples=2000, seed=11, until=until)
+    assert plain.fans == {} and set(with_fans.fans) == set(separate) and separate
+    for quantity, (fans, points) in separate.items():
+        got, got_points = with_fans.fans[quantity]
+        assert got_points == points
+        assert [f.as_of for f in got] == [f.as_of for f in fans] and len(fans) >= 2
+        for a, b in zip(got, fans, strict=True):
+            np.testing.assert_array_equal(a.values, b.values)
+            assert a.dates == b.dates and a.ess == b.ess
+    assert with_fans.rows == plain.rows and with_fans.numeric_rows == plain.numeric_rows
+    assert with_fans.to_json() == plain.to_json()
 
 
 def test_notebook_is_thin_parameterised_and_without_outputs():

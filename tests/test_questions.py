@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import HEADER
 from scenarios.errors import ParamsError
@@ -117,3 +119,17 @@ def test_questions_file_relative_to_params_file(write):
     write("qs.yaml", "questions:\n  - {id: a, resolve: {is: {summit: true}}}\n")
     model, qs = load_model(write("m.yaml", MODEL + "questions: qs.yaml\n"))
     assert [q.id for q in qs] == ["a"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 8), st.integers(0, 2**32 - 1), st.booleans())
+def test_weighted_quantiles_by_column_equal_one_column_at_a_time(n, m, seed, zeros):
+    from scenarios.forecast import weighted_quantiles, weighted_quantiles_by_column
+
+    rng = np.random.default_rng(seed)
+    values = np.cumsum(rng.integers(0, 4, size=(n, m)), axis=1).astype(float)  # ties and rank changes
+    weights = rng.random(n) * (rng.random(n) < 0.5 if zeros else 1.0)
+    weights[0] += 0.1  # at least one world counts
+    levels = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+    expected = np.column_stack([weighted_quantiles(values[:, j], weights, levels) for j in range(m)])
+    np.testing.assert_array_equal(weighted_quantiles_by_column(values, weights, levels), expected)

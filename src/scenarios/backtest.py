@@ -38,7 +38,7 @@ import numpy as np
 from .asof import Plan, check_as_of, is_open, run_plans
 from .errors import ParamsError, UsageError
 from .evidence import Conditioning, Evidence, load_evidence
-from .forecast import flow_months, weighted_quantiles
+from .forecast import flow_months, weighted_quantiles, weighted_quantiles_by_column
 from .params import describe, load_yaml_file
 from .scenario import Model, did_you_mean, parse_date
 from .simulate import CHUNK_SIZE
@@ -357,50 +357,81 @@ class FanPath:
     ess: float
 
 
-def fan_paths(model: Model, evidence: Evidence, quantity, as_of_dates, *, samples=None, seed=None,
-              levels=(0.05, 0.25, 0.5, 0.75, 0.95)):
-    """Fans of ``quantity`` (``flow`` or ``flow.cumulative``) as of each date: a list of
-    :class:`FanPath`.  ``quantity`` may be a list: then a dict quantity -> list, from one simulation.
-    """
-    quantities = [quantity] if isinstance(quantity, str) else list(quantity)
-    parsed = []
-    for q in quantities:
+def _fan_quantities(model: Model, quantity) -> list:
+    """``quantity`` (a name or a list) as (quantity, flow, series) triples, checked."""
+    out = []
+    for q in [quantity] if isinstance(quantity, str) else list(quantity):
         name, _, series = q.partition(".")
         if name not in model.nodes or not model.kinds[name].is_flow or series not in ("", "cumulative"):
             raise ParamsError(None, "quantity", f"expected a flow or flow.cumulative, got {q!r}" + did_you_mean(name, model.nodes))
-        parsed.append((name, series))
+        out.append((q, name, series))
+    return out
+
+
+def _fan_sinks(model: Model, parsed: list) -> list:
+    return [_Store(name, series, model) for _, name, series in parsed]
+
+
+def _fan_results(model: Model, parsed: list, plans: list, levels) -> dict:
+    """quantity -> list of :class:`FanPath`, one per plan, from the plans' fan sinks (the last
+    ``len(parsed)`` sinks of each plan)."""
+    md = model.month_days
+    ends = [model.as_of + _dt.timedelta(days=md * m) for m in range(1, model.horizon_months + 1)]
+    out: dict = {q: [] for q, _, _ in parsed}
+    for plan in plans:
+        for (q, _, _), store in zip(parsed, plan.sinks[len(plan.sinks) - len(parsed):], strict=True):
+            values = np.concatenate(store.values)
+            w = np.concatenate(store.weights)
+            qv = weighted_quantiles_by_column(values, w, levels)
+            out[q].append(FanPath(plan.as_of, ends[: values.shape[1]], tuple(levels), qv, plan.ess))
+    return out
+
+
+FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def fan_paths(model: Model, evidence: Evidence, quantity, as_of_dates, *, samples=None, seed=None,
+              levels=FAN_LEVELS):
+    """Fans of ``quantity`` (``flow`` or ``flow.cumulative``) as of each date: a list of
+    :class:`FanPath`.  ``quantity`` may be a list: then a dict quantity -> list, from one simulation.
+    """
+    parsed = _fan_quantities(model, quantity)
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
     dates = [check_as_of(model, d) for d in as_of_dates]
-    plans = [Plan(d, evidence.conditioning(model, d), sinks=[_Store(n, s, model) for n, s in parsed]) for d in dates]
+    plans = [Plan(d, evidence.conditioning(model, d), sinks=_fan_sinks(model, parsed)) for d in dates]
     run_plans(model, plans, samples=samples, seed=seed)
-    md = model.month_days
-    ends = [model.as_of + _dt.timedelta(days=md * m) for m in range(1, model.horizon_months + 1)]
-    out: dict = {q: [] for q in quantities}
-    for plan in plans:
-        for q, store in zip(quantities, plan.sinks, strict=True):
-            values = np.concatenate(store.values)
-            w = np.concatenate(store.weights)
-            qv = np.column_stack([weighted_quantiles(values[:, m], w, levels) for m in range(values.shape[1])])
-            out[q].append(FanPath(plan.as_of, ends[: values.shape[1]], tuple(levels), qv, plan.ess))
+    out = _fan_results(model, parsed, plans, levels)
     return out[quantity] if isinstance(quantity, str) else out
 
 
-def report_fans(model: Model, evidence: Evidence, *, samples=None, seed=None, n_dates: int = 5, until: str = "") -> dict:
-    """Fans of every flow running total that evidence reports on, as of a few dates.
+def report_fan_dates(model: Model, evidence: Evidence, *, n_dates: int = 5, until: str = "") -> tuple:
+    """What :func:`report_fans` shows: (quantities, as-of dates).
 
-    The dates are the model's as_of and up to ``n_dates - 1`` of the dates those reports became
-    public, spread evenly (no later than ``until`` when given).  Returns quantity -> (fans, points).
+    The quantities are every flow running total that evidence reports on; the dates are the
+    model's as_of and up to ``n_dates - 1`` of the dates those reports became public, spread
+    evenly (no later than ``until`` when given).
     """
     quantities = sorted({it.report.quantity for it in evidence.reports() if it.report.series == "cumulative"})
     if not quantities:
-        return {}
+        return [], []
     public = sorted({it.public_on for it in evidence.reports() if it.report.quantity in quantities})
     if until:
         last = _parse_dates(until, "until")[0]
         public = [d for d in public if d <= last]
     pick = [public[round(i)] for i in np.linspace(0, len(public) - 1, min(n_dates - 1, len(public)))] if public else []
-    dates = sorted({model.as_of, *pick})
+    return quantities, sorted({model.as_of, *pick})
+
+
+def report_fans(model: Model, evidence: Evidence, *, samples=None, seed=None, n_dates: int = 5, until: str = "") -> dict:
+    """Fans of every flow running total that evidence reports on, as of a few dates (see
+    :func:`report_fan_dates`).  Returns quantity -> (fans, points).
+
+    ``run_backtest(..., fans=True)`` gives the same fans from the backtest's own simulation.
+    """
+    quantities, dates = report_fan_dates(model, evidence, n_dates=n_dates, until=until)
+    if not quantities:
+        return {}
     fans = fan_paths(model, evidence, quantities, dates, samples=samples, seed=seed)
     return {q: (fans[q], estimate_points(evidence, q)) for q in quantities}
 
@@ -424,6 +455,7 @@ class BacktestResult:
     rows: list  # binary forecasts: dicts
     numeric_rows: list
     summary: dict
+    fans: dict = field(default_factory=dict)  # quantity -> (fans, points), as report_fans gives
 
     ROW_COLUMNS = ("question", "as_of", "forecast", "outcome", "brier", "log_score", "days", "no_evidence_forecast", "ess")
     NUMERIC_COLUMNS = ("target", "as_of", "q05", "q50", "q95", "estimate", "low", "high", "crps", "crps_relative", "quantity")
@@ -483,7 +515,8 @@ def _jsonable(x):
 
 
 def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evidence, *, as_of_dates=None,
-                 samples=None, seed=None, chunk_size: int = CHUNK_SIZE) -> BacktestResult:
+                 samples=None, seed=None, chunk_size: int = CHUNK_SIZE, fans: bool = False,
+                 until: str = "") -> BacktestResult:
     """Forecast every open question at every as-of date, join outcomes and score.
 
     Parameters
@@ -498,6 +531,10 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         Default: :func:`default_as_of_dates`.
     samples, seed : int, optional
         Default to the model's; the same seed serves every date (common random numbers).
+    fans : bool
+        Also compute :func:`report_fans` (up to ``until``, YYYY-MM-DD) in the same simulation,
+        into ``result.fans``: equal to a separate call with the same seed, at a fraction of its
+        cost, since most of what they read is drawn for the backtest's dates anyway.
     """
     from . import scoring
 
@@ -529,7 +566,18 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
              [_Ensemble(t, caches[t.id]) for t in targets if target_at(t, d)])
         for d in dates
     ]
-    run_plans(model, plans, samples=samples, seed=seed, chunk_size=chunk_size)
+    fan_plans, parsed, run = [], [], plans
+    if fans:
+        quantities, fan_dates = report_fan_dates(model, evidence, until=until)
+        parsed = _fan_quantities(model, quantities)
+        fan_plans = [Plan(d, evidence.conditioning(model, d), sinks=_fan_sinks(model, parsed)) for d in fan_dates]
+        # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
+        run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
+    run_plans(model, run, samples=samples, seed=seed, chunk_size=chunk_size)
+    fans_out = {}
+    if fan_plans:
+        paths = _fan_results(model, parsed, fan_plans, FAN_LEVELS)
+        fans_out = {q: (paths[q], estimate_points(evidence, q)) for q, _, _ in parsed}
 
     prior_p = {acc.q.id: acc.result(model.as_of).probability for acc in prior.accs}
     prior_ens = {ens.target.id: ens.ensemble() for ens in prior.sinks}
@@ -562,7 +610,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
 
     numeric_rows = _numeric_rows(plans, targets, prior_ens)
     summary = _summary(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed)
-    return BacktestResult(rows, numeric_rows, summary)
+    return BacktestResult(rows, numeric_rows, summary, fans_out)
 
 
 def _resolved(res: Resolution | None) -> bool:
@@ -764,10 +812,11 @@ def _numeric_summary(targets, numeric_rows, prior_ens) -> dict:
 
 
 def backtest_for(model: Model, questions: list, params_file: str, *, samples=None, seed=None, until: str = "",
-                 resolutions: str | None = None, evidence=None, as_of_dates=None) -> BacktestResult:
+                 resolutions: str | None = None, evidence=None, as_of_dates=None, fans: bool = False) -> BacktestResult:
     """Run :func:`run_backtest` as the command line does: the evidence named by the params file
     (or ``evidence``, a file), the resolutions next to it (``data/resolutions.yaml`` beside
     ``params/``) or ``resolutions``; ``until`` (YYYY-MM-DD, or "" for all) drops later as-of dates.
+    ``fans``: also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
     """
     res = load_resolutions(resolutions or _default_resolutions(params_file))
     ev = load_evidence(model, evidence)
@@ -775,7 +824,7 @@ def backtest_for(model: Model, questions: list, params_file: str, *, samples=Non
     if until:
         last = _parse_dates(until, "until")[0]
         dates = [d for d in dates if d <= last] or [model.as_of]
-    return run_backtest(model, questions, res, ev, as_of_dates=dates, samples=samples, seed=seed)
+    return run_backtest(model, questions, res, ev, as_of_dates=dates, samples=samples, seed=seed, fans=fans, until=until)
 
 
 # =========================================================================== command line

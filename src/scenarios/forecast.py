@@ -25,7 +25,7 @@ from .questions import Question
 from .scenario import Model
 from .simulate import CHUNK_SIZE, months_needed, simulate_chunks
 
-__all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles"]
+__all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles", "weighted_quantiles_by_column"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 JSON_SCHEMA_VERSION = 1
@@ -54,6 +54,42 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None, qs) -> np
     cdf /= cdf[-1]
     idx = np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), len(values) - 1)
     return values[order][idx]
+
+
+def weighted_quantiles_by_column(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarray:
+    """:func:`weighted_quantiles` of every column of ``values``, all with the same weights.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, m)
+        E.g. worlds x months.
+    weights : ndarray, shape (n,)
+        Non-negative.
+    qs : sequence of float in [0, 1]
+
+    Returns
+    -------
+    ndarray, shape (len(qs), m)
+
+    Each column is sorted starting from the previous column's order: when ranks change little
+    from one column to the next (running totals month by month) the stable sort (timsort) then
+    meets long sorted runs, and the m sorts cost about half of m independent ones.
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    qs = np.clip(np.asarray(qs, dtype=float), 0.0, 1.0)
+    n, m = values.shape
+    out = np.empty((len(qs), m))
+    order = np.arange(n)
+    for j in range(m):
+        column = values[order, j]
+        step = np.argsort(column, kind="stable")
+        order = order[step]
+        cdf = np.cumsum(weights[order])
+        cdf /= cdf[-1]
+        idx = np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), n - 1)
+        out[:, j] = column[step][idx]
+    return out
 
 
 @dataclass

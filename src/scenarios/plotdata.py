@@ -113,10 +113,9 @@ def fan(values, *, weights=None, levels=FAN_LEVELS) -> np.ndarray:
     levels = tuple(float(q) for q in levels)
     if weights is None or np.all(np.asarray(weights) == np.asarray(weights).flat[0]):
         return np.quantile(values, levels, axis=0)
-    from .forecast import weighted_quantiles
+    from .forecast import weighted_quantiles_by_column
 
-    w = np.asarray(weights, dtype=float)
-    return np.column_stack([weighted_quantiles(values[:, m], w, levels) for m in range(values.shape[1])])
+    return weighted_quantiles_by_column(values, np.asarray(weights, dtype=float), levels)
 
 
 def flow_fans(worlds, name: str, *, cumulative: bool = False, by: str | None = None, levels=FAN_LEVELS) -> list[Fan]:
