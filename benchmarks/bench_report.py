@@ -7,15 +7,18 @@ Run from the repository root (the Makefile's ``bench`` target does):
 
 Figures, each the median of ``--repeat`` runs, all measured here and now:
 
-- report: wall time of ``scenarios report PARAMS`` as a command (fresh reports folder, so no
-  notebook is reused from an earlier run), from process start to exit;
+- report: wall time of ``scenarios report PARAMS --force`` as a command, from process start to
+  exit, in a reports folder that already holds one earlier run (made first, not timed), as for a
+  scheduled job: ``--force`` executes every notebook again, and the earlier run's durations let
+  the runner start the longest notebook first;
 - empty notebook: ``papermill.execute_notebook`` of a notebook with one tiny cell, in a warm
   process (kernel start, one cell, shutdown: the cost every notebook pays at least once), and,
   for reference, the same as a ``papermill`` command (process start and imports included);
-- Monte Carlo: the simulation and forecasting the report does (the runner's forecast, and the
-  simulate / run_forecast calls of 01_scenarios and 02_arms_flows), timed in-process.  Notebooks
-  added later (e.g. a backtest) do Monte Carlo of their own that is not counted here: pass
-  ``--only 01 02`` (or ``--notebooks`` a folder with those two) for the like-for-like figure.
+- Monte Carlo: the simulation, forecasting and backtesting the report does, timed in-process
+  with the same calls the notebooks make: the runner's forecast (forecasts.csv), 01_scenarios'
+  simulate + run_forecast, 02_arms_flows' simulate, 03_backtest's backtest_for (with its fans).
+  Only the notebooks that run count (``--only``); a notebook this script does not know is
+  reported, since its Monte Carlo would be missing from the target.
 
 Target: report <= 2 x (notebooks / jobs) x empty notebook + Monte Carlo.  Timings depend on the
 machine and its load; this is a sanity check, not a test.
@@ -97,19 +100,30 @@ def main() -> int:
                          str(empty), str(tmp / "out.ipynb")]
         empty_cli_s = _median_time(lambda: subprocess.run(papermill_cmd, check=True, capture_output=True), 1)
 
-        # Monte Carlo work of one report: the runner's forecast, 01's simulate + forecast, 02's simulate
+        # Monte Carlo work of one report: the same calls as the runner and each notebook make
+        from scenarios.backtest import backtest_for
         from scenarios.forecast import run_forecast
         from scenarios.model_io import load_model
         from scenarios.simulate import simulate
 
         model, questions = load_model(args.params)
         n = args.samples or model.samples
+        mc_of = {
+            "01_scenarios": lambda: (simulate(model, n, model.seed),
+                                     run_forecast(model, questions, samples=n, seed=model.seed)),
+            "02_arms_flows": lambda: simulate(model, n, model.seed),
+            "03_backtest": lambda: backtest_for(model, questions, args.params, samples=n, seed=model.seed, fans=True),
+        }
+        stems = [p.stem for p in find_notebooks(args.notebooks)]
+        unknown = [s for s in stems if s not in mc_of]
+        if unknown:
+            print(f"warning: no Monte Carlo counted for {', '.join(unknown)}", file=sys.stderr)
 
         def monte_carlo():
-            run_forecast(model, questions, samples=n, seed=model.seed)
-            simulate(model, n, model.seed)
-            run_forecast(model, questions, samples=n, seed=model.seed)
-            simulate(model, n, model.seed)
+            run_forecast(model, questions, samples=n, seed=model.seed)  # the runner's forecasts.csv
+            for stem in stems:
+                if stem in mc_of:
+                    mc_of[stem]()
 
         mc_s = _median_time(monte_carlo, args.repeat)
 
@@ -118,9 +132,14 @@ def main() -> int:
             cmd += ["--notebooks", args.notebooks]
         if args.samples:
             cmd += ["--samples", str(args.samples)]
+        out = tmp / "reports"
+        first = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True)  # the earlier run
+        if first.returncode != 0:
+            print(first.stdout, first.stderr, file=sys.stderr)
+            return 1
+        cmd += ["--force"]
         walls = []
         for i in range(args.repeat):
-            out = tmp / f"reports{i}"
             env = dict(os.environ, SCENARIOS_REPORT_TRACE="1") if (args.trace and i == 0) else None
             t0 = time.perf_counter()
             proc = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True, env=env)

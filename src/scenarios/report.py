@@ -30,6 +30,7 @@ marked failed, and ``latest`` does not move.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import shutil
@@ -39,6 +40,7 @@ from pathlib import Path
 from . import report_execute
 from .atomic import write_text
 from .errors import UsageError
+from .kernel_pool import KernelPool, preload_modules
 from .report_html import HtmlExportError, HtmlProcess
 from .report_index import (
     Plan,
@@ -198,6 +200,7 @@ def run_report(
     parameters: dict | None = None,
     stream=None,
     tty: bool | None = None,
+    fresh_kernels: bool = False,
 ) -> list[RunResult]:
     """Execute every notebook for each params file into a dated run folder under ``out``.
 
@@ -221,6 +224,9 @@ def run_report(
         Extra notebook parameters, checked like the others.
     stream, tty
         Where progress goes (default stderr) and whether to draw it as one updating line.
+    fresh_kernels : bool
+        Start each kernel as a new process instead of forking it from a
+        :class:`~scenarios.kernel_pool.KernelPool` (where the platform has fork).
 
     Returns
     -------
@@ -240,7 +246,7 @@ def run_report(
     jobs = jobs or default_jobs()
     # The HTML writer warms up in a process of its own from now on, on a core this process leaves
     # idle while it checks everything below; nothing it does is seen unless a notebook is executed.
-    with HtmlProcess() as html:
+    with HtmlProcess() as html, contextlib.ExitStack() as stack:
         nb_paths = find_notebooks(notebooks)
         declared = {p: declared_parameters(p) for p in nb_paths}
         root = repo_root()
@@ -251,6 +257,12 @@ def run_report(
         plans = _plans(params_files, nb_paths, declared, samples=samples, seed=seed, overrides=overrides,
                        parameters=parameters, series=root / "data" / "numeric_series.yaml")
         report_execute.trace("params loaded and parameters checked")
+        # From here kernels may start.  The kernel pool imports ipykernel and what the notebooks
+        # import once, and forks every kernel from there (started any earlier, it would slow the
+        # checks above on a machine of two cores).
+        kernels = None
+        if not fresh_kernels and KernelPool.supported():
+            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths)))
 
         out.mkdir(parents=True, exist_ok=True)
         lib_versions = versions()
@@ -279,7 +291,7 @@ def run_report(
                                   package_files=sorted(Path(__file__).parent.glob("*.py")),
                                   data_files=tree_files(root / "data", "*"), progress=progress)
             report_execute.run_all(todo, jobs=jobs, timeout=timeout, progress=progress, first_done=own_work,
-                                   finished=finished)
+                                   finished=finished, kernel_pool=kernels.address if kernels else None)
         except BaseException:
             progress.close()
             for plan in plans:
@@ -305,6 +317,7 @@ def run_report_command(args) -> int:
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
+        fresh_kernels=getattr(args, "fresh_kernels", False),
     )
     failed = 0
     for r in results:

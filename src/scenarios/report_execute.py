@@ -105,6 +105,11 @@ def execute(task: dict) -> dict:
 
     if "scenarios" not in papermill_engines._engines:
         papermill_engines.register("scenarios", _engine_class())
+    extra = {}
+    if task.get("kernel_pool"):
+        from .kernel_pool import forking_kernel_manager
+
+        extra["kernel_manager_class"] = forking_kernel_manager(task["kernel_pool"])
     # the kernel inherits this process's stderr: send it (and papermill's warnings) to the log
     saved_fd = os.dup(2)
     log_fd = os.open(task["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -114,7 +119,7 @@ def execute(task: dict) -> dict:
             task["input"], task["output"], parameters=task["parameters"], engine_name="scenarios",
             kernel_name=KERNEL_NAME, cwd=task["cwd"], progress_bar=False, log_output=False,
             execution_timeout=task["timeout"], request_save_on_cell_execute=False,
-            shutdown_kernel="immediate", save_on_abort=task["output"],
+            shutdown_kernel="immediate", save_on_abort=task["output"], **extra,
         )
         status, message = "ok", ""
     except pm.PapermillExecutionError as exc:
@@ -151,7 +156,7 @@ def stop(executor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished) -> None:
+def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished, kernel_pool: str | None = None) -> None:
     """Execute every task in at most ``jobs`` worker processes, reporting as each finishes.
 
     Parameters
@@ -169,6 +174,8 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished) -> Non
     finished : callable(task)
         Called in this process for each finished task (e.g. to export it to HTML); may mark it
         failed.
+    kernel_pool : str, optional
+        Address of a :class:`~scenarios.kernel_pool.KernelPool` to fork kernels from.
 
     On any exception (Ctrl-C included) the workers are stopped before it propagates.
     """
@@ -183,7 +190,7 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished) -> Non
             for i, t in enumerate(tasks):
                 task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
                         "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
-                        "log": str(t.plan.partial / "logs" / (t.stem + ".log"))}
+                        "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "kernel_pool": kernel_pool}
                 futures[executor.submit(execute, task)] = t
                 if i < jobs:  # a free worker takes it at once
                     t.status = "running"

@@ -1,0 +1,338 @@
+"""Kernels forked from one warm process: pay Python's, ipykernel's and the notebooks' imports once.
+
+A Jupyter kernel normally starts as a new process that imports ipykernel (IPython, zmq, tornado)
+and then, in its first cells, numpy, matplotlib and this package: about a second and a half of
+CPU for every notebook, the same work each time.  :class:`KernelPool` starts one process (the
+*pool*) that does those imports once, before any notebook runs, and then forks a kernel for
+each notebook on request.  A forked kernel is an ordinary ipykernel (``IPKernelApp``) on the
+connection file the kernel manager wrote; the notebook cannot tell it apart, except that its
+imports are already done.
+
+- :func:`forking_kernel_manager` is the ``AsyncKernelManager`` papermill's client is given
+  (``kernel_manager_class``); its ``_async_launch_kernel``, the hook jupyter_client provides
+  for launching kernels differently, asks the pool for a kernel and falls back to the usual
+  launch whenever the pool cannot serve (no pool, a different Python or kernel command, the pool
+  gone or failing).
+- The pool listens on a Unix socket in a private folder; a request carries the kernel command,
+  environment and working folder, and as file descriptors (``SCM_RIGHTS``) the client's standard
+  output and error and ``/dev/null`` for input, so a forked kernel reads and writes where a
+  launched one would.
+- Each kernel is made a session leader (as ``launch_kernel`` does), so signals to its process
+  group reach it alone; the pool reaps kernels as they exit, and exits when its parent does
+  (its kernels then see their parent gone and exit too).
+
+POSIX only; elsewhere :class:`KernelPool` is not started and kernels launch as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+__all__ = ["KernelPool", "forking_kernel_manager", "preload_modules"]
+
+_LAUNCHER = ("-m", "ipykernel_launcher")
+_MAX_MESSAGE = 1 << 20
+
+
+# --------------------------------------------------------------------------- what to preload
+
+
+def preload_modules(notebooks) -> list[str]:
+    """Top-level modules the notebooks' code cells import (``import x.y`` and ``from x.y
+    import z`` give ``x.y``), in first-seen order; cells that do not parse are skipped."""
+    import ast
+
+    import nbformat
+
+    seen: dict = {}
+    for path in notebooks:
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.get("cell_type") != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue  # IPython magics and the like: the kernel will say what is wrong
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        seen.setdefault(alias.name, None)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    seen.setdefault(node.module, None)
+                    for alias in node.names:  # ``from scenarios import plots``: a submodule, maybe
+                        seen.setdefault(f"{node.module}.{alias.name}", None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- the runner's side
+
+
+class KernelPool:
+    """The pool process: started at once, it imports ipykernel and ``modules`` and then serves
+    fork requests until :meth:`close` (or the end of a ``with`` block, or until this process
+    exits).  It is not a kernel and runs no notebook code: kernels exist only once a kernel
+    manager asks for one.
+
+    Kernel managers of the class ``forking_kernel_manager(pool.address)`` take their kernels
+    from it.
+    """
+
+    @staticmethod
+    def supported() -> bool:
+        """Whether this platform can fork kernels and pass file descriptors over Unix sockets."""
+        return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+
+    def __init__(self, modules=()):
+        self.folder = tempfile.mkdtemp(prefix="scenarios-kernels-")  # mode 0700: only this user connects
+        self.address = os.path.join(self.folder, "pool.sock")
+        cmd = [sys.executable, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
+        self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, cwd=self.folder)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Stop the pool (kernels it forked are not touched: their managers shut them down)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _request_kernel(address: str, cmd: list, env: dict, cwd: str, timeout: float = 60.0) -> int:
+    """Ask the pool at ``address`` for a kernel; return its pid.  Raises OSError or RuntimeError
+    when the pool cannot serve."""
+    message = json.dumps({"argv": cmd, "env": env, "cwd": cwd}).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)  # the pool may still be importing: it answers once ready
+        sock.connect(address)
+        devnull = os.open(os.devnull, os.O_RDONLY)  # as launch_kernel: the kernel reads nothing from us
+        try:
+            socket.send_fds(sock, [len(message).to_bytes(4, "big") + message], [devnull, 1, 2])
+        finally:
+            os.close(devnull)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise RuntimeError("the kernel pool closed the connection")
+            reply += chunk
+    answer = json.loads(reply)
+    if "pid" not in answer:
+        raise RuntimeError(f"the kernel pool could not start a kernel: {answer.get('error')}")
+    return int(answer["pid"])
+
+
+class _ForkedKernel:
+    """What jupyter_client's local provisioner needs of a ``Popen``, for a kernel the pool forked
+    (a child of the pool, not of this process: the pool reaps it, so its exit status is not
+    known here and is reported as 0)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:  # the pid was reused by someone else's process: ours is gone
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["kernel", str(self.pid)], timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _can_fork(cmd: list) -> bool:
+    """The pool runs this Python with ipykernel: it can serve exactly this kernel command."""
+    if len(cmd) < 3 or tuple(cmd[1:3]) != _LAUNCHER:
+        return False
+    try:
+        return os.path.samefile(cmd[0], sys.executable)
+    except OSError:
+        return False
+
+
+@functools.cache
+def forking_kernel_manager(address: str):
+    """An ``AsyncKernelManager`` subclass whose kernels come from the pool at ``address``
+    (built on first use: jupyter_client is imported only where notebooks are executed)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ForkingKernelManager(AsyncKernelManager):
+        """``AsyncKernelManager`` whose kernels come from a :class:`KernelPool` when it can
+        serve them; launched as usual otherwise."""
+
+        pool_address = address
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            address = self.pool_address
+            if address and self.provisioner is not None and hasattr(self.provisioner, "process") \
+                    and _can_fork(kernel_cmd):
+                env = dict(kw.get("env") or os.environ)
+                env["JPY_PARENT_PID"] = str(os.getpid())  # as launch_kernel sets it
+                cwd = str(kw.get("cwd") or os.getcwd())
+                try:
+                    pid = _request_kernel(address, list(kernel_cmd), env, cwd)
+                except (OSError, RuntimeError, ValueError) as exc:
+                    self.log.warning("kernel pool unavailable (%s); launching the kernel as usual", exc)
+                else:
+                    prov = self.provisioner
+                    prov.process = _ForkedKernel(pid)
+                    prov.pid = prov.pgid = pid  # a session leader: its own process group
+                    prov.cwd = cwd
+                    self._reconcile_connection_info(prov.connection_info)
+                    return
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return ForkingKernelManager
+
+
+# --------------------------------------------------------------------------- the pool's side
+
+
+def _reap(_signum=None, _frame=None) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _recv_request(conn) -> tuple[dict, list]:
+    data, fds, _, _ = socket.recv_fds(conn, 4 + _MAX_MESSAGE, 3)
+    size = int.from_bytes(data[:4], "big")
+    body = data[4:]
+    while len(body) < size:
+        chunk = conn.recv(size - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return json.loads(body), fds
+
+
+def _become_kernel(request: dict, fds: list) -> None:
+    """In the forked child: become the kernel ``request["argv"]`` would have started."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        for target, fd in enumerate(fds):  # the client's stdin, stdout, stderr
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        argv = request["argv"]
+        sys.argv = [argv[0], *argv[3:]]
+        if os.environ.get("JPY_PARENT_PID"):  # its trait default was read when the pool imported ipykernel
+            sys.argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
+        if sys.path and sys.path[0] in ("", os.getcwd()):
+            del sys.path[0]  # as ipykernel_launcher does; the shell puts the notebook folder back
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _serve() -> None:
+    """The pool process: ``python -c ... ADDRESS MODULE...``."""
+    address, modules = sys.argv[1], sys.argv[2:]
+    parent = os.getppid()
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as every kernel has it
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)  # bound first: requests wait in the backlog while the imports run
+    listener.listen(16)
+    import importlib
+
+    import ipykernel.kernelapp  # noqa: F401  the kernel itself: IPython, zmq, tornado
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # not a module (``from x import function``) or broken: the notebook will say
+            pass
+    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    listener.settimeout(1.0)
+    while os.getppid() == parent:
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        except InterruptedError:
+            continue
+        with conn:
+            try:
+                conn.settimeout(10)
+                request, fds = _recv_request(conn)
+                if len(fds) != 3:
+                    raise RuntimeError(f"expected 3 file descriptors, got {len(fds)}")
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    conn.close()
+                    _become_kernel(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            except Exception as exc:  # one bad request must not stop the pool
+                try:
+                    conn.sendall(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
+                except OSError:
+                    pass

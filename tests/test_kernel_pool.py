@@ -1,0 +1,115 @@
+"""Kernels forked from a warm pool: they run notebooks like launched kernels, where launched
+kernels would run them, and fall back to launching when the pool cannot serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from scenarios import report
+from scenarios.kernel_pool import KernelPool, preload_modules
+
+report.import_papermill()
+
+import nbformat  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not KernelPool.supported(), reason="needs fork and Unix sockets")
+
+PROBE = """\
+import json, os, sys
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(), "pgid": os.getpgid(0),
+                  "preloaded": "colorsys" in sys.modules, "parent_env": os.environ.get("JPY_PARENT_PID")}))
+os.write(2, b"written to file descriptor 2\\n")
+"""
+
+
+def _notebook(folder: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(s) for s in sources)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _execute(path: Path, out: Path, pool: KernelPool | None, log: Path) -> dict:
+    from scenarios.report_execute import execute
+
+    result = execute({"input": str(path), "output": str(out), "parameters": {"x": 2}, "cwd": str(path.parent),
+                      "timeout": 60, "log": str(log), "kernel_pool": pool.address if pool else None})
+    assert result["status"] == "ok", result
+    executed = nbformat.read(out, as_version=4)
+    text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.get("name") == "stdout")
+    return json.loads(text)
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_preload_modules_are_the_notebooks_imports(tmp_path):
+    path = _notebook(tmp_path, "import numpy as np\nfrom scenarios import plots, report\nimport os.path",
+                     "%matplotlib inline", "from . import nothing\nx = 1")
+    assert preload_modules([path]) == ["numpy", "scenarios", "scenarios.plots", "scenarios.report", "os.path"]
+
+
+def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
+    nb = _notebook(tmp_path, PROBE)
+    with KernelPool(["colorsys"]) as pool:
+        forked = _execute(nb, tmp_path / "forked.ipynb", pool, tmp_path / "forked.log")
+        assert forked["ppid"] == pool.process.pid  # a child of the pool, not of this process
+        assert forked["preloaded"]  # the pool imported it before the fork
+    launched = _execute(nb, tmp_path / "launched.ipynb", None, tmp_path / "launched.log")
+    assert launched["ppid"] == os.getpid() and not launched["preloaded"]
+    for probe in (forked, launched):
+        assert probe["cwd"] == str(tmp_path)
+        assert probe["pgid"] == probe["pid"]  # its own process group: interrupts reach it alone
+        assert probe["parent_env"] == str(os.getpid())
+        assert _gone(probe["pid"])  # shut down after the notebook
+    for log in ("forked.log", "launched.log"):  # the kernel's own stderr goes to the log, as launched
+        assert "written to file descriptor 2" in (tmp_path / log).read_text()
+
+
+def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplog):
+    nb = _notebook(tmp_path, PROBE)
+    pool = KernelPool()
+    address = pool.address
+    pool.close()  # gone: its socket no longer exists
+    gone = KernelPool.__new__(KernelPool)
+    gone.address = address
+    probe = _execute(nb, tmp_path / "out.ipynb", gone, tmp_path / "out.log")
+    assert probe["ppid"] == os.getpid()
+    assert "kernel pool unavailable" in caplog.text
+
+
+def test_a_kernel_that_dies_is_reported_and_the_pool_serves_the_next(tmp_path):
+    from scenarios.report_execute import execute
+
+    dies = _notebook(tmp_path, "import os\nos._exit(3)")
+    with KernelPool() as pool:
+        result = execute({"input": str(dies), "output": str(tmp_path / "dies.ipynb"), "parameters": {"x": 2},
+                          "cwd": str(tmp_path), "timeout": 60, "log": str(tmp_path / "dies.log"),
+                          "kernel_pool": pool.address})
+        assert result["status"] == "failed" and "died" in result["message"]
+        probe = _execute(_notebook(tmp_path, PROBE), tmp_path / "next.ipynb", pool, tmp_path / "next.log")
+        assert probe["ppid"] == pool.process.pid
+
+
+def test_the_pool_exits_when_closed_and_a_report_uses_it(tmp_path):
+    pool = KernelPool()
+    pid = pool.process.pid
+    pool.close()
+    assert _gone(pid) and not os.path.exists(pool.folder)
