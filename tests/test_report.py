@@ -322,6 +322,43 @@ def test_the_longest_notebook_starts_first(tmp_path):
     order = [t.stem for t in report_index.longest_first(tasks, previous)]
     assert order == ["04_new", "03_c", "02_b", "01_a"]  # never run first; 01_a's newest duration is 3 s
     assert [t.stem for t in report_index.longest_first(tasks, [])] == ["01_a", "02_b", "03_c", "04_new"]
+    assert not any(t.background for t in tasks)  # nothing known: every notebook at full priority
+
+
+def test_short_notebooks_run_in_the_background_of_the_longest(tmp_path):
+    plan = report_index.Plan("p.yaml", "p", None, [], 1, 1, {})
+    tasks = [report_index.Task(plan, Path(f"{name}.ipynb"), {}) for name in ("01_a", "02_b", "03_c")]
+    previous = [{"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 3.0}, {"notebook": "02_b.ipynb", "duration_s": 6.0},
+                               {"notebook": "03_c.ipynb", "duration_s": 11.0}]}]
+    order = report_index.longest_first(tasks, previous, jobs=2)
+    assert [(t.stem, t.expected, t.background) for t in order] == [
+        ("03_c", 11.0, False), ("02_b", 6.0, False), ("01_a", 3.0, True)]
+    for t in tasks:
+        t.background = False
+    assert not any(t.background for t in report_index.longest_first(tasks, previous, jobs=3))  # one worker each
+    assert not any(t.background for t in report_index.longest_first(tasks, previous[:0] + [
+        {"notebooks": previous[0]["notebooks"][1:]}], jobs=2))  # 01_a's duration unknown
+
+
+def test_a_background_notebook_runs_at_lower_priority_and_its_kernel_too(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("import os\nprint(os.nice(0))")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "nice.ipynb")
+    from concurrent.futures import ProcessPoolExecutor
+
+    from scenarios.kernel_pool import KernelPool
+
+    with KernelPool() as pool, ProcessPoolExecutor(1) as worker:  # os.nice is for good: not in this process
+        for address in (pool.address, None):
+            task = {"input": str(tmp_path / "nice.ipynb"), "output": str(tmp_path / "out.ipynb"), "parameters": {},
+                    "cwd": str(tmp_path), "timeout": 60, "log": str(tmp_path / "log"), "kernel_pool": address,
+                    "background": True}
+            assert worker.submit(report_execute.execute, task).result()["status"] == "ok"
+            out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+            assert out.cells[-1].outputs[0]["text"].strip() == str(max(os.nice(0), report_execute.BACKGROUND_NICE))
 
 
 def test_cache_key_changes_with_each_input(tmp_path):

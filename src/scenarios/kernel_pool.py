@@ -127,7 +127,8 @@ class KernelPool:
 def _request_kernel(address: str, cmd: list, env: dict, cwd: str, timeout: float = 60.0) -> int:
     """Ask the pool at ``address`` for a kernel; return its pid.  Raises OSError or RuntimeError
     when the pool cannot serve."""
-    message = json.dumps({"argv": cmd, "env": env, "cwd": cwd}).encode()
+    nice = os.getpriority(os.PRIO_PROCESS, 0)  # a launched kernel would inherit it
+    message = json.dumps({"argv": cmd, "env": env, "cwd": cwd, "nice": nice}).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)  # the pool may still be importing: it answers once ready
         sock.connect(address)
@@ -270,6 +271,8 @@ def _become_kernel(request: dict, fds: list) -> None:
         for fd in fds:
             if fd > 2:
                 os.close(fd)
+        if request.get("nice", 0) > os.getpriority(os.PRIO_PROCESS, 0):
+            os.setpriority(os.PRIO_PROCESS, 0, request["nice"])
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])

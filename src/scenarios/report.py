@@ -289,7 +289,7 @@ def run_report(
         try:
             todo = reuse_or_queue(plans, out, force=force, versions=lib_versions,
                                   package_files=sorted(Path(__file__).parent.glob("*.py")),
-                                  data_files=tree_files(root / "data", "*"), progress=progress)
+                                  data_files=tree_files(root / "data", "*"), progress=progress, jobs=jobs)
             report_execute.run_all(todo, jobs=jobs, timeout=timeout, progress=progress, first_done=own_work,
                                    finished=finished, kernel_pool=kernels.address if kernels else None)
         except BaseException:

@@ -25,6 +25,10 @@ __all__ = ["KERNEL_NAME", "execute", "pool", "stop", "run_all", "Progress", "tra
 
 KERNEL_NAME = "python3"
 
+BACKGROUND_NICE = 5
+"""Niceness of the workers and kernels of notebooks run in the background
+(:func:`scenarios.report_index.longest_first`)."""
+
 _T0 = time.monotonic()
 
 
@@ -99,6 +103,10 @@ def execute(task: dict) -> dict:
     dict with status ("ok", "failed" or "timeout"), message and duration in seconds.
     """
     t0 = time.monotonic()
+    if task.get("background") and hasattr(os, "nice"):
+        # for this worker and the kernel it starts (a launched kernel inherits it, a forked one is
+        # given it); never undone, as only the longest notebook, started first, runs in front
+        os.nice(max(0, BACKGROUND_NICE - os.nice(0)))
     pm = import_papermill()
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.engines import papermill_engines
@@ -190,7 +198,8 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished, kernel
             for i, t in enumerate(tasks):
                 task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
                         "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
-                        "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "kernel_pool": kernel_pool}
+                        "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "kernel_pool": kernel_pool,
+                        "background": getattr(t, "background", False)}
                 futures[executor.submit(execute, task)] = t
                 if i < jobs:  # a free worker takes it at once
                     t.status = "running"

@@ -10,6 +10,7 @@ as it finishes, so the warm-up is no longer paid after the kernels have started.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -121,7 +122,12 @@ class HtmlExportError(Exception):
 
 
 def _serve(conn) -> None:
-    """The writer process: warm up, then export each (ipynb, html, title) received until None."""
+    """The writer process: warm up, then export each (ipynb, html, title) received until None.
+
+    It runs at a lower CPU priority: its work waits while the runner and the kernels need the
+    cores, and is needed only as each notebook finishes."""
+    if hasattr(os, "nice"):
+        os.nice(5)
     try:
         try:
             writer, failure = HtmlWriter(), ""

@@ -63,6 +63,8 @@ class Task:
     message: str = ""
     duration: float | None = None
     cached_from: str | None = None
+    expected: float | None = None  # seconds, from the last earlier run of the notebook
+    background: bool = False  # run at lower CPU priority: not what the run waits for
 
     @property
     def stem(self) -> str:
@@ -273,7 +275,7 @@ def copy_outputs(src: Path, dst: Path, stem: str) -> None:
 
 
 def reuse_or_queue(plans, out: Path, *, force: bool, versions: dict, package_files, data_files,
-                   progress) -> list[Task]:
+                   progress, jobs: int | None = None) -> list[Task]:
     """Make each run's partial folder; copy in the notebooks whose inputs are unchanged since an
     earlier complete run in ``out`` (unless ``force``); return the tasks left to execute, in the
     order to start them (:func:`longest_first`)."""
@@ -296,23 +298,35 @@ def reuse_or_queue(plans, out: Path, *, force: bool, versions: dict, package_fil
             t.status, t.cached_from, t.duration = "cached", src.name, old.get("duration_s")
             t.message = f"inputs unchanged since {src.name}"
             progress.set(t.label, "cached")
-    return longest_first(todo, previous)
+    return longest_first(todo, previous, jobs)
 
 
-def longest_first(tasks: list[Task], previous: list[dict]) -> list[Task]:
+def longest_first(tasks: list[Task], previous: list[dict], jobs: int | None = None) -> list[Task]:
     """Tasks in the order to start them: longest first by the duration the earlier runs in
     ``previous`` (newest first) recorded last, notebooks never run before ahead of them all, in
     name order.
 
     With fewer workers than notebooks, a long notebook started last keeps the report waiting:
     notebooks of 3, 4 and 11 s on two workers take 3 + 11 s in name order, 11 s longest first.
+
+    Every task gets its ``expected`` duration.  When they are all known and there are more
+    tasks than ``jobs``, those expected to take less than half the longest run in the
+    ``background`` (a lower CPU priority, see :func:`scenarios.report_execute.execute`): with
+    as many jobs as cores they would otherwise take CPU from the notebook the run waits for,
+    and they still get all the CPU it leaves unused.
     """
     last = {}
     for m in reversed(previous):  # oldest first, so the newest duration stays
         for nb in m.get("notebooks", []):
             if nb.get("duration_s"):
                 last[nb.get("notebook")] = nb["duration_s"]
-    return sorted(tasks, key=lambda t: -last.get(t.notebook.name, math.inf))
+    for t in tasks:
+        t.expected = last.get(t.notebook.name)
+    order = sorted(tasks, key=lambda t: -(t.expected if t.expected is not None else math.inf))
+    if jobs is not None and len(order) > jobs and all(t.expected is not None for t in order):
+        for t in order[1:]:
+            t.background = t.expected < order[0].expected / 2
+    return order
 
 
 # --------------------------------------------------------------------------- publishing
