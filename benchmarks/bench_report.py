@@ -3,7 +3,7 @@
 Run from the repository root (the Makefile's ``bench`` target does):
 
     .venv/bin/python benchmarks/bench_report.py [--params params/base.yaml] [--samples N] [--repeat 3]
-                                                [--only 01 02] [--trace]
+                                                [--only 01 02] [--trace] [--fresh-kernels]
 
 Figures, each the median of ``--repeat`` runs, all measured here and now:
 
@@ -70,6 +70,7 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", metavar="PREFIX",
                     help="only the notebooks whose names start with these, e.g. --only 01 02 (copied to a temporary folder)")
     ap.add_argument("--trace", action="store_true", help="print the runner's timeline of one run")
+    ap.add_argument("--fresh-kernels", action="store_true", help="pass --fresh-kernels (no kernel pool) to the report")
     args = ap.parse_args()
     os.chdir(REPO)
     if args.only:
@@ -132,6 +133,8 @@ def main() -> int:
             cmd += ["--notebooks", args.notebooks]
         if args.samples:
             cmd += ["--samples", str(args.samples)]
+        if args.fresh_kernels:
+            cmd += ["--fresh-kernels"]
         out = tmp / "reports"
         first = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True)  # the earlier run
         if first.returncode != 0:
