@@ -50,11 +50,11 @@ def _execute(path: Path, out: Path, pool: KernelPool | None, log: Path) -> dict:
 
 
 def _gone(pid: int, within: float = 5.0) -> bool:
+    from scenarios.kernel_pool import _alive
+
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return True
         time.sleep(0.05)
     return False
@@ -83,7 +83,10 @@ def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
         assert "written to file descriptor 2" in (tmp_path / log).read_text()
 
 
-def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplog):
+def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplog, monkeypatch):
+    from scenarios import kernel_pool
+
+    monkeypatch.setattr(kernel_pool, "BIND_WAIT", 0.3)  # how long a client waits for the socket to appear
     nb = _notebook(tmp_path, PROBE)
     pool = KernelPool()
     address = pool.address
@@ -113,3 +116,22 @@ def test_the_pool_exits_when_closed_and_a_report_uses_it(tmp_path):
     pid = pool.process.pid
     pool.close()
     assert _gone(pid) and not os.path.exists(pool.folder)
+
+
+def test_kernels_exit_when_the_pool_is_gone(tmp_path):
+    """A kernel whose client and pool are gone (a runner killed outright) does not linger."""
+    import asyncio
+
+    from scenarios.kernel_pool import forking_kernel_manager
+
+    pool = KernelPool()
+    km = forking_kernel_manager(pool.address)(kernel_name="python3")
+    asyncio.run(km.start_kernel(cwd=str(tmp_path)))
+    pid = km.provisioner.pid
+    assert km.provisioner.process.poll() is None
+    if os.path.exists(f"/proc/{pid}/stat"):  # forked by the pool
+        assert open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1] == str(pool.process.pid)
+    os.kill(pool.process.pid, 9)  # no chance to clean up
+    pool.process.wait()
+    assert _gone(pid, within=10.0)
+    pool.close()

@@ -45,6 +45,8 @@ _KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debug
                    "IPython.core.debugger", "IPython.core.oinspect", "sqlite3", "pdb", "pydoc", "tornado.queues",
                    "tornado.locks", "faulthandler", "mimetypes", "gzip", "pkgutil")
 _MAX_MESSAGE = 1 << 20
+BIND_WAIT = 5.0
+"""Seconds a client waits for a pool's socket to appear before launching its kernel as usual."""
 
 
 # --------------------------------------------------------------------------- what to preload
@@ -131,7 +133,15 @@ def _request_kernel(address: str, cmd: list, env: dict, cwd: str, timeout: float
     message = json.dumps({"argv": cmd, "env": env, "cwd": cwd, "nice": nice}).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)  # the pool may still be importing: it answers once ready
-        sock.connect(address)
+        deadline = time.monotonic() + BIND_WAIT
+        while True:  # a pool just started binds its socket within a few tens of milliseconds
+            try:
+                sock.connect(address)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
         devnull = os.open(os.devnull, os.O_RDONLY)  # as launch_kernel: the kernel reads nothing from us
         try:
             socket.send_fds(sock, [len(message).to_bytes(4, "big") + message], [devnull, 1, 2])
@@ -149,6 +159,23 @@ def _request_kernel(address: str, cmd: list, env: dict, cwd: str, timeout: float
     return int(answer["pid"])
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` is running: it exists, and (where /proc tells) is not a zombie
+    waiting for a parent to reap it (the pool reaps its kernels; were the pool gone, whoever
+    inherits them may be slow to)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the pid was reused by someone else's process: ours is gone
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 class _ForkedKernel:
     """What jupyter_client's local provisioner needs of a ``Popen``, for a kernel the pool forked
     (a child of the pool, not of this process: the pool reaps it, so its exit status is not
@@ -161,13 +188,8 @@ class _ForkedKernel:
         self.returncode = None
 
     def poll(self):
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-            except PermissionError:  # the pid was reused by someone else's process: ours is gone
-                self.returncode = 0
+        if self.returncode is None and not _alive(self.pid):
+            self.returncode = 0
         return self.returncode
 
     def wait(self, timeout=None):
@@ -278,8 +300,10 @@ def _become_kernel(request: dict, fds: list) -> None:
         os.environ.update(request["env"])
         argv = request["argv"]
         sys.argv = [argv[0], *argv[3:]]
-        if os.environ.get("JPY_PARENT_PID"):  # its trait default was read when the pool imported ipykernel
-            sys.argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
+        # The kernel exits when its parent does: the pool (ipykernel reads JPY_PARENT_PID when it
+        # is imported, in the pool; and the pool, not the client, is the parent it can watch).
+        # The pool exits with the runner, which closes it when the run ends, however it ends.
+        sys.argv.append(f"--IPKernelApp.parent_handle={os.getppid()}")
         if sys.path and sys.path[0] in ("", os.getcwd()):
             del sys.path[0]  # as ipykernel_launcher does; the shell puts the notebook folder back
         from ipykernel import kernelapp
