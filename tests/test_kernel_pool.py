@@ -68,7 +68,7 @@ def test_preload_modules_are_the_notebooks_imports(tmp_path):
 
 def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
     nb = _notebook(tmp_path, PROBE)
-    with KernelPool(["colorsys"]) as pool:
+    with KernelPool.for_kernel("python3", ["colorsys"]) as pool:
         forked = _execute(nb, tmp_path / "forked.ipynb", pool, tmp_path / "forked.log")
         assert forked["ppid"] == pool.process.pid  # a child of the pool, not of this process
         assert forked["preloaded"]  # the pool imported it before the fork
@@ -88,7 +88,7 @@ def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplo
 
     monkeypatch.setattr(kernel_pool, "BIND_WAIT", 0.3)  # how long a client waits for the socket to appear
     nb = _notebook(tmp_path, PROBE)
-    pool = KernelPool()
+    pool = KernelPool.for_kernel("python3")
     address = pool.address
     pool.close()  # gone: its socket no longer exists
     gone = KernelPool.__new__(KernelPool)
@@ -102,7 +102,7 @@ def test_a_kernel_that_dies_is_reported_and_the_pool_serves_the_next(tmp_path):
     from scenarios.report_execute import execute
 
     dies = _notebook(tmp_path, "import os\nos._exit(3)")
-    with KernelPool() as pool:
+    with KernelPool.for_kernel("python3") as pool:
         result = execute({"input": str(dies), "output": str(tmp_path / "dies.ipynb"), "parameters": {"x": 2},
                           "cwd": str(tmp_path), "timeout": 60, "log": str(tmp_path / "dies.log"),
                           "kernel_pool": pool.address})
@@ -112,7 +112,7 @@ def test_a_kernel_that_dies_is_reported_and_the_pool_serves_the_next(tmp_path):
 
 
 def test_the_pool_exits_when_closed_and_a_report_uses_it(tmp_path):
-    pool = KernelPool()
+    pool = KernelPool.for_kernel("python3")
     pid = pool.process.pid
     pool.close()
     assert _gone(pid) and not os.path.exists(pool.folder)
@@ -124,7 +124,7 @@ def test_kernels_exit_when_the_pool_is_gone(tmp_path):
 
     from scenarios.kernel_pool import forking_kernel_manager
 
-    pool = KernelPool()
+    pool = KernelPool.for_kernel("python3")
     km = forking_kernel_manager(pool.address)(kernel_name="python3")
     asyncio.run(km.start_kernel(cwd=str(tmp_path)))
     pid = km.provisioner.pid
@@ -135,3 +135,28 @@ def test_kernels_exit_when_the_pool_is_gone(tmp_path):
     pool.process.wait()
     assert _gone(pid, within=10.0)
     pool.close()
+
+
+def test_the_kernel_command_is_split_into_interpreter_and_arguments():
+    from scenarios.kernel_pool import _same_interpreter, _split_launcher
+
+    assert _split_launcher(["/py", "-m", "ipykernel_launcher", "-f", "c.json"]) == (["/py"], ["-f", "c.json"])
+    assert _split_launcher(["/py", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == (
+        ["/py", "-Xfrozen_modules=off"], ["-f", "c.json"])
+    assert _split_launcher(["/py", "-m", "other_kernel", "-f", "c.json"]) is None
+    assert _split_launcher(["/py", "script.py", "-m", "ipykernel_launcher"]) is None
+    assert _split_launcher(["julia", "kernel.jl"]) is None
+    import sys
+
+    assert _same_interpreter([sys.executable, "-X", "utf8"], [sys.executable, "-X", "utf8"])
+    assert not _same_interpreter([sys.executable], [sys.executable, "-Xfrozen_modules=off"])
+
+
+def test_a_pool_with_other_interpreter_options_does_not_serve_the_kernel(tmp_path, caplog):
+    import sys
+
+    nb = _notebook(tmp_path, PROBE)
+    with KernelPool(interpreter=[sys.executable, "-Xutf8", "-Xno_debug_ranges"]) as pool:
+        probe = _execute(nb, tmp_path / "out.ipynb", pool, tmp_path / "out.log")
+    assert probe["ppid"] == os.getpid()  # launched as usual
+    assert "not ipykernel's launcher run by the pool's interpreter" in caplog.text

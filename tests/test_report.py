@@ -351,7 +351,7 @@ def test_a_background_notebook_runs_at_lower_priority_and_its_kernel_too(tmp_pat
 
     from scenarios.kernel_pool import KernelPool
 
-    with KernelPool() as pool, ProcessPoolExecutor(1) as worker:  # os.nice is for good: not in this process
+    with KernelPool.for_kernel("python3") as pool, ProcessPoolExecutor(1) as worker:  # os.nice is for good: not in this process
         for address in (pool.address, None):
             task = {"input": str(tmp_path / "nice.ipynb"), "output": str(tmp_path / "out.ipynb"), "parameters": {},
                     "cwd": str(tmp_path), "timeout": 60, "log": str(tmp_path / "log"), "kernel_pool": address,

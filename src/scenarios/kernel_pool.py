@@ -11,8 +11,9 @@ imports are already done.
 - :func:`forking_kernel_manager` is the ``AsyncKernelManager`` papermill's client is given
   (``kernel_manager_class``); its ``_async_launch_kernel``, the hook jupyter_client provides
   for launching kernels differently, asks the pool for a kernel and falls back to the usual
-  launch whenever the pool cannot serve (no pool, a different Python or kernel command, the pool
-  gone or failing).
+  launch whenever the pool cannot serve (no pool, a different Python, interpreter options or
+  kernel command, the pool gone or failing).  :meth:`KernelPool.for_kernel` runs the pool the
+  way a kernel spec runs its kernels.
 - The pool listens on a Unix socket in a private folder; a request carries the kernel command,
   environment and working folder, and as file descriptors (``SCM_RIGHTS``) the client's standard
   output and error and ``/dev/null`` for input, so a forked kernel reads and writes where a
@@ -98,10 +99,30 @@ class KernelPool:
         """Whether this platform can fork kernels and pass file descriptors over Unix sockets."""
         return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
-    def __init__(self, modules=()):
+    @classmethod
+    def for_kernel(cls, kernel_name: str, modules=()) -> KernelPool | None:
+        """A pool for the kernel spec ``kernel_name``, run by its Python with its interpreter
+        options (e.g. ``-Xfrozen_modules=off``); None when the spec is not ipykernel's launcher
+        or cannot be found (its kernels then launch as usual)."""
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+        try:
+            argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+        except NoSuchKernel:
+            return None
+        split = _split_launcher(argv)
+        if split is None:
+            return None
+        interpreter = split[0]
+        if interpreter[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
+            interpreter[0] = sys.executable  # as the kernel manager runs such a spec
+        return cls(modules, interpreter=interpreter)
+
+    def __init__(self, modules=(), *, interpreter=None):
         self.folder = tempfile.mkdtemp(prefix="scenarios-kernels-")  # mode 0700: only this user connects
         self.address = os.path.join(self.folder, "pool.sock")
-        cmd = [sys.executable, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
+        self.interpreter = list(interpreter or [sys.executable])
+        cmd = [*self.interpreter, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
         # its own output (import-time warnings) goes to a file: the kernels write where asked
         with open(os.path.join(self.folder, "pool.log"), "wb") as log:
             self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.folder)
@@ -211,14 +232,31 @@ class _ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-def _can_fork(cmd: list) -> bool:
-    """The pool runs this Python with ipykernel: it can serve exactly this kernel command."""
-    if len(cmd) < 3 or tuple(cmd[1:3]) != _LAUNCHER:
+def _split_launcher(cmd) -> tuple[list, list] | None:
+    """``[python, *options, "-m", "ipykernel_launcher", *arguments]`` as
+    ``([python, *options], arguments)``; None for any other command."""
+    cmd = list(cmd)
+    for i in range(1, len(cmd) - 1):
+        if tuple(cmd[i:i + 2]) == _LAUNCHER:
+            return cmd[:i], cmd[i + 2:]
+        if not cmd[i].startswith("-") or cmd[i] in ("-c", "-m"):
+            return None  # a script or another module: not ipykernel's launcher
+    return None
+
+
+def _same_interpreter(a: list, b: list) -> bool:
+    """The same Python (same file) with the same interpreter options."""
+    if len(a) != len(b) or a[1:] != b[1:]:
         return False
     try:
-        return os.path.samefile(cmd[0], sys.executable)
+        return os.path.samefile(a[0], b[0])
     except OSError:
         return False
+
+
+def _can_fork(cmd: list) -> bool:
+    """A kernel the pool may serve: ipykernel's launcher (the pool checks the interpreter)."""
+    return _split_launcher(cmd) is not None
 
 
 @functools.cache
@@ -298,8 +336,8 @@ def _become_kernel(request: dict, fds: list) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        argv = request["argv"]
-        sys.argv = [argv[0], *argv[3:]]
+        interpreter, arguments = _split_launcher(request["argv"])
+        sys.argv = [interpreter[0], *arguments]
         # The kernel exits when its parent does: the pool (ipykernel reads JPY_PARENT_PID when it
         # is imported, in the pool; and the pool, not the client, is the parent it can watch).
         # The pool exits with the runner, which closes it when the run ends, however it ends.
@@ -327,6 +365,7 @@ def _become_kernel(request: dict, fds: list) -> None:
 def _serve() -> None:
     """The pool process: ``python -c ... ADDRESS MODULE...``."""
     address, modules = sys.argv[1], sys.argv[2:]
+    interpreter = sys.orig_argv[:sys.orig_argv.index("-c")]  # Python and its options, as kernels must have
     parent = os.getppid()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as every kernel has it
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -355,6 +394,12 @@ def _serve() -> None:
                 request, fds = _recv_request(conn)
                 if len(fds) != 3:
                     raise RuntimeError(f"expected 3 file descriptors, got {len(fds)}")
+                split = _split_launcher(request["argv"])
+                if split is None or not _same_interpreter(split[0], interpreter):
+                    for fd in fds:
+                        os.close(fd)
+                    raise RuntimeError(f"the kernel command {request['argv'][:4]} is not ipykernel's launcher run by "
+                                       f"the pool's interpreter {interpreter}")
                 pid = os.fork()
                 if pid == 0:
                     listener.close()

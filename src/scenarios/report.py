@@ -262,7 +262,9 @@ def run_report(
         # checks above on a machine of two cores).
         kernels = None
         if not fresh_kernels and KernelPool.supported():
-            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths)))
+            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths))
+            if kernels is not None:
+                stack.enter_context(kernels)
 
         out.mkdir(parents=True, exist_ok=True)
         lib_versions = versions()
