@@ -114,7 +114,7 @@ class KernelPool:
         if split is None:
             return None
         interpreter = split[0]
-        if interpreter[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
+        if interpreter[0] in {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}:
             interpreter[0] = sys.executable  # as the kernel manager runs such a spec
         return cls(modules, interpreter=interpreter)
 
@@ -388,6 +388,7 @@ def _serve() -> None:
             continue
         except InterruptedError:
             continue
+        fds: list = []
         with conn:
             try:
                 conn.settimeout(10)
@@ -396,8 +397,6 @@ def _serve() -> None:
                     raise RuntimeError(f"expected 3 file descriptors, got {len(fds)}")
                 split = _split_launcher(request["argv"])
                 if split is None or not _same_interpreter(split[0], interpreter):
-                    for fd in fds:
-                        os.close(fd)
                     raise RuntimeError(f"the kernel command {request['argv'][:4]} is not ipykernel's launcher run by "
                                        f"the pool's interpreter {interpreter}")
                 pid = os.fork()
@@ -405,11 +404,12 @@ def _serve() -> None:
                     listener.close()
                     conn.close()
                     _become_kernel(request, fds)
-                for fd in fds:
-                    os.close(fd)
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             except Exception as exc:  # one bad request must not stop the pool
                 try:
                     conn.sendall(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
                 except OSError:
                     pass
+            finally:
+                for fd in fds:  # the kernel has its own copies
+                    os.close(fd)

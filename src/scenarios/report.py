@@ -319,7 +319,7 @@ def run_report_command(args) -> int:
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
-        fresh_kernels=getattr(args, "fresh_kernels", False),
+        fresh_kernels=args.fresh_kernels,
     )
     failed = 0
     for r in results:

@@ -199,7 +199,7 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished, kernel
                 task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
                         "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
                         "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "kernel_pool": kernel_pool,
-                        "background": getattr(t, "background", False)}
+                        "background": t.background}
                 futures[executor.submit(execute, task)] = t
                 if i < jobs:  # a free worker takes it at once
                     t.status = "running"
