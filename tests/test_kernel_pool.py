@@ -46,7 +46,11 @@ def _execute(path: Path, out: Path, pool: KernelPool | None, log: Path) -> dict:
     assert result["status"] == "ok", result
     executed = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.get("name") == "stdout")
-    return json.loads(text)
+    probe, *rest = text.splitlines()
+    probe = json.loads(probe)
+    if rest:
+        probe["module_loaded_by"] = int(rest[0])
+    return probe
 
 
 def _gone(pid: int, within: float = 5.0) -> bool:
@@ -67,13 +71,17 @@ def test_preload_modules_are_the_notebooks_imports(tmp_path):
 
 
 def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
-    nb = _notebook(tmp_path, PROBE)
-    with KernelPool.for_kernel("python3", ["colorsys"]) as pool:
+    nb = _notebook(tmp_path, PROBE + "import beside_the_notebook\nprint(beside_the_notebook.LOADED_BY)\n")
+    (tmp_path / "beside_the_notebook.py").write_text("import os\nLOADED_BY = os.getpid()\n")
+    with KernelPool.for_kernel("python3", ["colorsys", "beside_the_notebook"], cwd=tmp_path) as pool:
         forked = _execute(nb, tmp_path / "forked.ipynb", pool, tmp_path / "forked.log")
         assert forked["ppid"] == pool.process.pid  # a child of the pool, not of this process
         assert forked["preloaded"]  # the pool imported it before the fork
+        # a module next to the notebooks is found by the pool as by the kernel, and imported once
+        assert forked["module_loaded_by"] == pool.process.pid
     launched = _execute(nb, tmp_path / "launched.ipynb", None, tmp_path / "launched.log")
     assert launched["ppid"] == os.getpid() and not launched["preloaded"]
+    assert launched["module_loaded_by"] == launched["pid"]
     for probe in (forked, launched):
         assert probe["cwd"] == str(tmp_path)
         assert probe["pgid"] == probe["pid"]  # its own process group: interrupts reach it alone

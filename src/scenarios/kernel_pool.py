@@ -85,9 +85,9 @@ def preload_modules(notebooks) -> list[str]:
 
 
 class KernelPool:
-    """The pool process: started at once, it imports ipykernel and ``modules`` and then serves
-    fork requests until :meth:`close` (or the end of a ``with`` block, or until this process
-    exits).  It is not a kernel and runs no notebook code: kernels exist only once a kernel
+    """The pool process: started at once (in ``cwd``, the folder the kernels will run in), it
+    imports ipykernel and ``modules`` and then serves fork requests until :meth:`close` (or the
+    end of a ``with`` block, or until this process exits).  It is not a kernel and runs no notebook code: kernels exist only once a kernel
     manager asks for one.
 
     Kernel managers of the class ``forking_kernel_manager(pool.address)`` take their kernels
@@ -100,7 +100,7 @@ class KernelPool:
         return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
     @classmethod
-    def for_kernel(cls, kernel_name: str, modules=()) -> KernelPool | None:
+    def for_kernel(cls, kernel_name: str, modules=(), *, cwd=None) -> KernelPool | None:
         """A pool for the kernel spec ``kernel_name``, run by its Python with its interpreter
         options (e.g. ``-Xfrozen_modules=off``); None when the spec is not ipykernel's launcher
         or cannot be found (its kernels then launch as usual)."""
@@ -116,16 +116,18 @@ class KernelPool:
         interpreter = split[0]
         if interpreter[0] in {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}:
             interpreter[0] = sys.executable  # as the kernel manager runs such a spec
-        return cls(modules, interpreter=interpreter)
+        return cls(modules, interpreter=interpreter, cwd=cwd)
 
-    def __init__(self, modules=(), *, interpreter=None):
+    def __init__(self, modules=(), *, interpreter=None, cwd=None):
         self.folder = tempfile.mkdtemp(prefix="scenarios-kernels-")  # mode 0700: only this user connects
         self.address = os.path.join(self.folder, "pool.sock")
         self.interpreter = list(interpreter or [sys.executable])
         cmd = [*self.interpreter, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
         # its own output (import-time warnings) goes to a file: the kernels write where asked
         with open(os.path.join(self.folder, "pool.log"), "wb") as log:
-            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.folder)
+            # in the kernels' working folder, so that the imports find what theirs would
+            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                            cwd=str(cwd or self.folder))
 
     def __enter__(self):
         return self

@@ -262,7 +262,8 @@ def run_report(
         # checks above on a machine of two cores).
         kernels = None
         if not fresh_kernels and KernelPool.supported():
-            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths))
+            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths),
+                                            cwd=nb_paths[0].parent.absolute())
             if kernels is not None:
                 stack.enter_context(kernels)
 
