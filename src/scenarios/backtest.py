@@ -373,13 +373,13 @@ def _fan_sinks(model: Model, parsed: list) -> list:
 
 
 def _fan_results(model: Model, parsed: list, plans: list, levels) -> dict:
-    """quantity -> list of :class:`FanPath`, one per plan, from the plans' fan sinks (the last
-    ``len(parsed)`` sinks of each plan)."""
+    """quantity -> list of :class:`FanPath`, one per plan, from the plans' fan sinks
+    (:func:`_fan_sinks`)."""
     md = model.month_days
     ends = [model.as_of + _dt.timedelta(days=md * m) for m in range(1, model.horizon_months + 1)]
     out: dict = {q: [] for q, _, _ in parsed}
     for plan in plans:
-        for (q, _, _), store in zip(parsed, plan.sinks[len(plan.sinks) - len(parsed):], strict=True):
+        for (q, _, _), store in zip(parsed, plan.sinks, strict=True):
             values = np.concatenate(store.values)
             w = np.concatenate(store.weights)
             qv = weighted_quantiles_by_column(values, w, levels)
