@@ -404,3 +404,28 @@ def test_notebook_inputs_defaults_come_from_the_params_file():
 def test_notebook_inputs_as_of(as_of, match):
     with pytest.raises(ReportError, match=match):
         report.notebook_inputs(BASE, as_of=as_of)
+
+
+def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path):
+    """The notebook's own imports are done before its first cell when its kernel comes from the
+    pool (which imported them once), and not with --fresh-kernels."""
+    from scenarios.kernel_pool import KernelPool
+
+    if not KernelPool.supported():
+        pytest.skip("needs fork and Unix sockets")
+    folder = _notebooks(tmp_path, "01_ok.ipynb")
+    nb = nbformat.read(folder / "01_ok.ipynb", as_version=4)
+    probe, late_import = (nbformat.v4.new_code_cell('import sys\nprint("preloaded:", "colorsys" in sys.modules)'),
+                          nbformat.v4.new_code_cell("import colorsys"))
+    for cell in (probe, late_import):
+        cell.pop("id")  # the fixture is nbformat 4.4, without cell ids
+    nb.cells[1:1] = [probe]
+    nb.cells.append(late_import)
+    nbformat.write(nb, folder / "01_ok.ipynb")
+    for fresh, expected in ((False, "preloaded: True"), (True, "preloaded: False")):
+        out = tmp_path / ("fresh" if fresh else "pool")
+        [result] = run_report([BASE], out=out, notebooks=folder, samples=200, tty=False, fresh_kernels=fresh)
+        assert result.status == "complete"
+        executed = nbformat.read(out / "latest" / "01_ok.ipynb", as_version=4)
+        [cell] = [c for c in executed.cells if c.source == probe.source]
+        assert cell.outputs[0]["text"].strip() == expected
