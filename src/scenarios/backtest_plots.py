@@ -164,7 +164,7 @@ def brier_by_date(by_date: list, ax, *, title: str = "Mean Brier score of the op
     yticks = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
     ax.set_yticks(yticks)
     if rows:
-        xs = plots.date_axis(ax, rows[0]["as_of"] - _dt.timedelta(days=10), rows[-1]["as_of"] + _dt.timedelta(days=10))
+        xs = plots.set_date_axis(ax, rows[0]["as_of"] - _dt.timedelta(days=10), rows[-1]["as_of"] + _dt.timedelta(days=10))
         plots.grid_lines(ax, xs, yticks)
     ax.legend(fontsize=8, loc="upper right")
     return ax
@@ -196,14 +196,7 @@ def forecast_path(rows: list, ax, *, title: str = "", outcome=None, resolved_on=
     xs = []
     if ends is not None:
         pad = _dt.timedelta(days=max(1, (ends[1] - ends[0]).days // 30))
-        first, last = ends[0] - pad, ends[1] + pad
-        ticks, labels = plots.date_ticks(first, last, max_ticks=4, one_line=True)
-        inset = max(1, round(0.08 * (last - first).days))  # no label runs into the next panel's
-        keep = [(t, lab) for t, lab in zip(ticks, labels, strict=True)
-                if (t - first).days >= inset and (last - t).days >= inset]
-        xs = [np.datetime64(t, "D") for t, _ in keep]
-        ax.set_xticks(xs, [lab for _, lab in keep])
-        ax.set_xlim(np.datetime64(first, "D"), np.datetime64(last, "D"))
+        xs = plots.set_date_axis(ax, ends[0] - pad, ends[1] + pad, max_ticks=4, one_line=True, inset=0.08)
     plots.grid_lines(ax, xs, [0, 0.5, 1])
     return ax
 
@@ -280,7 +273,7 @@ def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = 
     ax.set_title(title, fontsize=10)
     if fans and last is not None:
         first = np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D")
-        xs = plots.date_axis(ax, first.astype(object), last.astype(object))
+        xs = plots.set_date_axis(ax, first.astype(object), last.astype(object))
         plots.grid_lines(ax, xs, yticks)
     ax.legend(fontsize=7.5, loc="upper left")
     return ax

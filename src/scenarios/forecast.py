@@ -50,10 +50,14 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None, qs) -> np
     if weights is None:
         return np.quantile(values, qs, method="inverted_cdf")
     order = np.argsort(values, kind="stable")
-    cdf = np.cumsum(weights[order])
+    return values[order][_inverse_cdf_index(weights[order], qs)]
+
+
+def _inverse_cdf_index(sorted_weights: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """Positions, in sorted order, of the smallest values whose weighted CDF reaches each q."""
+    cdf = np.cumsum(sorted_weights)
     cdf /= cdf[-1]
-    idx = np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), len(values) - 1)
-    return values[order][idx]
+    return np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), len(cdf) - 1)
 
 
 def weighted_quantiles_by_column(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarray:
@@ -85,10 +89,7 @@ def weighted_quantiles_by_column(values: np.ndarray, weights: np.ndarray, qs) ->
         column = values[order, j]
         step = np.argsort(column, kind="stable")
         order = order[step]
-        cdf = np.cumsum(weights[order])
-        cdf /= cdf[-1]
-        idx = np.minimum(np.searchsorted(cdf, qs - 1e-12, side="left"), n - 1)
-        out[:, j] = column[step][idx]
+        out[:, j] = column[step][_inverse_cdf_index(weights[order], qs)]
     return out
 
 

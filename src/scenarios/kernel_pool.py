@@ -256,11 +256,6 @@ def _same_interpreter(a: list, b: list) -> bool:
         return False
 
 
-def _can_fork(cmd: list) -> bool:
-    """A kernel the pool may serve: ipykernel's launcher (the pool checks the interpreter)."""
-    return _split_launcher(cmd) is not None
-
-
 @functools.cache
 def forking_kernel_manager(address: str):
     """An ``AsyncKernelManager`` subclass whose kernels come from the pool at ``address``
@@ -276,7 +271,7 @@ def forking_kernel_manager(address: str):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             address = self.pool_address
             if address and self.provisioner is not None and hasattr(self.provisioner, "process") \
-                    and _can_fork(kernel_cmd):
+                    and _split_launcher(kernel_cmd) is not None:
                 env = dict(kw.get("env") or os.environ)
                 env["JPY_PARENT_PID"] = str(os.getpid())  # as launch_kernel sets it
                 cwd = str(kw.get("cwd") or os.getcwd())

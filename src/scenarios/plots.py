@@ -31,7 +31,7 @@ __all__ = [
     "event_curves",
     "event_strips",
     "date_ticks",
-    "date_axis",
+    "set_date_axis",
     "grid_lines",
     "show",
     "save_figure",
@@ -117,21 +117,25 @@ def _as_date(x) -> _dt.date:
     return _dt.date.fromisoformat(str(np.datetime64(x, "D")))
 
 
-def date_axis(ax, start, end, *, max_ticks: int = 6, one_line: bool = False) -> list:
+def set_date_axis(ax, start, end, *, max_ticks: int = 6, one_line: bool = False, inset: float = 0.0) -> list:
     """Set the x limits to ``start``..``end`` with the fixed ticks of :func:`date_ticks`;
     return the ticks (``datetime64[D]``).
 
-    Fixed ticks, because matplotlib's date locators cost more than the drawing on a
-    multi-panel figure.
+    ``inset``: leave out ticks closer than this share of the span to either end (on a grid of
+    small panels, so no label runs into the next panel's).  Fixed ticks, because matplotlib's
+    date locators cost more than the drawing on a multi-panel figure.
     """
+    start, end = _as_date(start), _as_date(end)
     ticks, labels = date_ticks(start, end, max_ticks=max_ticks, one_line=one_line)
+    if inset:
+        margin = max(1, round(inset * (end - start).days))
+        kept = [(t, lab) for t, lab in zip(ticks, labels, strict=True)
+                if (t - start).days >= margin and (end - t).days >= margin]
+        ticks, labels = [t for t, _ in kept], [lab for _, lab in kept]
     xs = [np.datetime64(t, "D") for t in ticks]
     ax.set_xticks(xs, labels)
-    ax.set_xlim(np.datetime64(_as_date(start), "D"), np.datetime64(_as_date(end), "D"))
+    ax.set_xlim(np.datetime64(start, "D"), np.datetime64(end, "D"))
     return xs
-
-
-set_date_axis = date_axis  # for functions whose ``date_axis`` argument hides this one
 
 
 def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | None = None, legend: bool = False,
@@ -349,7 +353,7 @@ def event_curves(curves, ax, *, title: str = "Probability that each event has ha
     ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3, lw=0.5)
     if curves:
-        date_axis(ax, curves[0].dates[0], curves[0].dates[-1])
+        set_date_axis(ax, curves[0].dates[0], curves[0].dates[-1])
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
@@ -373,7 +377,7 @@ def event_strips(curves, ax, *, title: str = "Every event: probability that it h
         ax.plot([m for m, _ in medians], [i for _, i in medians], ls="none", marker="|", color="black", ms=9, mew=1.5)
     ax.set_yticks(range(len(curves)), [f"{c.name}  {1 - c.p_never:.2f}" for c in curves], fontsize=7)
     ax.set_title(title + " (label: P within the horizon; |: median date)", fontsize=10)
-    date_axis(ax, dates[0], dates[-1])
+    set_date_axis(ax, dates[0], dates[-1])
     return ax
 
 
