@@ -58,16 +58,17 @@ def preload_modules(notebooks) -> list[str]:
     import z`` give ``x.y``), in first-seen order; cells that do not parse are skipped."""
     import ast
 
-    import nbformat
-
     seen: dict = {}
     for path in notebooks:
-        nb = nbformat.read(str(path), as_version=4)
-        for cell in nb.cells:
+        # plain JSON, not nbformat: no schema validation (or jsonschema import) for a few sources
+        with open(path, encoding="utf-8") as f:
+            cells = json.load(f).get("cells", [])
+        for cell in cells:
             if cell.get("cell_type") != "code":
                 continue
+            source = cell.get("source", "")
             try:
-                tree = ast.parse(cell.source)
+                tree = ast.parse(source if isinstance(source, str) else "".join(source))
             except SyntaxError:
                 continue  # IPython magics and the like: the kernel will say what is wrong
             for node in tree.body:
@@ -294,6 +295,17 @@ def forking_kernel_manager(address: str):
 # --------------------------------------------------------------------------- the pool's side
 
 
+def _exit_at_once(_signum=None, _frame=None) -> None:
+    """The pool's SIGTERM handler: exit without the interpreter's shutdown (a few tenths of a
+    second with matplotlib and IPython loaded, which the runner would wait for); the pool has
+    nothing to save but its log."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
+
+
 def _reap(_signum=None, _frame=None) -> None:
     while True:
         try:
@@ -376,7 +388,7 @@ def _serve() -> None:
         except Exception:  # not a module (``from x import function``) or broken: the notebook will say
             pass
     signal.signal(signal.SIGCHLD, _reap)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _exit_at_once)
     listener.settimeout(1.0)
     while os.getppid() == parent:
         try:

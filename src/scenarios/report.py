@@ -244,10 +244,18 @@ def run_report(
     if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout: expected a number of seconds > 0, got {timeout}")
     jobs = jobs or default_jobs()
-    # The HTML writer warms up in a process of its own from now on, on a core this process leaves
-    # idle while it checks everything below; nothing it does is seen unless a notebook is executed.
-    with HtmlProcess() as html, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         nb_paths = find_notebooks(notebooks)
+        # The kernel pool imports ipykernel and what the notebooks import, once, on the core this
+        # process leaves idle while it checks everything below; it forks kernels only when asked,
+        # after the checks (it is stopped, unused, when they fail).
+        kernels = None
+        if not fresh_kernels and KernelPool.supported():
+            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths),
+                                            cwd=nb_paths[0].parent.absolute())
+            if kernels is not None:
+                stack.enter_context(kernels)
+        report_execute.trace("pool started")
         declared = {p: declared_parameters(p) for p in nb_paths}
         root = repo_root()
         out = Path(out).absolute()  # kernels run in the notebooks folder: every path they get is absolute
@@ -257,15 +265,9 @@ def run_report(
         plans = _plans(params_files, nb_paths, declared, samples=samples, seed=seed, overrides=overrides,
                        parameters=parameters, series=root / "data" / "numeric_series.yaml")
         report_execute.trace("params loaded and parameters checked")
-        # From here kernels may start.  The kernel pool imports ipykernel and what the notebooks
-        # import once, and forks every kernel from there (started any earlier, it would slow the
-        # checks above on a machine of two cores).
-        kernels = None
-        if not fresh_kernels and KernelPool.supported():
-            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths),
-                                            cwd=nb_paths[0].parent.absolute())
-            if kernels is not None:
-                stack.enter_context(kernels)
+        # From here kernels may start.  The HTML writer warms up in a process of its own (niced),
+        # forked now that papermill's imports (nbformat, traitlets...) are done.
+        html = stack.enter_context(HtmlProcess())
 
         out.mkdir(parents=True, exist_ok=True)
         lib_versions = versions()
