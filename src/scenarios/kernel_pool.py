@@ -28,6 +28,7 @@ POSIX only; elsewhere :class:`KernelPool` is not started and kernels launch as u
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import signal
@@ -334,6 +335,7 @@ def _become_kernel(request: dict, fds: list) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        gc.enable()  # the pool's objects stay frozen: collections skip them (see _serve)
         os.setsid()
         for target, fd in enumerate(fds):  # the client's stdin, stdout, stderr
             os.dup2(fd, target)
@@ -382,11 +384,16 @@ def _serve() -> None:
     listener.listen(16)
     import importlib
 
+    # As Python's documentation advises for a process that forks without exec: no collections
+    # while importing, then every object so far frozen, so that a kernel's collections never
+    # scan (and so never copy) the pool's hundreds of thousands of objects it inherited.
+    gc.disable()
     for name in (*_KERNEL_MODULES, *modules):
         try:
             importlib.import_module(name)
         except Exception:  # not a module (``from x import function``) or broken: the notebook will say
             pass
+    gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGTERM, _exit_at_once)
     listener.settimeout(1.0)
