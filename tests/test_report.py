@@ -429,3 +429,34 @@ def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path)
         executed = nbformat.read(out / "latest" / "01_ok.ipynb", as_version=4)
         [cell] = [c for c in executed.cells if c.source == probe.source]
         assert cell.outputs[0]["text"].strip() == expected
+
+
+def test_a_kernel_spec_with_interpreter_options_gets_a_pool_run_that_way(tmp_path, monkeypatch):
+    """The pool starts before the kernel spec is looked up, with this Python; a spec that runs
+    its kernels with interpreter options (here -Xutf8) gets a pool of its own, so its kernels
+    are still forked, and run with those options."""
+    import sys
+
+    from scenarios.kernel_pool import KernelPool
+
+    if not KernelPool.supported():
+        pytest.skip("needs fork and Unix sockets")
+    spec = tmp_path / "jupyter" / "kernels" / report_execute.KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-Xutf8", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (utf8)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # found before the environment's spec
+    folder = _notebooks(tmp_path, "01_ok.ipynb")
+    nb = nbformat.read(folder / "01_ok.ipynb", as_version=4)
+    probe = nbformat.v4.new_code_cell('import sys\nprint("preloaded:", "colorsys" in sys.modules, "utf8:", sys.flags.utf8_mode)')
+    probe.pop("id")  # the fixture is nbformat 4.4, without cell ids
+    nb.cells[1:1] = [probe]
+    nb.cells.append(nbformat.v4.new_code_cell("import colorsys"))
+    nb.cells[-1].pop("id")
+    nbformat.write(nb, folder / "01_ok.ipynb")
+    [result] = run_report([BASE], out=tmp_path / "r", notebooks=folder, samples=200, tty=False)
+    assert result.status == "complete"
+    executed = nbformat.read(tmp_path / "r" / "latest" / "01_ok.ipynb", as_version=4)
+    [cell] = [c for c in executed.cells if c.source == probe.source]
+    assert cell.outputs[0]["text"].strip() == "preloaded: True utf8: 1"

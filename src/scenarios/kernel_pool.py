@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-__all__ = ["KernelPool", "forking_kernel_manager", "preload_modules"]
+__all__ = ["KernelPool", "forking_kernel_manager", "kernel_interpreter", "preload_modules"]
 
 _LAUNCHER = ("-m", "ipykernel_launcher")
 # What a kernel imports while it initialises, after ``ipykernel.kernelapp`` (its debugger and
@@ -106,30 +106,33 @@ class KernelPool:
         """A pool for the kernel spec ``kernel_name``, run by its Python with its interpreter
         options (e.g. ``-Xfrozen_modules=off``); None when the spec is not ipykernel's launcher
         or cannot be found (its kernels then launch as usual)."""
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-        try:
-            argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
-        except NoSuchKernel:
-            return None
-        split = _split_launcher(argv)
-        if split is None:
-            return None
-        interpreter = split[0]
-        if interpreter[0] in {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}:
-            interpreter[0] = sys.executable  # as the kernel manager runs such a spec
-        return cls(modules, interpreter=interpreter, cwd=cwd)
+        interpreter = kernel_interpreter(kernel_name)
+        return None if interpreter is None else cls(modules, interpreter=interpreter, cwd=cwd)
 
     def __init__(self, modules=(), *, interpreter=None, cwd=None):
         self.folder = tempfile.mkdtemp(prefix="scenarios-kernels-")  # mode 0700: only this user connects
         self.address = os.path.join(self.folder, "pool.sock")
         self.interpreter = list(interpreter or [sys.executable])
+        self.modules, self.cwd = list(modules), cwd
         cmd = [*self.interpreter, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
         # its own output (import-time warnings) goes to a file: the kernels write where asked
         with open(os.path.join(self.folder, "pool.log"), "wb") as log:
             # in the kernels' working folder, so that the imports find what theirs would
             self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                             cwd=str(cwd or self.folder))
+
+    def for_kernel_spec(self, kernel_name: str) -> KernelPool | None:
+        """This pool if it runs the interpreter of the kernel spec ``kernel_name``; otherwise this
+        pool is closed and :meth:`for_kernel` starts one that does (same modules and folder).
+
+        For a pool started before the spec is looked up (which imports jupyter_client: a
+        quarter of a second), with this Python, as the usual spec ``python -m
+        ipykernel_launcher`` runs."""
+        interpreter = kernel_interpreter(kernel_name)
+        if interpreter == self.interpreter:
+            return self
+        self.close()
+        return None if interpreter is None else KernelPool(self.modules, interpreter=interpreter, cwd=self.cwd)
 
     def __enter__(self):
         return self
@@ -149,6 +152,25 @@ class KernelPool:
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def kernel_interpreter(kernel_name: str) -> list[str] | None:
+    """The command before ``-m ipykernel_launcher`` in the kernel spec ``kernel_name``: its
+    Python (a bare ``python`` as the kernel manager runs it, this one) and interpreter options;
+    None when the spec cannot be found or is not ipykernel's launcher."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    except NoSuchKernel:
+        return None
+    split = _split_launcher(argv)
+    if split is None:
+        return None
+    interpreter = split[0]
+    if interpreter[0] in {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}:
+        interpreter[0] = sys.executable  # as the kernel manager runs such a spec
+    return interpreter
 
 
 def _request_kernel(address: str, cmd: list, env: dict, cwd: str, timeout: float = 60.0) -> int:

@@ -248,13 +248,11 @@ def run_report(
         nb_paths = find_notebooks(notebooks)
         # The kernel pool imports ipykernel and what the notebooks import, once, on the core this
         # process leaves idle while it checks everything below; it forks kernels only when asked,
-        # after the checks (it is stopped, unused, when they fail).
+        # after the checks (it is stopped, unused, when they fail).  It starts at once with this
+        # Python, as the usual kernel spec runs kernels; the spec is looked up after the checks.
         kernels = None
         if not fresh_kernels and KernelPool.supported():
-            kernels = KernelPool.for_kernel(report_execute.KERNEL_NAME, preload_modules(nb_paths),
-                                            cwd=nb_paths[0].parent.absolute())
-            if kernels is not None:
-                stack.enter_context(kernels)
+            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths), cwd=nb_paths[0].parent.absolute()))
         report_execute.trace("pool started")
         declared = {p: declared_parameters(p) for p in nb_paths}
         root = repo_root()
@@ -268,6 +266,11 @@ def run_report(
         # From here kernels may start.  The HTML writer warms up in a process of its own (niced),
         # forked now that papermill's imports (nbformat, traitlets...) are done.
         html = stack.enter_context(HtmlProcess())
+        if kernels is not None:  # another Python or interpreter options: a pool of its own
+            spec_pool = kernels.for_kernel_spec(report_execute.KERNEL_NAME)
+            if spec_pool is not None and spec_pool is not kernels:
+                stack.enter_context(spec_pool)
+            kernels = spec_pool
 
         out.mkdir(parents=True, exist_ok=True)
         lib_versions = versions()
