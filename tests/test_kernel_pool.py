@@ -167,3 +167,40 @@ def test_a_pool_with_other_interpreter_options_does_not_serve_the_kernel(tmp_pat
         probe = _execute(nb, tmp_path / "out.ipynb", pool, tmp_path / "out.log")
     assert probe["ppid"] == os.getpid()  # launched as usual
     assert "not ipykernel's launcher run by the pool's interpreter" in caplog.text
+
+
+def test_the_report_kernel_client_is_ready_once_its_kernel_info_request_is_idle():
+    """wait_for_ready returns with the kernel's answer handled and IOPub read up to the idle
+    status of its request (nothing of it left over), without jupyter_client's closing wait."""
+    import asyncio
+    from queue import Empty
+
+    from scenarios.kernel_pool import forking_kernel_manager
+
+    async def check():
+        km = forking_kernel_manager(None)(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            with pytest.raises(Empty):  # the request's busy/idle statuses were read, nothing else is due
+                await kc.iopub_channel.get_msg(timeout=0.5)
+            msg_id = kc.execute("print(6 * 7)")
+            reply = await kc._async_recv_reply(msg_id, timeout=30)
+            assert reply["content"]["status"] == "ok"
+            outputs = []
+            while True:
+                msg = await kc.iopub_channel.get_msg(timeout=10)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    outputs.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            assert "".join(outputs).strip() == "42"
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(check())

@@ -113,11 +113,10 @@ def execute(task: dict) -> dict:
 
     if "scenarios" not in papermill_engines._engines:
         papermill_engines.register("scenarios", _engine_class())
-    extra = {}
-    if task.get("kernel_pool"):
-        from .kernel_pool import forking_kernel_manager
+    from .kernel_pool import forking_kernel_manager
 
-        extra["kernel_manager_class"] = forking_kernel_manager(task["kernel_pool"])
+    # kernels from the pool when there is one, launched otherwise; a client without a fixed wait
+    extra = {"kernel_manager_class": forking_kernel_manager(task.get("kernel_pool"))}
     # the kernel inherits this process's stderr: send it (and papermill's warnings) to the log
     saved_fd = os.dup(2)
     log_fd = os.open(task["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
