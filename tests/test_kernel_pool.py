@@ -204,3 +204,39 @@ def test_the_report_kernel_client_is_ready_once_its_kernel_info_request_is_idle(
             await km.shutdown_kernel(now=True)
 
     asyncio.run(check())
+
+
+def test_the_quick_guess_of_a_kernel_specs_interpreter_is_jupyter_clients_answer(tmp_path, monkeypatch):
+    import sys
+
+    from scenarios.kernel_pool import guess_kernel_interpreter, kernel_interpreter
+
+    assert guess_kernel_interpreter("python3") == kernel_interpreter("python3")  # the environment's spec
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": ["python", "-Xutf8", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (utf8)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert guess_kernel_interpreter("python3") == kernel_interpreter("python3") == [sys.executable, "-Xutf8"]
+    assert guess_kernel_interpreter("no-such-kernel") == [sys.executable]
+
+
+def test_a_pool_started_with_another_interpreter_is_replaced_by_one_for_the_spec(tmp_path):
+    import sys
+
+    from scenarios.kernel_pool import kernel_interpreter
+
+    first = KernelPool(["colorsys"], interpreter=[sys.executable, "-Xutf8"], cwd=tmp_path)
+    try:
+        second = first.for_kernel_spec("python3")
+        assert second is not first and second.interpreter == kernel_interpreter("python3")
+        assert second.modules == ["colorsys"] and second.cwd == tmp_path
+        assert first.process.poll() is not None and not os.path.exists(first.folder)  # closed
+        nb = _notebook(tmp_path, PROBE)
+        with second:
+            assert second.for_kernel_spec("python3") is second
+            probe = _execute(nb, tmp_path / "out.ipynb", second, tmp_path / "out.log")
+        assert probe["ppid"] != os.getpid() and probe["preloaded"]  # forked from the new pool
+    finally:
+        first.close()

@@ -432,9 +432,8 @@ def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path)
 
 
 def test_a_kernel_spec_with_interpreter_options_gets_a_pool_run_that_way(tmp_path, monkeypatch):
-    """The pool starts before the kernel spec is looked up, with this Python; a spec that runs
-    its kernels with interpreter options (here -Xutf8) gets a pool of its own, so its kernels
-    are still forked, and run with those options."""
+    """A kernel spec that runs its kernels with interpreter options (here -Xutf8) gets a pool
+    run that way: its kernels are still forked, and run with those options."""
     import sys
 
     from scenarios.kernel_pool import KernelPool

@@ -38,7 +38,8 @@ import sys
 import tempfile
 import time
 
-__all__ = ["KernelPool", "forking_kernel_manager", "kernel_interpreter", "preload_modules", "prompt_kernel_client"]
+__all__ = ["KernelPool", "forking_kernel_manager", "guess_kernel_interpreter", "kernel_interpreter", "preload_modules",
+           "prompt_kernel_client"]
 
 _LAUNCHER = ("-m", "ipykernel_launcher")
 # What a kernel imports while it initialises, after ``ipykernel.kernelapp`` (its debugger and
@@ -126,8 +127,7 @@ class KernelPool:
         pool is closed and :meth:`for_kernel` starts one that does (same modules and folder).
 
         For a pool started before the spec is looked up (which imports jupyter_client: a
-        quarter of a second), with this Python, as the usual spec ``python -m
-        ipykernel_launcher`` runs."""
+        quarter of a second), with :func:`guess_kernel_interpreter`'s interpreter."""
         interpreter = kernel_interpreter(kernel_name)
         if interpreter == self.interpreter:
             return self
@@ -164,6 +164,26 @@ def kernel_interpreter(kernel_name: str) -> list[str] | None:
         argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
     except NoSuchKernel:
         return None
+    return _launcher_interpreter(argv)
+
+
+def guess_kernel_interpreter(kernel_name: str) -> list[str]:
+    """:func:`kernel_interpreter` as it will most likely be, without importing jupyter_client
+    (a quarter of a second): from the first ``kernel_name/kernel.json`` on Jupyter's data path,
+    where jupyter_client looks first; this Python when there is none or it cannot be read."""
+    from jupyter_core.paths import jupyter_path
+
+    for folder in jupyter_path("kernels"):
+        try:
+            with open(os.path.join(folder, kernel_name, "kernel.json"), encoding="utf-8") as f:
+                argv = json.load(f)["argv"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return _launcher_interpreter(argv) or [sys.executable]
+    return [sys.executable]
+
+
+def _launcher_interpreter(argv) -> list[str] | None:
     split = _split_launcher(argv)
     if split is None:
         return None

@@ -40,7 +40,7 @@ from pathlib import Path
 from . import report_execute
 from .atomic import write_text
 from .errors import UsageError
-from .kernel_pool import KernelPool, preload_modules
+from .kernel_pool import KernelPool, guess_kernel_interpreter, preload_modules
 from .report_html import HtmlExportError, HtmlProcess
 from .report_index import (
     Plan,
@@ -248,11 +248,13 @@ def run_report(
         nb_paths = find_notebooks(notebooks)
         # The kernel pool imports ipykernel and what the notebooks import, once, on the core this
         # process leaves idle while it checks everything below; it forks kernels only when asked,
-        # after the checks (it is stopped, unused, when they fail).  It starts at once with this
-        # Python, as the usual kernel spec runs kernels; the spec is looked up after the checks.
+        # after the checks (it is stopped, unused, when they fail).  It starts at once, run as the
+        # kernel spec's file says; jupyter_client confirms the spec after the checks.
         kernels = None
         if not fresh_kernels and KernelPool.supported():
-            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths), cwd=nb_paths[0].parent.absolute()))
+            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths),
+                                                     interpreter=guess_kernel_interpreter(report_execute.KERNEL_NAME),
+                                                     cwd=nb_paths[0].parent.absolute()))
         report_execute.trace("pool started")
         declared = {p: declared_parameters(p) for p in nb_paths}
         root = repo_root()
