@@ -117,6 +117,11 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
         raise AssertionError("a kernel was about to start")
 
     monkeypatch.setattr(report_execute, "pool", no_pool)
+    from scenarios.kernel_pool import KernelPool
+
+    pools = []  # the kernel pool starts importing before the checks; it must be gone after them
+    start_pool = KernelPool.__init__
+    monkeypatch.setattr(KernelPool, "__init__", lambda self, *a, **k: (pools.append(self), start_pool(self, *a, **k))[1])
     out = tmp_path / "reports"
     t0 = time.perf_counter()
     with pytest.raises(NotebookParameterError, match=r"01_misspelt\.ipynb: parameter 'samples'.*did you mean 'sample'") as info:
@@ -124,6 +129,9 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
     assert time.perf_counter() - t0 < 0.5
     assert info.value.parameter == "samples"
     assert not out.exists()  # nothing written
+    assert pools or not KernelPool.supported()
+    for pool in pools:
+        assert pool.process.poll() is not None and not os.path.exists(pool.folder)
 
 
 def test_extra_parameters_are_checked_too(tmp_path, monkeypatch):
