@@ -13,7 +13,10 @@ imports are already done.
   for launching kernels differently, asks the pool for a kernel and falls back to the usual
   launch whenever the pool cannot serve (no pool, a different Python, interpreter options or
   kernel command, the pool gone or failing).  :meth:`KernelPool.for_kernel` runs the pool the
-  way a kernel spec runs its kernels.
+  way a kernel spec runs its kernels; :func:`guess_kernel_interpreter` tells how before
+  jupyter_client is imported, and :meth:`KernelPool.for_kernel_spec` confirms it afterwards.
+- Its clients are :func:`prompt_kernel_client`'s, ready as soon as the kernel's answer to
+  ``kernel_info`` is complete rather than after jupyter_client's closing 0.2 s wait.
 - The pool listens on a Unix socket in a private folder; a request carries the kernel command,
   environment and working folder, and as file descriptors (``SCM_RIGHTS``) the client's standard
   output and error and ``/dev/null`` for input, so a forked kernel reads and writes where a

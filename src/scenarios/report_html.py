@@ -2,10 +2,10 @@
 
 :class:`HtmlWriter` is nbconvert's exporter, built and warmed up once: its first export loads
 the templates and compiles the code highlighter's and the HTML post-processor's patterns, about
-a second of CPU.  :class:`HtmlProcess` keeps a writer in a process of its own, started as the
-run starts: it warms up while the runner imports papermill, reads the notebooks and loads the
-params files (one core's work, so the other core is free then), and later exports each notebook
-as it finishes, so the warm-up is no longer paid after the kernels have started.
+a second of CPU.  :class:`HtmlProcess` keeps a writer in a process of its own, forked by the
+runner once the parameters are checked (so it shares papermill's imports; the kernel pool has
+the other core while the runner checks): it warms up while the first notebooks run and exports
+each notebook as it finishes, so no export waits for the warm-up.
 """
 
 from __future__ import annotations
