@@ -101,6 +101,16 @@ def test_a_parameter_line_papermill_cannot_parse_is_an_error(tmp_path):
         declared_parameters(path)
 
 
+@pytest.mark.parametrize("text", ["{not json", '{"cells": 7}', "[]"])
+def test_a_file_that_is_not_a_notebook_is_an_error_naming_it(tmp_path, text):
+    folder = _notebooks(tmp_path, "01_ok.ipynb")
+    (folder / "02_broken.ipynb").write_text(text)
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError, match=r"02_broken\.ipynb: cannot read the notebook"):
+        run_report([BASE], out=out, notebooks=folder, tty=False)
+    assert not out.exists()
+
+
 def test_a_notebook_without_parameters_cell_is_an_error(tmp_path):
     nb = nbformat.read(FAILING / "01_ok.ipynb", as_version=4)
     nb.cells[0].metadata["tags"] = []

@@ -66,10 +66,13 @@ def preload_modules(notebooks) -> list[str]:
     seen: dict = {}
     for path in notebooks:
         # plain JSON, not nbformat: no schema validation (or jsonschema import) for a few sources
-        with open(path, encoding="utf-8") as f:
-            cells = json.load(f).get("cells", [])
-        for cell in cells:
-            if cell.get("cell_type") != "code":
+        try:
+            with open(path, encoding="utf-8") as f:
+                cells = json.load(f)["cells"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a notebook: the runner's checks say so
+        for cell in cells if isinstance(cells, list) else ():
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
                 continue
             source = cell.get("source", "")
             try:
