@@ -240,3 +240,11 @@ def test_a_pool_started_with_another_interpreter_is_replaced_by_one_for_the_spec
         assert probe["ppid"] != os.getpid() and probe["preloaded"]  # forked from the new pool
     finally:
         first.close()
+
+
+def test_a_pool_whose_interpreter_is_missing_is_not_started(tmp_path):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("scenarios-kernels-*"))
+    assert KernelPool.start(interpreter=[str(tmp_path / "no-python")]) is None
+    assert set(Path(tempfile.gettempdir()).glob("scenarios-kernels-*")) == before  # its folder removed

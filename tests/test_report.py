@@ -477,3 +477,18 @@ def test_a_kernel_spec_with_interpreter_options_gets_a_pool_run_that_way(tmp_pat
     executed = nbformat.read(tmp_path / "r" / "latest" / "01_ok.ipynb", as_version=4)
     [cell] = [c for c in executed.cells if c.source == probe.source]
     assert cell.outputs[0]["text"].strip() == "preloaded: True utf8: 1"
+
+
+def test_a_kernel_spec_whose_python_is_gone_fails_the_notebooks_not_the_runner(tmp_path, monkeypatch):
+    """A stale kernel spec: no pool can start with its interpreter, the kernels' launch fails,
+    and each notebook is recorded as failed with why (the run too), as without a pool."""
+    spec = tmp_path / "jupyter" / "kernels" / report_execute.KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(tmp_path / "gone" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "gone", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    [result] = run_report([BASE], out=tmp_path / "r", notebooks=_notebooks(tmp_path, "01_ok.ipynb"), tty=False)
+    assert result.status == "failed"
+    [nb] = result.notebooks
+    assert nb["status"] == "failed" and "No such file or directory" in nb["message"] and "gone" in nb["message"]

@@ -114,7 +114,7 @@ class KernelPool:
         options (e.g. ``-Xfrozen_modules=off``); None when the spec is not ipykernel's launcher
         or cannot be found (its kernels then launch as usual)."""
         interpreter = kernel_interpreter(kernel_name)
-        return None if interpreter is None else cls(modules, interpreter=interpreter, cwd=cwd)
+        return None if interpreter is None else cls.start(modules, interpreter=interpreter, cwd=cwd)
 
     def __init__(self, modules=(), *, interpreter=None, cwd=None):
         self.folder = tempfile.mkdtemp(prefix="scenarios-kernels-")  # mode 0700: only this user connects
@@ -122,11 +122,26 @@ class KernelPool:
         self.interpreter = list(interpreter or [sys.executable])
         self.modules, self.cwd = list(modules), cwd
         cmd = [*self.interpreter, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
-        # its own output (import-time warnings) goes to a file: the kernels write where asked
-        with open(os.path.join(self.folder, "pool.log"), "wb") as log:
-            # in the kernels' working folder, so that the imports find what theirs would
-            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            cwd=str(cwd or self.folder))
+        try:
+            # its own output (import-time warnings) goes to a file: the kernels write where asked
+            with open(os.path.join(self.folder, "pool.log"), "wb") as log:
+                # in the kernels' working folder, so that the imports find what theirs would
+                self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                                cwd=str(cwd or self.folder))
+        except OSError:  # no such interpreter (a stale kernel spec) or folder
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    @classmethod
+    def start(cls, modules=(), *, interpreter=None, cwd=None) -> KernelPool | None:
+        """A pool as the constructor makes it, or None when it cannot be started (its
+        interpreter or folder missing): kernels then launch as usual, and say what is wrong."""
+        try:
+            return cls(modules, interpreter=interpreter, cwd=cwd)
+        except OSError:
+            return None
 
     def for_kernel_spec(self, kernel_name: str) -> KernelPool | None:
         """This pool if it runs the interpreter of the kernel spec ``kernel_name``; otherwise this
@@ -138,7 +153,7 @@ class KernelPool:
         if interpreter == self.interpreter:
             return self
         self.close()
-        return None if interpreter is None else KernelPool(self.modules, interpreter=interpreter, cwd=self.cwd)
+        return None if interpreter is None else KernelPool.start(self.modules, interpreter=interpreter, cwd=self.cwd)
 
     def __enter__(self):
         return self

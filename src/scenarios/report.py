@@ -252,9 +252,10 @@ def run_report(
         # kernel spec's file says; jupyter_client confirms the spec after the checks.
         kernels = None
         if not fresh_kernels and KernelPool.supported():
-            kernels = stack.enter_context(KernelPool(preload_modules(nb_paths),
-                                                     interpreter=guess_kernel_interpreter(report_execute.KERNEL_NAME),
-                                                     cwd=nb_paths[0].parent.absolute()))
+            kernels = KernelPool.start(preload_modules(nb_paths), interpreter=guess_kernel_interpreter(report_execute.KERNEL_NAME),
+                                       cwd=nb_paths[0].parent.absolute())
+            if kernels is not None:
+                stack.enter_context(kernels)
         report_execute.trace("pool started")
         declared = {p: declared_parameters(p) for p in nb_paths}
         root = repo_root()
