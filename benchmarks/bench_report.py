@@ -41,13 +41,11 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 
-def _median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _seconds(fn) -> float:
+    """Wall time of one call of ``fn``."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def _empty_notebook(folder: Path) -> Path:
@@ -100,7 +98,7 @@ def main() -> int:
         run()  # warm: first kernel start also warms the OS file cache
         papermill_cmd = [str(VENV_BIN / "papermill"), "-p", "x", "2", "-k", "python3", "--no-progress-bar",
                          str(empty), str(tmp / "out.ipynb")]
-        empty_cli_s = _median_time(lambda: subprocess.run(papermill_cmd, check=True, capture_output=True), 1)
+        empty_cli_s = _seconds(lambda: subprocess.run(papermill_cmd, check=True, capture_output=True))
 
         # Monte Carlo work of one report: the same calls as the runner and each notebook make
         from scenarios.backtest import backtest_for
@@ -145,8 +143,8 @@ def main() -> int:
         # a ratio of figures taken at different moments would carry that drift.
         empties, mcs, walls = [], [], []
         for i in range(args.repeat):
-            empties.append(_median_time(run, 1))
-            mcs.append(_median_time(monte_carlo, 1))
+            empties.append(_seconds(run))
+            mcs.append(_seconds(monte_carlo))
             env = dict(os.environ, SCENARIOS_REPORT_TRACE="1") if (args.trace and i == 0) else None
             t0 = time.perf_counter()
             proc = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True, env=env)
