@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 ## setup: create .venv with python3 -m venv and install the package with its test tools
 setup: $(STAMP)
 
-## test: run the whole test suite (sets up .venv first)
-test: $(STAMP)
+## test: check style and layers (make lint), then run the whole test suite (sets up .venv first)
+test: lint
 	$(PY) -m pytest
 
 ## report: build the default report (params/base.yaml) into reports/ (sets up .venv first)
@@ -46,9 +46,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	@for b in benchmarks/bench_*.py; do [ "$$b" = benchmarks/bench_engine.py ] || $(PY) $$b; done
 
-## lint: check style with ruff
+## lint: check style with ruff and the package's layers with import-linter (contracts in pyproject.toml)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 ## clean: remove the virtual environment, caches and built reports
 clean:

@@ -19,9 +19,10 @@ import os
 import time
 
 from scenarios.backtest import load_resolutions, monthly_dates, run_backtest
-from scenarios.evidence import forecast_as_of, load_evidence
-from scenarios.forecast import run_forecast
-from scenarios.model_io import load_model
+from scenarios.engine.asof import forecast_as_of
+from scenarios.engine.evidence import load_evidence
+from scenarios.engine.forecast import run_forecast
+from scenarios.model.load import load_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARAMS = os.path.join(ROOT, "params", "base.yaml")

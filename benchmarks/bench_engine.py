@@ -64,8 +64,8 @@ def _vmhwm_mib() -> float | None:
 
 
 def _engine():
-    from scenarios.forecast import run_forecast
-    from scenarios.model_io import load_model
+    from scenarios.engine.forecast import run_forecast
+    from scenarios.model.load import load_model
 
     return load_model, run_forecast
 

@@ -102,9 +102,9 @@ def main() -> int:
 
         # Monte Carlo work of one report: the same calls as the runner and each notebook make
         from scenarios.backtest import backtest_for
-        from scenarios.forecast import run_forecast
-        from scenarios.model_io import load_model
-        from scenarios.simulate import simulate
+        from scenarios.engine.forecast import run_forecast
+        from scenarios.engine.simulate import simulate
+        from scenarios.model.load import load_model
 
         model, questions = load_model(args.params)
         n = args.samples or model.samples

@@ -23,9 +23,10 @@ from scenarios.backtest import (
     run_backtest,
 )
 from scenarios.cli import main
+from scenarios.engine.asof import forecast_as_of
+from scenarios.engine.evidence import Evidence, load_evidence, parse_evidence
 from scenarios.errors import ParamsError
-from scenarios.evidence import Evidence, forecast_as_of, load_evidence, parse_evidence
-from scenarios.model_io import load_model
+from scenarios.model.load import load_model
 from scenarios.scoring import brier_score
 
 BASE = os.path.join(REPO, "params", "base.yaml")

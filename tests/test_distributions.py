@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from conftest import HEADER
-from scenarios.distributions import gamma_ci90, lognormal_ci90, normal_ci90
-from scenarios.model_io import load_model
-from scenarios.simulate import simulate
+from scenarios.engine.simulate import simulate
+from scenarios.model.distributions import gamma_ci90, lognormal_ci90, normal_ci90
+from scenarios.model.load import load_model
 
 N = 200_000
 Z = 5.0

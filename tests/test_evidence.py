@@ -13,22 +13,14 @@ from scipy import stats
 
 from conftest import HEADER, REPO
 from scenarios.cli import main
+from scenarios.engine.asof import Plan, forecast_as_of, run_plans
+from scenarios.engine.conditional import node_likelihood
+from scenarios.engine.evidence import Evidence, EvidenceError, Noise, load_evidence, parse_evidence
+from scenarios.engine.forecast import run_forecast
+from scenarios.engine.simulate import simulate
 from scenarios.errors import ParamsError, ScenarioError
-from scenarios.evidence import (
-    Evidence,
-    EvidenceError,
-    Noise,
-    Plan,
-    forecast_as_of,
-    load_evidence,
-    node_likelihood,
-    parse_evidence,
-    run_plans,
-)
-from scenarios.forecast import run_forecast
-from scenarios.model_io import load_model
-from scenarios.scenario import Context
-from scenarios.simulate import simulate
+from scenarios.model.load import load_model
+from scenarios.model.scenario import Context
 
 BASE = os.path.join(REPO, "params", "base.yaml")
 URL = "https://example.org/report"
@@ -156,7 +148,7 @@ def test_interval_probabilities_match_simulation(write, spec):
     n = 200_000
     x = simulate(model, n, seed=11)["x"]
     ctx = Context({}, model.kinds, 1, model)
-    from scenarios.conditional import freeze
+    from scenarios.engine.conditional import freeze
 
     frozen = freeze(model.nodes["x"].spec, ctx, np.random.default_rng(0), 1)
     for lo, hi in ((-1, 2), (2, 9), (9, 15.5), (0.1, 0.4), (15, 40)):
@@ -277,23 +269,6 @@ def test_no_evidence_is_the_plain_forecast_over_several_chunks():
     plain = run_forecast(model, questions, samples=10_000, seed=5, chunk_size=3_000).to_dict()
     as_of = forecast_as_of(model, questions, Evidence(), model.as_of, samples=10_000, seed=5, chunk_size=3_000)
     assert as_of.to_dict()["questions"] == plain["questions"]
-
-
-def test_evidence_re_exports_asof_whichever_module_is_imported_first():
-    import subprocess
-    import sys
-
-    import scenarios.asof
-    import scenarios.evidence
-
-    for name in ("Plan", "run_plans", "forecast_as_of", "check_as_of", "is_open", "REPORT_CANDIDATES"):
-        assert getattr(scenarios.evidence, name) is getattr(scenarios.asof, name)
-        assert name in scenarios.evidence.__all__
-    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        scenarios.evidence.nope  # noqa: B018
-    for first in ("scenarios.asof", "scenarios.evidence", "scenarios.backtest"):
-        code = f"import {first}\nfrom scenarios.evidence import *\nassert forecast_as_of.__module__ == 'scenarios.asof'"
-        subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_closed_and_resolved_questions_are_not_forecast(write):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scenarios.expressions import ExpressionError, parse_expression
+from scenarios.model.expressions import ExpressionError, parse_expression
 
 ARRAYS = {
     "a": np.array([1.0, 2.0, 3.0]),

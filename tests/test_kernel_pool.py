@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scenarios import report
-from scenarios.kernel_pool import KernelPool, preload_modules
+from scenarios.report.kernel_pool import KernelPool, preload_modules
 
 report.import_papermill()
 
@@ -40,7 +40,7 @@ def _notebook(folder: Path, *sources: str) -> Path:
 
 def _execute(path: Path, out: Path, pool: KernelPool | str | None, log: Path) -> dict:
     """Execute ``path`` as the report's workers do, with kernels from ``pool`` (or its address)."""
-    from scenarios.report_execute import execute
+    from scenarios.report.execute import execute
 
     result = execute({"input": str(path), "output": str(out), "parameters": {"x": 2}, "cwd": str(path.parent),
                       "timeout": 60, "log": str(log), "kernel_pool": getattr(pool, "address", pool)})
@@ -55,7 +55,7 @@ def _execute(path: Path, out: Path, pool: KernelPool | str | None, log: Path) ->
 
 
 def _gone(pid: int, within: float = 5.0) -> bool:
-    from scenarios.kernel_pool import _alive
+    from scenarios.report.kernel_pool import _alive
 
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -66,9 +66,9 @@ def _gone(pid: int, within: float = 5.0) -> bool:
 
 
 def test_preload_modules_are_the_notebooks_imports(tmp_path):
-    path = _notebook(tmp_path, "import numpy as np\nfrom scenarios import plots, report\nimport os.path",
+    path = _notebook(tmp_path, "import numpy as np\nfrom scenarios import report\nfrom scenarios.notebook import plots\nimport os.path",
                      "%matplotlib inline", "from . import nothing\nx = 1")
-    assert preload_modules([path]) == ["numpy", "scenarios", "scenarios.plots", "scenarios.report", "os.path"]
+    assert preload_modules([path]) == ["numpy", "scenarios", "scenarios.report", "scenarios.notebook", "scenarios.notebook.plots", "os.path"]
 
 
 def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
@@ -93,7 +93,7 @@ def test_a_forked_kernel_runs_the_notebook_like_a_launched_one(tmp_path):
 
 
 def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplog, monkeypatch):
-    from scenarios import kernel_pool
+    from scenarios.report import kernel_pool
 
     monkeypatch.setattr(kernel_pool, "BIND_WAIT", 0.3)  # how long a client waits for the socket to appear
     nb = _notebook(tmp_path, PROBE)
@@ -106,7 +106,7 @@ def test_without_a_pool_to_serve_the_kernel_is_launched_as_usual(tmp_path, caplo
 
 
 def test_a_kernel_that_dies_is_reported_and_the_pool_serves_the_next(tmp_path):
-    from scenarios.report_execute import execute
+    from scenarios.report.execute import execute
 
     dies = _notebook(tmp_path, "import os\nos._exit(3)")
     with KernelPool.for_kernel("python3") as pool:
@@ -129,7 +129,7 @@ def test_kernels_exit_when_the_pool_is_gone(tmp_path):
     """A kernel whose client and pool are gone (a runner killed outright) does not linger."""
     import asyncio
 
-    from scenarios.kernel_pool import forking_kernel_manager
+    from scenarios.report.kernel_pool import forking_kernel_manager
 
     pool = KernelPool.for_kernel("python3")
     km = forking_kernel_manager(pool.address)(kernel_name="python3")
@@ -145,7 +145,7 @@ def test_kernels_exit_when_the_pool_is_gone(tmp_path):
 
 
 def test_the_kernel_command_is_split_into_interpreter_and_arguments():
-    from scenarios.kernel_pool import _same_interpreter, _split_launcher
+    from scenarios.report.kernel_pool import _same_interpreter, _split_launcher
 
     assert _split_launcher(["/py", "-m", "ipykernel_launcher", "-f", "c.json"]) == (["/py"], ["-f", "c.json"])
     assert _split_launcher(["/py", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == (
@@ -175,7 +175,7 @@ def test_the_report_kernel_client_is_ready_once_its_kernel_info_request_is_idle(
     import asyncio
     from queue import Empty
 
-    from scenarios.kernel_pool import forking_kernel_manager
+    from scenarios.report.kernel_pool import forking_kernel_manager
 
     async def check():
         km = forking_kernel_manager(None)(kernel_name="python3")
@@ -209,7 +209,7 @@ def test_the_report_kernel_client_is_ready_once_its_kernel_info_request_is_idle(
 def test_the_quick_guess_of_a_kernel_specs_interpreter_is_jupyter_clients_answer(tmp_path, monkeypatch):
     import sys
 
-    from scenarios.kernel_pool import guess_kernel_interpreter, kernel_interpreter
+    from scenarios.report.kernel_pool import guess_kernel_interpreter, kernel_interpreter
 
     assert guess_kernel_interpreter("python3") == kernel_interpreter("python3")  # the environment's spec
     spec = tmp_path / "kernels" / "python3"
@@ -225,7 +225,7 @@ def test_the_quick_guess_of_a_kernel_specs_interpreter_is_jupyter_clients_answer
 def test_a_pool_started_with_another_interpreter_is_replaced_by_one_for_the_spec(tmp_path):
     import sys
 
-    from scenarios.kernel_pool import kernel_interpreter
+    from scenarios.report.kernel_pool import kernel_interpreter
 
     first = KernelPool(["colorsys"], interpreter=[sys.executable, "-Xutf8"], cwd=tmp_path)
     try:

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scenarios.errors import ParamsError, ScenarioError
-from scenarios.model_io import load_model
-from scenarios.params import load_params, parse_override
+from scenarios.model.load import load_model
+from scenarios.model.params import load_params, parse_override
 
 BASE = """\
 model: base
@@ -151,7 +151,7 @@ def _only_scenario_errors(tmp_path, text):
     except ScenarioError:
         return
     # A document that loads must also simulate and forecast without a bug.
-    from scenarios.forecast import run_forecast
+    from scenarios.engine.forecast import run_forecast
 
     try:
         run_forecast(model, questions, samples=50, seed=1)

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scenarios import plotdata, plots
+from scenarios.engine.simulate import simulate
 from scenarios.errors import ScenarioError
-from scenarios.model_io import load_model
-from scenarios.simulate import simulate
-from scenarios.worlds import Worlds
+from scenarios.model.load import load_model
+from scenarios.model.worlds import Worlds
+from scenarios.notebook import plotdata, plots
 
 TINY = """
 model: tiny
@@ -269,7 +269,7 @@ def test_table_rows(tiny):
 
 
 def test_forecast_rows():
-    from scenarios.forecast import run_forecast
+    from scenarios.engine.forecast import run_forecast
     from scenarios.report import repo_root
 
     model, questions = load_model(str(repo_root() / "params" / "reference.yaml"))

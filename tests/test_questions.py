@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import HEADER
+from scenarios.engine.forecast import run_forecast
+from scenarios.engine.simulate import simulate
 from scenarios.errors import ParamsError
-from scenarios.forecast import run_forecast
-from scenarios.model_io import load_model
-from scenarios.simulate import simulate
+from scenarios.model.load import load_model
 
 MODEL = HEADER + """nodes:
   summit: {bernoulli: 0.8}
@@ -124,7 +124,7 @@ def test_questions_file_relative_to_params_file(write):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 60), st.integers(1, 8), st.integers(0, 2**32 - 1), st.booleans())
 def test_weighted_quantiles_by_column_equal_one_column_at_a_time(n, m, seed, zeros):
-    from scenarios.forecast import weighted_quantiles, weighted_quantiles_by_column
+    from scenarios.engine.forecast import weighted_quantiles, weighted_quantiles_by_column
 
     rng = np.random.default_rng(seed)
     values = np.cumsum(rng.integers(0, 4, size=(n, m)), axis=1).astype(float)  # ties and rank changes

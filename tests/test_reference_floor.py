@@ -30,8 +30,8 @@ from reference_numpy import (  # noqa: E402
     reference_worlds,
     summarise,
 )
-from scenarios.forecast import run_forecast  # noqa: E402
-from scenarios.model_io import load_model  # noqa: E402
+from scenarios.engine.forecast import run_forecast  # noqa: E402
+from scenarios.model.load import load_model  # noqa: E402
 
 N = 200_000
 K = 4.5

@@ -10,9 +10,9 @@ import pytest
 from scipy import integrate, stats
 
 from conftest import REPO
-from scenarios.distributions import lognormal_ci90
-from scenarios.forecast import run_forecast
-from scenarios.model_io import load_model
+from scenarios.engine.forecast import run_forecast
+from scenarios.model.distributions import lognormal_ci90
+from scenarios.model.load import load_model
 
 N = 400_000
 Z = 5.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import report, report_execute, report_html, report_index
+from scenarios import report
 from scenarios.cli import main
 from scenarios.errors import ParamsError, UsageError
 from scenarios.report import (
@@ -25,6 +25,10 @@ from scenarios.report import (
     declared_parameters,
     run_report,
 )
+from scenarios.report import execute as report_execute
+from scenarios.report import html as report_html
+from scenarios.report import index as report_index
+from scenarios.report import run as report_run_module
 
 report.import_papermill()  # nbformat, via the runner's fast import (see scenarios.report.import_papermill)
 
@@ -127,7 +131,7 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
         raise AssertionError("a kernel was about to start")
 
     monkeypatch.setattr(report_execute, "pool", no_pool)
-    from scenarios.kernel_pool import KernelPool
+    from scenarios.report.kernel_pool import KernelPool
 
     pools = []  # the kernel pool starts importing before the checks; it must be gone after them
     start_pool = KernelPool.__init__
@@ -283,7 +287,7 @@ def test_an_interrupted_run_leaves_no_report_behind(tmp_path, monkeypatch):
     def interrupt(_plan):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "_forecast", interrupt)
+    monkeypatch.setattr(report_run_module, "_forecast", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)  # cached: no kernel
     assert sorted(p.name for p in out.iterdir()) == sorted(["index.html", "latest", first.name])
@@ -367,7 +371,7 @@ def test_a_background_notebook_runs_at_lower_priority_and_its_kernel_too(tmp_pat
     nbformat.write(nb, tmp_path / "nice.ipynb")
     from concurrent.futures import ProcessPoolExecutor
 
-    from scenarios.kernel_pool import KernelPool
+    from scenarios.report.kernel_pool import KernelPool
 
     with KernelPool.for_kernel("python3") as pool, ProcessPoolExecutor(1) as worker:  # os.nice is for good: not in this process
         for address in (pool.address, None):
@@ -427,7 +431,7 @@ def test_notebook_inputs_as_of(as_of, match):
 def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path):
     """The notebook's own imports are done before its first cell when its kernel comes from the
     pool (which imported them once), and not with --fresh-kernels."""
-    from scenarios.kernel_pool import KernelPool
+    from scenarios.report.kernel_pool import KernelPool
 
     if not KernelPool.supported():
         pytest.skip("needs fork and Unix sockets")
@@ -454,7 +458,7 @@ def test_a_kernel_spec_with_interpreter_options_gets_a_pool_run_that_way(tmp_pat
     run that way: its kernels are still forked, and run with those options."""
     import sys
 
-    from scenarios.kernel_pool import KernelPool
+    from scenarios.report.kernel_pool import KernelPool
 
     if not KernelPool.supported():
         pytest.skip("needs fork and Unix sockets")

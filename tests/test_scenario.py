@@ -6,7 +6,7 @@ import pytest
 
 from conftest import HEADER
 from scenarios.errors import ParamsError
-from scenarios.model_io import load_model
+from scenarios.model.load import load_model
 
 BAD_NODES = [
     # (nodes yaml, expected message pattern)
@@ -69,7 +69,7 @@ def test_bad_top_level(write, top, pattern):
 
 
 def test_runtime_parameter_out_of_range_names_node(write):
-    from scenarios.forecast import run_forecast
+    from scenarios.engine.forecast import run_forecast
 
     path = write(
         "m.yaml",

@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scenarios import scoring
 from scenarios.errors import ScenarioError, ScoringError
 from scenarios.scoring import (
     BootstrapCI,
@@ -38,6 +37,7 @@ from scenarios.scoring import (
     quantile_score,
     reliability_curve,
 )
+from scenarios.scoring import scores as scoring
 
 probabilities = st.floats(0.0, 1.0, allow_nan=False)
 # Grid values land exactly on bin edges, including 1.0 (the closed last bin).

@@ -7,9 +7,9 @@ import os
 import numpy as np
 
 from conftest import REPO
-from scenarios.forecast import run_forecast
-from scenarios.model_io import load_model
-from scenarios.simulate import simulate, simulate_chunks
+from scenarios.engine.forecast import run_forecast
+from scenarios.engine.simulate import simulate, simulate_chunks
+from scenarios.model.load import load_model
 
 REFERENCE = os.path.join(REPO, "params", "reference.yaml")
 
@@ -69,7 +69,7 @@ def test_a_question_forecast_does_not_depend_on_the_other_questions():
 
 
 def test_flows_drawn_only_as_far_as_read():
-    from scenarios.forecast import flow_months
+    from scenarios.engine.forecast import flow_months
 
     model, questions = load_model(REFERENCE)
     assert flow_months(model, questions) == {"containers": 14, "shells": 12, "missiles": 4}

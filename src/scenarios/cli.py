@@ -86,21 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_backtest(args) -> int:
-    from .backtest import run_backtest_command
+    from .backtest.run import run_backtest_command
 
     return run_backtest_command(args)
 
 
 def _cmd_report(args) -> int:
-    from .report import run_report_command
+    from .report.run import run_report_command
 
     return run_report_command(args)
 
 
 def _cmd_forecast(args) -> int:
     from .atomic import write_text
-    from .forecast import run_forecast
-    from .model_io import load_model
+    from .engine.forecast import run_forecast
+    from .model.load import load_model
 
     model, questions = load_model(args.params, overrides=args.overrides, questions=args.questions)
     if not questions:
@@ -110,13 +110,14 @@ def _cmd_forecast(args) -> int:
     if args.as_of:
         import os
 
-        from .backtest import _default_resolutions, load_resolutions
-        from .evidence import forecast_as_of, load_evidence
-        from .scenario import parse_date
+        from .backtest.run import default_resolutions_path, load_resolutions
+        from .engine.asof import forecast_as_of
+        from .engine.evidence import load_evidence
+        from .model.scenario import parse_date
 
         as_of = parse_date(args.as_of, None, ("--as-of",))
         evidence = load_evidence(model, args.evidence)
-        res_path = args.resolutions or _default_resolutions(args.params)
+        res_path = args.resolutions or default_resolutions_path(args.params)
         resolved_on = None
         if args.resolutions or os.path.exists(res_path):
             resolved_on = {k: r.resolved_on for k, r in load_resolutions(res_path).items()}
@@ -138,7 +139,7 @@ def _cmd_forecast(args) -> int:
 def _is_questions_file(path: str) -> bool:
     """A file holding only ``questions:`` (checked through the params files that use it)."""
     from .errors import ScenarioError
-    from .params import load_yaml_file
+    from .model.params import load_yaml_file
 
     try:
         doc, _ = load_yaml_file(path)
@@ -150,9 +151,9 @@ def _is_questions_file(path: str) -> bool:
 def _cmd_validate(args) -> int:
     import os
 
+    from .engine.evidence import load_evidence
     from .errors import ScenarioError
-    from .evidence import load_evidence
-    from .model_io import load_model
+    from .model.load import load_model
 
     failed = 0
     used_questions: dict = {}

@@ -18,7 +18,7 @@ class Worlds:
 
     Parameters
     ----------
-    model : scenarios.scenario.Model
+    model : scenarios.model.scenario.Model
     arrays : dict of str to ndarray
     weights : ndarray, shape (n,), optional
     """

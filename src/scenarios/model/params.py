@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ParamsError
+from ..errors import ParamsError
 
 __all__ = ["ParamsDoc", "load_params", "parse_override", "apply_overrides", "load_yaml_file"]
 

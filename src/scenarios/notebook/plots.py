@@ -1,4 +1,4 @@
-"""Report figures and tables: draw what :mod:`scenarios.plotdata` computed.
+"""Report figures and tables: draw what :mod:`scenarios.notebook.plotdata` computed.
 
 Plot functions take data and an ``ax``, draw, and return the ``ax``; they never call
 ``plt.show()``.  Figures are made with :func:`figure` (``matplotlib.figure.Figure``, not pyplot,
@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .atomic import write_bytes
+from ..atomic import write_bytes
 
 __all__ = [
     "figure",
@@ -144,7 +144,7 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
 
     Parameters
     ----------
-    fan : scenarios.plotdata.Fan
+    fan : scenarios.notebook.plotdata.Fan
     ax : matplotlib Axes
     color : matplotlib colour
     title : str, optional
@@ -306,7 +306,7 @@ def scenario_tree(tree, ax, *, min_label: float = 0.025):
 
     Parameters
     ----------
-    tree : scenarios.plotdata.Tree
+    tree : scenarios.notebook.plotdata.Tree
     min_label : float
         Blocks smaller than this are drawn but not labelled.
     """
@@ -414,7 +414,7 @@ def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI) -> Shown:
         Folder for the files; "" saves nothing (an analyst's interactive session).
     """
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name or ""):
-        from .errors import ScenarioError
+        from ..errors import ScenarioError
 
         raise ScenarioError(f"figure name must be letters, digits, '_' or '-', got {name!r}")
     buf = io.BytesIO()

@@ -1,7 +1,7 @@
 """What the report figures and tables show, computed from simulated worlds (no drawing here).
 
 Each function is pure: worlds (or a forecast, a model, a list of estimates) in, plain numbers
-out, so what a figure shows is tested apart from how it is drawn (:mod:`scenarios.plots`).
+out, so what a figure shows is tested apart from how it is drawn (:mod:`scenarios.notebook.plots`).
 
 - :func:`fan` / :func:`flow_fans`: percentiles of a monthly flow across worlds, by month end;
 - :func:`scenario_tree`: branch probabilities of a tree of nodes (summit? when? where? outcome?);
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 
 __all__ = [
     "FAN_LEVELS",
@@ -113,7 +113,7 @@ def fan(values, *, weights=None, levels=FAN_LEVELS) -> np.ndarray:
     levels = tuple(float(q) for q in levels)
     if weights is None or np.all(np.asarray(weights) == np.asarray(weights).flat[0]):
         return np.quantile(values, levels, axis=0)
-    from .forecast import weighted_quantiles_by_column
+    from ..engine.forecast import weighted_quantiles_by_column
 
     return weighted_quantiles_by_column(values, np.asarray(weights, dtype=float), levels)
 
@@ -491,7 +491,7 @@ def read_estimates(path: str, series: dict) -> dict:
 
     if not path or not os.path.exists(path):
         return {name: [] for name in series}
-    from .params import load_yaml_file
+    from ..model.params import load_yaml_file
 
     doc, _ = load_yaml_file(path)
     doc = doc if isinstance(doc, dict) else {}

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ParamsError
 from . import distributions as D
-from .errors import ParamsError
 from .expressions import ExpressionError, parse_expression
 from .params import ParamsDoc, describe
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .scenario import Context, Model
-from .worlds import Worlds
+from ..model.scenario import Context, Model
+from ..model.worlds import Worlds
 
 __all__ = ["CHUNK_SIZE", "simulate", "simulate_chunks", "node_rng", "draw_node", "chunk_sizes", "months_needed"]
 

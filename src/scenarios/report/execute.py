@@ -18,8 +18,8 @@ import sys
 import threading
 import time
 
-from .atomic import write_text
-from .report_params import import_papermill
+from ..atomic import write_text
+from .params import import_papermill
 
 __all__ = ["KERNEL_NAME", "execute", "pool", "stop", "run_all", "Progress", "trace"]
 
@@ -27,7 +27,7 @@ KERNEL_NAME = "python3"
 
 BACKGROUND_NICE = 5
 """Niceness of the workers and kernels of notebooks run in the background
-(:func:`scenarios.report_index.longest_first`)."""
+(:func:`scenarios.report.index.longest_first`)."""
 
 _T0 = time.monotonic()
 
@@ -168,7 +168,7 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished, kernel
 
     Parameters
     ----------
-    tasks : list of scenarios.report_index.Task
+    tasks : list of scenarios.report.index.Task
         Each gets its ``status``, ``message`` and ``duration``.
     jobs : int
     timeout : int
@@ -182,7 +182,7 @@ def run_all(tasks, *, jobs: int, timeout, progress, first_done, finished, kernel
         Called in this process for each finished task (e.g. to export it to HTML); may mark it
         failed.
     kernel_pool : str, optional
-        Address of a :class:`~scenarios.kernel_pool.KernelPool` to fork kernels from.
+        Address of a :class:`~scenarios.report.kernel_pool.KernelPool` to fork kernels from.
 
     On any exception (Ctrl-C included) the workers are stopped before it propagates.
     """

@@ -2,7 +2,7 @@
 
 For each as-of date D, each question open at D (opened on or before D, not closed before D,
 not resolved on or before D) is forecast from the model conditioned on the evidence public by D
-(:mod:`scenarios.evidence`).  Forecasts are joined with the outcomes in a resolutions file and
+(:mod:`scenarios.engine.evidence`).  Forecasts are joined with the outcomes in a resolutions file and
 scored with :mod:`scenarios.scoring`:
 
 * per question, the Brier score at its first forecast (its open date, with the default dates) and
@@ -35,13 +35,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .asof import Plan, check_as_of, is_open, run_plans
-from .errors import ParamsError, UsageError
-from .evidence import Conditioning, Evidence, load_evidence
-from .forecast import flow_months, weighted_quantiles, weighted_quantiles_by_column
-from .params import describe, load_yaml_file
-from .scenario import Model, did_you_mean, parse_date
-from .simulate import CHUNK_SIZE
+from ..engine.asof import Plan, check_as_of, is_open, run_plans
+from ..engine.evidence import Conditioning, Evidence, load_evidence
+from ..engine.forecast import flow_months, weighted_quantiles, weighted_quantiles_by_column
+from ..engine.simulate import CHUNK_SIZE
+from ..errors import ParamsError, UsageError
+from ..model.params import describe, load_yaml_file
+from ..model.scenario import Model, did_you_mean, parse_date
 
 __all__ = [
     "Resolution",
@@ -59,6 +59,7 @@ __all__ = [
     "backtest_for",
     "report_fans",
     "ENSEMBLE_SIZE",
+    "format_summary",
 ]
 
 RESOLUTION_KEYS = (
@@ -471,7 +472,7 @@ class BacktestResult:
 
     def write(self, out_dir: str) -> list:
         """Write backtest.csv, numeric.csv and summary.json (atomically); return the paths."""
-        from .atomic import write_text
+        from ..atomic import write_text
 
         paths = [os.path.join(out_dir, n) for n in ("backtest.csv", "numeric.csv", "summary.json")]
         for path, text in zip(paths, (self.to_csv(), self.numeric_csv(), self.to_json()), strict=True):
@@ -536,7 +537,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         into ``result.fans``: equal to a separate call with the same seed, at a fraction of its
         cost, since most of what they read is drawn for the backtest's dates anyway.
     """
-    from . import scoring
+    from ..scoring import scores as scoring
 
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
@@ -618,7 +619,7 @@ def _resolved(res: Resolution | None) -> bool:
 
 
 def _numeric_rows(plans, targets, prior_ens) -> list:
-    from .scoring import crps_ensemble
+    from ..scoring.scores import crps_ensemble
 
     out = []
     for plan in plans[1:]:
@@ -638,14 +639,14 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
 
 
 def _ci(scores, rng):
-    from .scoring import bootstrap_mean_ci
+    from ..scoring.scores import bootstrap_mean_ci
 
     ci = bootstrap_mean_ci(np.asarray(scores, dtype=float), rng=rng)
     return {"mean": ci.mean, "low": ci.low, "high": ci.high}
 
 
 def _summary(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed) -> dict:
-    from . import scoring
+    from ..scoring import scores as scoring
 
     rng = np.random.default_rng(seed)
     by_id = {q.id: q for q in questions}
@@ -710,7 +711,7 @@ def _summary(model, questions, resolutions, evidence, dates, plans, rows, per_q,
 
 
 def _overall(per_question, rows, rng) -> dict:
-    from . import scoring
+    from ..scoring import scores as scoring
 
     o = np.array([q["outcome"] for q in per_question], dtype=float)
     p_open = np.array([q["forecast_open"] for q in per_question])
@@ -782,7 +783,7 @@ def _by_date(plans, rows, per_question) -> list:
 
 
 def _numeric_summary(targets, numeric_rows, prior_ens) -> dict:
-    from .scoring import crps_ensemble
+    from ..scoring.scores import crps_ensemble
 
     by: dict = {}
     for r in numeric_rows:
@@ -818,7 +819,7 @@ def backtest_for(model: Model, questions: list, params_file: str, *, samples=Non
     ``params/``) or ``resolutions``; ``until`` (YYYY-MM-DD, or "" for all) drops later as-of dates.
     ``fans``: also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
     """
-    res = load_resolutions(resolutions or _default_resolutions(params_file))
+    res = load_resolutions(resolutions or default_resolutions_path(params_file))
     ev = load_evidence(model, evidence)
     dates = as_of_dates or default_as_of_dates(model, questions, res, ev)
     if until:
@@ -830,20 +831,20 @@ def backtest_for(model: Model, questions: list, params_file: str, *, samples=Non
 # =========================================================================== command line
 
 
-def _default_resolutions(params: str) -> str:
+def default_resolutions_path(params: str) -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(params))), "data", "resolutions.yaml")
 
 
 def run_backtest_command(args) -> int:
     """``scenarios backtest``: run, write backtest.csv / numeric.csv / summary.json, print a summary."""
-    from .model_io import load_model
+    from ..model.load import load_model
 
     if args.as_of_dates and args.monthly:
         raise UsageError("give either --as-of-dates or --monthly, not both")
     model, questions = load_model(args.params, overrides=args.overrides, questions=args.questions)
     if not questions:
         raise ParamsError(args.params, "questions", "the model has no questions to backtest; add questions: or pass --questions FILE")
-    res_path = args.resolutions or _default_resolutions(args.params)
+    res_path = args.resolutions or default_resolutions_path(args.params)
     if args.resolutions is None and not os.path.exists(res_path):
         raise UsageError(f"no resolutions file at {res_path}; pass --resolutions FILE")
     resolutions = load_resolutions(res_path)

@@ -1,4 +1,4 @@
-"""Questions: predicates and quantities over :class:`~scenarios.worlds.Worlds`.
+"""Questions: predicates and quantities over :class:`~scenarios.model.worlds.Worlds`.
 
 A question has an id, its text, a type (binary, numeric or date), open and close dates, and a
 ``resolve:`` clause stated on model variables (plus an optional ``given:`` clause, making it
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParamsError
+from ..errors import ParamsError
 from .expressions import ExpressionError, parse_expression
 from .params import describe, load_yaml_file
 from .scenario import NAME_RE, Model, did_you_mean, parse_date

@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_text
-from .report_params import ReportError
+from ..atomic import write_text
+from .params import ReportError
 
 __all__ = [
     "MANIFEST_SCHEMA",
@@ -311,7 +311,7 @@ def longest_first(tasks: list[Task], previous: list[dict], jobs: int | None = No
 
     Every task gets its ``expected`` duration.  When they are all known and there are more
     tasks than ``jobs``, those expected to take less than half the longest run in the
-    ``background`` (a lower CPU priority, see :func:`scenarios.report_execute.execute`): with
+    ``background`` (a lower CPU priority, see :func:`scenarios.report.execute.execute`): with
     as many jobs as cores they would otherwise take CPU from the notebook the run waits for,
     and they still get all the CPU it leaves unused.
     """

@@ -1,6 +1,6 @@
 """Distributions of a node given its parents: the probability of an observed value in each world.
 
-:func:`freeze` evaluates a node's spec in each world of a :class:`~scenarios.scenario.Context`
+:func:`freeze` evaluates a node's spec in each world of a :class:`~scenarios.model.scenario.Context`
 (its parents drawn, its parameters drawn once) and returns an object with ``cdf(t, left)`` =
 P(X <= t) (or P(X < t)) and ``ppf(q)``, the left-continuous inverse, both per world.  From these
 come :func:`node_likelihood`, P(node = value | parents), and for an event the probability of a
@@ -14,8 +14,8 @@ stream of its own, which gives an unbiased estimate of the factor (still a corre
 weight).
 
 The predicates at the end say what a spec supports (an exact value with positive probability,
-a category likelihood, a draw given a constraint); :mod:`scenarios.evidence` uses them to refuse
-observations the likelihood cannot be computed for.  :mod:`scenarios.asof` uses the rest to
+a category likelihood, a draw given a constraint); :mod:`scenarios.engine.evidence` uses them to refuse
+observations the likelihood cannot be computed for.  :mod:`scenarios.engine.asof` uses the rest to
 weight and draw worlds.
 """
 
@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from .errors import ScenarioError
-from .scenario import (
+from ..errors import ScenarioError
+from ..model.scenario import (
     BySpec,
     CategoricalSpec,
     ConstSpec,
@@ -380,7 +380,7 @@ def node_likelihood(model: Model, name: str, value, ctx: Context, rng) -> np.nda
     value : float, int or bool
         As the engine stores it: an event's day number (the observation is ``day - 1 < X <=
         day``, i.e. that calendar day), a category code, a boolean or a number.
-    ctx : scenarios.scenario.Context
+    ctx : scenarios.model.scenario.Context
         The worlds, with the node's parents drawn.
     rng : numpy.random.Generator
         Draws only parameters given inline (an unbiased estimate of the likelihood).

@@ -14,13 +14,13 @@ parallel worker processes, each with its own kernel) into a run folder::
 
 This module runs the stages in order; each stage is a module of its own:
 
-- :mod:`scenarios.report_params`: the parameters each notebook declares, checked before any
+- :mod:`scenarios.report.params`: the parameters each notebook declares, checked before any
   kernel starts (and :func:`notebook_inputs`, what they mean inside a notebook);
-- :mod:`scenarios.report_execute`: notebooks executed in parallel worker processes, one kernel
+- :mod:`scenarios.report.execute`: notebooks executed in parallel worker processes, one kernel
   each, with timeouts, failures kept apart and progress shown;
-- :mod:`scenarios.report_html`: each executed notebook as a standalone HTML page, written by a
+- :mod:`scenarios.report.html`: each executed notebook as a standalone HTML page, written by a
   process that warms up while this one checks the parameters;
-- :mod:`scenarios.report_index`: the run folder, its manifest, cache keys and reuse of
+- :mod:`scenarios.report.index`: the run folder, its manifest, cache keys and reuse of
   unchanged notebooks, ``index.html`` and ``latest``.
 
 A run is built in ``reports/.<name>.partial-XXXX/`` and renamed when done, so a folder under
@@ -37,12 +37,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import report_execute
-from .atomic import write_text
-from .errors import UsageError
-from .kernel_pool import KernelPool, guess_kernel_interpreter, preload_modules
-from .report_html import HtmlExportError, HtmlProcess
-from .report_index import (
+from ..atomic import write_text
+from ..errors import UsageError
+from . import execute as report_execute
+from .html import HtmlExportError, HtmlProcess
+from .index import (
     Plan,
     RunResult,
     Task,
@@ -54,7 +53,8 @@ from .report_index import (
     tree_files,
     versions,
 )
-from .report_params import (
+from .kernel_pool import KernelPool, guess_kernel_interpreter, preload_modules
+from .params import (
     STANDARD_PARAMETERS,
     NotebookInputs,
     NotebookParameterError,
@@ -118,7 +118,7 @@ def default_jobs() -> int:
 
 
 def _overrides_dict(overrides) -> dict:
-    from .params import parse_override
+    from ..model.params import parse_override
 
     out = {}
     for item in overrides or []:
@@ -133,7 +133,7 @@ def _overrides_dict(overrides) -> dict:
 
 def _plans(params_files, nb_paths, declared, *, samples, seed, overrides, parameters, series) -> list[Plan]:
     """Load every params file and check every notebook's parameters: nothing runs before this."""
-    from .model_io import load_model
+    from ..model.load import load_model
 
     over = _overrides_dict(overrides)
     plans = []
@@ -156,7 +156,7 @@ def _plans(params_files, nb_paths, declared, *, samples, seed, overrides, parame
 
 def _forecast(plan: Plan) -> None:
     """Write the run's forecasts.csv and .json and its headline; a failure is recorded."""
-    from .forecast import run_forecast
+    from ..engine.forecast import run_forecast
 
     try:
         if not plan.questions:
@@ -226,7 +226,7 @@ def run_report(
         Where progress goes (default stderr) and whether to draw it as one updating line.
     fresh_kernels : bool
         Start each kernel as a new process instead of forking it from a
-        :class:`~scenarios.kernel_pool.KernelPool` (where the platform has fork).
+        :class:`~scenarios.report.kernel_pool.KernelPool` (where the platform has fork).
 
     Returns
     -------

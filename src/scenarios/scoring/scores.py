@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import ScoringError
+from ..errors import ScoringError
 
 __all__ = [
     "DEFAULT_CLAMP",

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .atomic import write_text
+from ..atomic import write_text
 
 __all__ = ["HtmlWriter", "HtmlProcess"]
 
@@ -37,7 +37,7 @@ class HtmlWriter:
     """nbconvert's HTML exporter (JupyterLab look, no prompts), built and warmed up once."""
 
     def __init__(self):
-        from .report_params import skip_slow_jsonschema_formats
+        from .params import skip_slow_jsonschema_formats
 
         skip_slow_jsonschema_formats()
         import nbformat

@@ -23,7 +23,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 
 __all__ = [
     "STANDARD_PARAMETERS",
@@ -101,7 +101,7 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
     ScenarioError
         A bad params file or override, or an ``as_of`` other than the model's.
     """
-    from .model_io import load_model
+    from ..model.load import load_model
 
     model, questions = load_model(params_file, overrides=dict(overrides or {}))
     if as_of:

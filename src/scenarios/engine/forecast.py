@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .questions import Question
-from .scenario import Model
+from ..model.questions import Question
+from ..model.scenario import Model
 from .simulate import CHUNK_SIZE, months_needed, simulate_chunks
 
 __all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles", "weighted_quantiles_by_column"]
@@ -234,7 +234,7 @@ class Forecast:
         return {q.id: q for q in self.questions}
 
 
-class _Accumulator:
+class Accumulator:
     """Collects what one question needs from each chunk, without keeping flows."""
 
     def __init__(self, question: Question):
@@ -343,7 +343,7 @@ def run_forecast(
     samples, seed : int, optional
         Default to the model's ``samples`` and ``seed``.
     fixed : dict, optional
-        Observed node values (see :func:`scenarios.simulate.simulate_chunks`).
+        Observed node values (see :func:`scenarios.engine.simulate.simulate_chunks`).
     weight_fn : callable, optional
         ``weight_fn(worlds) -> ndarray (n,)`` likelihood weights of evidence per world.
     """
@@ -351,7 +351,7 @@ def run_forecast(
     seed = model.seed if seed is None else seed
     needed = set().union(*(q.refs for q in questions)) if questions else set()
     months = flow_months(model, questions)
-    accs = [_Accumulator(q) for q in questions]
+    accs = [Accumulator(q) for q in questions]
     sum_w = sum_w2 = 0.0
     chunks = simulate_chunks(model, samples, seed, nodes=needed, fixed=fixed, months=months, chunk_size=chunk_size)
     for worlds in chunks:

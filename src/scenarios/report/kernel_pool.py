@@ -121,7 +121,7 @@ class KernelPool:
         self.address = os.path.join(self.folder, "pool.sock")
         self.interpreter = list(interpreter or [sys.executable])
         self.modules, self.cwd = list(modules), cwd
-        cmd = [*self.interpreter, "-c", "from scenarios.kernel_pool import _serve; _serve()", self.address, *modules]
+        cmd = [*self.interpreter, "-c", "from scenarios.report.kernel_pool import _serve; _serve()", self.address, *modules]
         try:
             # its own output (import-time warnings) goes to a file: the kernels write where asked
             with open(os.path.join(self.folder, "pool.log"), "wb") as log:

@@ -31,9 +31,8 @@ that the node is true (clamped).  These add no information, only better draws.
 
 :meth:`Evidence.conditioning` turns the items public by a date into a :class:`Conditioning`: which
 nodes are clamped, constrained or reported on.  The probabilities of observed values given each
-world's parents are :mod:`scenarios.conditional`; drawing and weighting worlds with them, and
-forecasting as of a date, is :mod:`scenarios.asof` (whose names, such as
-:func:`~scenarios.asof.forecast_as_of` and ``REPORT_CANDIDATES``, this module re-exports).
+world's parents are :mod:`scenarios.engine.conditional`; drawing and weighting worlds with them, and
+forecasting as of a date, is :mod:`scenarios.engine.asof`, which imports this module (never the reverse).
 """
 
 from __future__ import annotations
@@ -43,19 +42,15 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .conditional import can_constrain, is_discrete, is_random, node_likelihood, supports_category
-from .errors import ParamsError, ScenarioError
-from .params import describe, load_yaml_file
-from .questions import parse_quantity
-from .scenario import EventSpec, Model, RefSpec, did_you_mean, parse_date
-from .worlds import cumulative_at_day
-
-if TYPE_CHECKING:  # re-exported at run time by __getattr__ below (asof imports this module)
-    from .asof import REPORT_CANDIDATES, Plan, check_as_of, forecast_as_of, is_open, run_plans
+from ..errors import ParamsError, ScenarioError
+from ..model.params import describe, load_yaml_file
+from ..model.questions import parse_quantity
+from ..model.scenario import EventSpec, Model, RefSpec, did_you_mean, parse_date
+from ..model.worlds import cumulative_at_day
+from .conditional import can_constrain, is_discrete, is_random, supports_category
 
 __all__ = [
     "EvidenceError",
@@ -65,15 +60,8 @@ __all__ = [
     "Item",
     "Evidence",
     "Conditioning",
-    "Plan",
     "load_evidence",
     "parse_evidence",
-    "forecast_as_of",
-    "run_plans",
-    "node_likelihood",
-    "check_as_of",
-    "is_open",
-    "REPORT_CANDIDATES",
 ]
 
 ITEM_KEYS = ("id", "public_on", "source", "note", "observe", "report", "watch")
@@ -199,7 +187,7 @@ class Report:
 
     def true_from_month_major(self, model: Model, means: np.ndarray, totals: dict) -> np.ndarray:
         """The reported quantity from a flow's months, month-major (months, n); ``totals`` maps a
-        number of whole months to their running total (see :func:`scenarios.asof._month_totals`)."""
+        number of whole months to their running total (see :func:`scenarios.engine.asof._month_totals`)."""
         md = model.month_days
         if self.series != "cumulative":
             return means[self.months(model) - 1]
@@ -648,7 +636,7 @@ class _Parser:
                 lo, hi = (self.number(v, p + ("ci90",)) for v in ci)
                 if not 0 < lo < hi:
                     raise self.err(p + ("ci90",), f"expected 0 < low < high, got {ci}")
-                from .distributions import lognormal_ci90
+                from ..model.distributions import lognormal_ci90
 
                 return Noise("lognormal", *lognormal_ci90(lo, hi))
             if "sigma" not in body:
@@ -790,19 +778,3 @@ def load_evidence(model: Model, source=None) -> Evidence:
     else:
         raw = doc
     return parse_evidence(model, raw, file=source, base=base)
-
-
-# =========================================================================== re-exported from asof
-
-# Forecasting as of a date (scenarios.asof) imports this module, so its names are re-exported
-# lazily (PEP 562): ``from scenarios.evidence import forecast_as_of`` keeps working, with no
-# import cycle whichever module is imported first.
-_FROM_ASOF = ("Plan", "run_plans", "forecast_as_of", "check_as_of", "is_open", "REPORT_CANDIDATES")
-
-
-def __getattr__(name: str):
-    if name in _FROM_ASOF:
-        from . import asof
-
-        return getattr(asof, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -106,7 +106,7 @@ FAMILIES = {
     "poisson": (("rate",), _poisson),
     "geometric": (("p",), _geometric),
 }
-"""Numeric families; categorical, dirichlet and mixtures are handled in :mod:`scenarios.scenario`."""
+"""Numeric families; categorical, dirichlet and mixtures are handled in :mod:`scenarios.model.scenario`."""
 
 TRUNCATABLE = ("uniform", "normal", "lognormal", "gamma", "beta")
 

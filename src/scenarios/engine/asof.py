@@ -1,19 +1,19 @@
 """Forecasting as of a date: one simulation of worlds, drawn and weighted by what was public then.
 
 Forecasting as of D uses exactly the evidence items with ``public_on <= D`` (their
-:class:`~scenarios.evidence.Conditioning`): clamped nodes are fixed, constrained events are drawn
+:class:`~scenarios.engine.evidence.Conditioning`): clamped nodes are fixed, constrained events are drawn
 given their constraint, reported nodes are drawn as candidates of which one is kept, and a world's
 weight is the product of one factor per observation and report (the probability of the observed
-value given the world's parents, from :mod:`scenarios.conditional`, or the likelihood of what was
+value given the world's parents, from :mod:`scenarios.engine.conditional`, or the likelihood of what was
 said).  Forecasts are weighted shares of worlds, and the effective sample size
 (sum w)^2 / sum w^2 says how many equally weighted worlds they are worth.
 
 A :class:`Plan` is one as-of date with the questions to answer and other sinks (a backtest's
 stores).  :func:`run_plans` simulates once for many plans: every node draws from the per-node
-streams of :mod:`scenarios.simulate`, so each date sees exactly the worlds a separate run with
+streams of :mod:`scenarios.engine.simulate`, so each date sees exactly the worlds a separate run with
 the same seed would, unconditioned nodes are the same at every date (common random numbers) and
 a node is drawn again only when its conditioning or a parent changed.  :func:`forecast_as_of` is
-the one-date case and returns a :class:`~scenarios.forecast.Forecast`.
+the one-date case and returns a :class:`~scenarios.engine.forecast.Forecast`.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ParamsError
+from ..model.scenario import Context, FlowSpec, Model, parse_date
+from ..model.worlds import Worlds
 from .conditional import freeze, node_likelihood
-from .errors import ParamsError
 from .evidence import Conditioning, Evidence, EvidenceError
-from .forecast import Forecast, _Accumulator, flow_months
-from .scenario import Context, FlowSpec, Model, parse_date
+from .forecast import Accumulator, Forecast, flow_months
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
-from .worlds import Worlds
 
 __all__ = [
     "Plan",
@@ -175,7 +175,7 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
     and weights read, and a node is drawn again only when its conditioning or one of its parents
     changed since it was last drawn (a constrained event that nothing reads needs only its weight
     factor).  Every node draws from the per-node stream of
-    :func:`scenarios.simulate.simulate_chunks` (keyed by seed, chunk and node), so a plan sees
+    :func:`scenarios.engine.simulate.simulate_chunks` (keyed by seed, chunk and node), so a plan sees
     exactly the worlds a separate run with the same seed would, and unconditioned nodes are the
     same worlds at every date (common random numbers).
     """
@@ -214,7 +214,7 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
                 all_reads.setdefault(name, None)
             else:
                 all_reads[name] = max(all_reads.get(name) or 0, m)
-        plan.accs = [_Accumulator(q) for q in plan.questions]
+        plan.accs = [Accumulator(q) for q in plan.questions]
         plan.sum_w = plan.sum_w2 = 0.0
     order = [name for name in model.nodes if name in model.ancestors(all_reads)]
     months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
@@ -306,9 +306,9 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
 
     Returns
     -------
-    scenarios.forecast.Forecast
+    scenarios.engine.forecast.Forecast
         ``as_of`` is the conditioning date, ``ess`` the effective sample size.  With no evidence
-        it equals :func:`scenarios.forecast.run_forecast` with the same seed.
+        it equals :func:`scenarios.engine.forecast.run_forecast` with the same seed.
 
     Raises
     ------

@@ -1,0 +1,1 @@
+"""What the report notebooks call: plot data (pure functions) and the figures drawn from it."""
