@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_backtest(args) -> int:
-    from .backtest.run import run_backtest_command
+    from .backtest import run_backtest_command
 
     return run_backtest_command(args)
 
@@ -110,7 +110,7 @@ def _cmd_forecast(args) -> int:
     if args.as_of:
         import os
 
-        from .backtest.run import default_resolutions_path, load_resolutions
+        from .backtest import default_resolutions_path, load_resolutions
         from .engine.asof import forecast_as_of
         from .engine.evidence import load_evidence
         from .model.scenario import parse_date

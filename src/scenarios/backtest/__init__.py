@@ -1,4 +1,42 @@
-"""Backtest: forecasts as of every date scored against real outcomes; see :mod:`scenarios.backtest.run`."""
+"""Backtest: forecasts as of every date scored against what really happened.
 
-from .run import *  # noqa: F403
-from .run import __all__  # noqa: F401
+One module per concept: :mod:`.resolutions` (the outcomes file), :mod:`.dates` (as-of dates and
+a question's open life), :mod:`.targets` (numeric targets scored with the CRPS), :mod:`.fans`
+(fan charts as of several dates), :mod:`.summary` (scores, skill, decomposition) and
+:mod:`.run` (the backtest itself and its command).
+"""
+
+from .dates import default_as_of_dates, monthly_dates
+from .fans import FAN_LEVELS, FanPath, estimate_points, fan_paths, report_fan_dates, report_fans
+from .resolutions import Resolution, load_resolutions
+from .run import (
+    BacktestResult,
+    backtest_for,
+    default_resolutions_path,
+    run_backtest,
+    run_backtest_command,
+)
+from .summary import format_summary
+from .targets import ENSEMBLE_SIZE, Target, report_targets
+
+__all__ = [
+    "Resolution",
+    "load_resolutions",
+    "default_as_of_dates",
+    "monthly_dates",
+    "Target",
+    "report_targets",
+    "ENSEMBLE_SIZE",
+    "FanPath",
+    "FAN_LEVELS",
+    "fan_paths",
+    "report_fan_dates",
+    "report_fans",
+    "estimate_points",
+    "BacktestResult",
+    "run_backtest",
+    "backtest_for",
+    "default_resolutions_path",
+    "run_backtest_command",
+    "format_summary",
+]

@@ -1,0 +1,216 @@
+"""The backtest's summary: per-question scores, overall scores with intervals, skill, decomposition, by date."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+
+import numpy as np
+
+from .dates import question_life
+
+ESS_WARNING = 1000
+
+
+def _ci(scores, rng):
+    from ..scoring.scores import bootstrap_mean_ci
+
+    ci = bootstrap_mean_ci(np.asarray(scores, dtype=float), rng=rng)
+    return {"mean": ci.mean, "low": ci.low, "high": ci.high}
+
+
+def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed) -> dict:
+    from ..scoring import scores as scoring
+
+    rng = np.random.default_rng(seed)
+    by_id = {q.id: q for q in questions}
+    statuses = {}
+    for q in questions:
+        res = resolutions.get(q.id)
+        statuses[q.id] = "unresolved" if res is None else res.status
+    counts = {
+        "questions": len(questions),
+        "binary_scored": len(per_q),
+        "annulled": sum(s == "annulled" for s in statuses.values()),
+        "ambiguous": sum(s == "ambiguous" for s in statuses.values()),
+        "unresolved": sum(s == "unresolved" for s in statuses.values()),
+        "resolved_never_open": sorted(
+            q.id for q in questions if q.type == "binary" and statuses[q.id] == "resolved" and q.id not in per_q
+        ),
+        "undefined_forecasts": sum(1 for r in rows if r["forecast"] is None or not math.isfinite(r["forecast"])),
+        "resolved_not_scored_type": sorted(q.id for q in questions if q.type == "date" and statuses[q.id] == "resolved"),
+        "resolutions_without_question": sorted(set(resolutions) - set(by_id)),
+        "numeric_targets": len(targets),
+        "as_of_dates": len(dates),
+    }
+    # ---- per question
+    per_question = []
+    for qid, qrows in per_q.items():
+        q, res = by_id[qid], resolutions[qid]
+        start, end = question_life(model, q, res)
+        days = np.array([r["days"] for r in qrows], dtype=float)
+        briers = np.array([r["brier"] for r in qrows])
+        logs = np.array([r["log_score"] for r in qrows])
+        covered = days.sum()
+        prior = prior_p[qid]
+        per_question.append({
+            "id": qid, "outcome": res.outcome, "open": start, "close": q.close, "resolved_on": res.resolved_on,
+            "first_as_of": qrows[0]["as_of"], "forecast_open": qrows[0]["forecast"],
+            "brier_open": float(briers[0]), "log_score_open": float(logs[0]),
+            "brier_time_averaged": float(days @ briers / covered) if covered else float(briers[0]),
+            "log_score_time_averaged": float(days @ logs / covered) if covered else float(logs[0]),
+            "forecast_last": qrows[-1]["forecast"], "n_forecasts": len(qrows), "days": int(covered),
+            "uncovered_days": max(0, (end - start).days - int(covered)),
+            "no_evidence_forecast": prior,
+            "no_evidence_brier": float(scoring.brier_score([prior], [res.outcome])[0]) if math.isfinite(prior) else None,
+            "text": q.text,
+        })
+    summary = {
+        "model": model.name,
+        "params": list(model.doc.files),
+        "overrides": {k: v for k, v in model.doc.overrides},
+        "evidence": evidence.file,
+        "evidence_items": len(evidence),
+        "samples": samples,
+        "seed": seed,
+        "as_of_dates": dates,
+        "counts": counts,
+        "ess": {str(p.as_of): p.ess for p in plans[1:]},
+        "questions": per_question,
+    }
+    summary["overall"] = _overall(per_question, rows, rng) if per_question else None
+    summary["by_date"] = _by_date(plans, rows, per_question)
+    summary["numeric"] = _numeric_summary(targets, numeric_rows, prior_ens)
+    return summary
+
+
+def _overall(per_question, rows, rng) -> dict:
+    from ..scoring import scores as scoring
+
+    o = np.array([q["outcome"] for q in per_question], dtype=float)
+    p_open = np.array([q["forecast_open"] for q in per_question])
+    b_open = np.array([q["brier_open"] for q in per_question])
+    b_ta = np.array([q["brier_time_averaged"] for q in per_question])
+    base = float(o.mean())
+    prior = np.array([q["no_evidence_forecast"] for q in per_question])
+    baselines = {"always_0.5": np.full(len(o), 0.5), "base_rate": np.full(len(o), base), "no_evidence": prior}
+    out = {
+        "n_questions": len(per_question),
+        "brier_open": _ci(b_open, rng),
+        "brier_time_averaged": _ci(b_ta, rng),
+        "log_score_open": _ci([q["log_score_open"] for q in per_question], rng),
+        "log_score_time_averaged": _ci([q["log_score_time_averaged"] for q in per_question], rng),
+        "base_rate": base,
+        "baselines": {},
+    }
+    for name, ref in baselines.items():
+        ref_b = scoring.brier_score(ref, o)  # constant over a question's life, so also its time average
+        entry = {"brier": float(ref_b.mean())}
+        for which, model_b, probs in (("open", b_open, p_open), ("time_averaged", b_ta, None)):
+            if ref_b.mean() == 0:
+                entry[f"skill_{which}"] = None
+            elif probs is not None:
+                entry[f"skill_{which}"] = scoring.brier_skill_score(probs, o, ref)
+            else:
+                entry[f"skill_{which}"] = 1.0 - float(model_b.mean()) / float(ref_b.mean())
+            d = scoring.bootstrap_difference_ci(model_b, ref_b, rng=rng)
+            entry[f"difference_{which}"] = {"mean": d.mean, "low": d.low, "high": d.high}
+        out["baselines"][name] = entry
+    out["decomposition_open"] = _decomp(scoring.murphy_decomposition(p_open, o))
+    scored = [r for r in rows if r.get("brier") is not None]
+    pa = np.array([r["forecast"] for r in scored])
+    oa = np.array([r["outcome"] for r in scored], dtype=float)
+    out["brier_all_forecasts"] = float(np.mean([r["brier"] for r in scored]))
+    out["n_forecasts"] = len(scored)
+    out["decomposition_all_forecasts"] = _decomp(scoring.murphy_decomposition(pa, oa))
+    rc = scoring.reliability_curve(pa, oa)
+    out["reliability"] = {k: getattr(rc, k) for k in ("edges", "mean_forecast", "observed_frequency", "count", "lower", "upper")}
+    return out
+
+
+def _decomp(d) -> dict:
+    out = asdict(d)
+    out["total"] = d.total
+    return out
+
+
+def _by_date(plans, rows, per_question) -> list:
+    outcomes = {q["id"]: q["outcome"] for q in per_question}
+    base = float(np.mean(list(outcomes.values()))) if outcomes else math.nan
+    by: dict = {}
+    for r in rows:
+        if r.get("brier") is not None:
+            by.setdefault(r["as_of"], []).append(r)
+    out = []
+    for plan in plans[1:]:
+        rs = by.get(plan.as_of, [])
+        o = np.array([r["outcome"] for r in rs], dtype=float)
+        prior = np.array([r["no_evidence_forecast"] for r in rs])
+        out.append({
+            "as_of": plan.as_of, "n_open": len(rs), "ess": plan.ess,
+            "brier": float(np.mean([r["brier"] for r in rs])) if rs else None,
+            "brier_always_0.5": 0.25 if rs else None,
+            "brier_base_rate": float(np.mean((base - o) ** 2)) if rs else None,
+            "brier_no_evidence": float(np.mean((prior - o) ** 2)) if rs else None,
+        })
+    return out
+
+
+def _numeric_summary(targets, numeric_rows, prior_ens) -> dict:
+    from ..scoring.scores import crps_ensemble
+
+    by: dict = {}
+    for r in numeric_rows:
+        by.setdefault(r["target"], []).append(r)
+    items = []
+    for t in targets:
+        rs = by.get(t.id, [])
+        pe = prior_ens.get(t.id)
+        prior_crps = float(crps_ensemble(pe, t.estimate)) if pe is not None else None
+        items.append({
+            "id": t.id, "quantity": t.label, "on": t.on, "estimate": t.estimate, "low": t.low, "high": t.high,
+            "public_on": t.public_on, "source": t.source, "n_forecasts": len(rs),
+            "crps_first": rs[0]["crps"] if rs else None, "crps_last": rs[-1]["crps"] if rs else None,
+            "crps_relative_first": rs[0]["crps_relative"] if rs else None,
+            "crps_relative_last": rs[-1]["crps_relative"] if rs else None,
+            "crps_relative_mean": float(np.mean([r["crps_relative"] for r in rs])) if rs and t.estimate else None,
+            "no_evidence_crps": prior_crps,
+            "no_evidence_crps_relative": prior_crps / abs(t.estimate) if prior_crps is not None and t.estimate else None,
+        })
+    scored = [i for i in items if i["crps_relative_last"] is not None]
+    return {
+        "targets": items,
+        "mean_relative_crps_first": float(np.mean([i["crps_relative_first"] for i in scored])) if scored else None,
+        "mean_relative_crps_last": float(np.mean([i["crps_relative_last"] for i in scored])) if scored else None,
+        "mean_relative_crps_no_evidence": float(np.mean([i["no_evidence_crps_relative"] for i in scored])) if scored else None,
+    }
+
+
+def format_summary(s: dict) -> str:
+    """A few lines for the terminal: counts, overall scores, skills, ESS."""
+    c = s["counts"]
+    lines = [
+        f"backtest {s['model']}: {c['binary_scored']} binary questions scored at {c['as_of_dates']} as-of dates, "
+        f"{s['samples']:,} worlds, seed {s['seed']}, {s['evidence_items']} evidence items",
+        f"  not scored: {c['annulled']} annulled, {c['ambiguous']} ambiguous, {c['unresolved']} unresolved, "
+        f"{len(c['resolved_never_open'])} never open at an as-of date",
+    ]
+    o = s["overall"]
+    if o:
+        def ci(x):
+            return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+
+        lines.append(f"  mean Brier at open {ci(o['brier_open'])}; time-averaged {ci(o['brier_time_averaged'])}")
+        for name, b in o["baselines"].items():
+            sk = b["skill_time_averaged"]
+            lines.append(f"  vs {name:<12} Brier {b['brier']:.3f}  skill (time-averaged) {'n/a' if sk is None else f'{sk:+.3f}'}")
+    n = s["numeric"]
+    if n["mean_relative_crps_last"] is not None:
+        lines.append(
+            f"  numeric: mean relative CRPS {n['mean_relative_crps_first']:.3f} at the first as-of date, "
+            f"{n['mean_relative_crps_last']:.3f} at the last before each report (no evidence: {n['mean_relative_crps_no_evidence']:.3f})"
+        )
+    if s["ess"]:
+        d, e = min(s["ess"].items(), key=lambda x: x[1])
+        lines.append(f"  lowest effective sample size {e:,.0f} (as of {d})")
+    return "\n".join(lines) + "\n"
