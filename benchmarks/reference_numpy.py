@@ -1,6 +1,6 @@
 """The "floor": a hand-vectorised plain-numpy implementation of the reference model.
 
-Implements ``/work/shared/reference_model.md`` ("summit-arms-ref", the same model as
+Implements ``../shared/reference_model.md`` ("summit-arms-ref", the same model as
 ``params/reference.yaml``) directly in numpy, independently of the ``scenarios`` engine.  It is
 the straightforward fast code a competent person would write: vectorised over worlds, chunked
 so memory stays bounded, drawing exactly what the spec says (one Beta, one Bernoulli, ... and 24

@@ -1,6 +1,6 @@
 """The engine's answers on params/reference.yaml agree with an independent numpy implementation.
 
-``benchmarks/reference_numpy.py`` (the "floor") implements /work/shared/reference_model.md
+``benchmarks/reference_numpy.py`` (the "floor") implements ../shared/reference_model.md
 directly in numpy with its own random stream.  Both estimate the same distribution, so the
 differences must be within Monte Carlo error:
 
