@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from dataclasses import dataclass
 
-from ..errors import ParamsError
-from ..model.params import describe, load_yaml_file
-from ..model.scenario import did_you_mean, parse_date
+from ..model.params import load_yaml_file
+from ..model.schema import (
+    Location,
+    check_choice,
+    check_date,
+    check_keys,
+    check_list,
+    check_number,
+    check_text,
+    describe,
+    did_you_mean,
+)
 
 RESOLUTION_KEYS = (
-
     "id", "question", "text", "type", "open_date", "close_date", "outcome", "value", "low", "high",
     "resolved_on", "resolution_note", "note", "confidence", "sources", "source", "unit",
 )
 STATUSES = ("annulled", "ambiguous", "unresolved")
+QUESTION_TYPES = ("binary", "numeric", "date")
 
 
 @dataclass(frozen=True)
@@ -53,54 +61,35 @@ def load_resolutions(path: str) -> dict:
         Question id -> :class:`Resolution`.
     """
     doc, _ = load_yaml_file(path)
-    base: tuple = ()
+    at = Location(path)
     if isinstance(doc, dict):
-        for k in doc:
-            if k != "questions":
-                raise ParamsError(path, str(k), f"unknown key {k!r}; a resolutions file holds questions:" + did_you_mean(k, ("questions",)))
+        check_keys(doc, at, ("questions",), expected="only 'questions' in a resolutions file")
         if "questions" not in doc:
-            raise ParamsError(path, "", "missing key 'questions' (the list of resolutions)")
-        doc, base = doc["questions"], ("questions",)
-    if not isinstance(doc, list):
-        raise ParamsError(path, ".".join(base), f"expected a list of resolutions, got {describe(doc)}")
+            raise at.error("missing key 'questions' (the list of resolutions)")
+        doc, at = doc["questions"], at.key("questions")
+    check_list(doc, at, what="a list of resolutions")
     out: dict = {}
     for i, raw in enumerate(doc):
-        res = _resolution(raw, path, base + (str(i),))
+        res = _resolution(raw, at.key(i))
         if res.id in out:
-            raise ParamsError(path, ".".join(base + (str(i), "id")), f"duplicate id {res.id!r}")
+            raise at.key(i, "id").error(f"duplicate id {res.id!r}")
         out[res.id] = res
     return out
 
 
-def _resolution(raw, file: str, p: tuple) -> Resolution:
-    def err(key, msg):
-        return ParamsError(file, ".".join(p + ((key,) if key else ())), msg)
-
-    if not isinstance(raw, dict):
-        raise err(None, f"expected a mapping with id and outcome, got {describe(raw)}")
-    for k in raw:
-        if k not in RESOLUTION_KEYS:
-            raise err(str(k), f"unknown key {k!r}; expected one of {list(RESOLUTION_KEYS)}" + did_you_mean(k, RESOLUTION_KEYS))
-    qid = raw.get("id")
-    if not isinstance(qid, str) or not qid:
-        raise err("id", f"expected a question id, got {describe(qid)}")
+def _resolution(raw, at: Location) -> Resolution:
+    check_keys(raw, at, RESOLUTION_KEYS, what="a mapping with id and outcome")
+    qid = check_text(raw.get("id"), at.key("id"), what="a question id", nonempty=True)
 
     def date(key):
-        if raw.get(key) is None:
-            return None
-        return parse_date(raw[key], None, p + (key,), file=file)
+        return None if raw.get(key) is None else check_date(raw[key], at.key(key))
 
     def number(key):
         v = raw.get(key)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-            raise err(key, f"expected a number or null, got {describe(v)}")
-        return float(v)
+        return None if v is None else float(check_number(v, at.key(key), what="a number or null"))
 
     qtype = raw.get("type", "numeric" if "value" in raw and "outcome" not in raw else "binary")
-    if qtype not in ("binary", "numeric", "date"):
-        raise err("type", f"expected binary or numeric, got {describe(qtype)}" + did_you_mean(qtype, ("binary", "numeric")))
+    check_choice(qtype, at.key("type"), QUESTION_TYPES)
     opened, closed, resolved_on = date("open_date"), date("close_date"), date("resolved_on")
     common = dict(resolved_on=resolved_on or closed, open_date=opened, close_date=closed, confidence=raw.get("confidence"))
     outcome = raw.get("outcome")
@@ -108,17 +97,17 @@ def _resolution(raw, file: str, p: tuple) -> Resolution:
         return Resolution(qid, qtype, outcome, **common)
     if qtype == "binary":
         if "value" in raw or "low" in raw or "high" in raw:
-            raise err("value", "a binary question resolves with outcome: true or false, not a value")
+            raise at.key("value").error("a binary question resolves with outcome: true or false, not a value")
         if outcome is None:
             return Resolution(qid, qtype, "unresolved", **common)
         if not isinstance(outcome, bool):
-            raise err("outcome", f"expected true, false, annulled, ambiguous or null, got {describe(outcome)}" + (did_you_mean(outcome, STATUSES) if isinstance(outcome, str) else ""))
+            raise at.key("outcome").error(f"expected true, false, annulled, ambiguous or null, got {describe(outcome)}" + did_you_mean(outcome, STATUSES))
         return Resolution(qid, qtype, "resolved", outcome=outcome, **common)
     if outcome is not None:
-        raise err("outcome", f"a {qtype} question resolves with value (and low / high), or outcome: annulled / ambiguous; got outcome {describe(outcome)}")
+        raise at.key("outcome").error(f"a {qtype} question resolves with value (and low / high), or outcome: annulled / ambiguous; got outcome {describe(outcome)}")
     value, low, high = number("value"), number("low"), number("high")
     if low is not None and high is not None and low > high:
-        raise err("low", f"expected low <= high, got {low:g} > {high:g}")
+        raise at.key("low").error(f"expected low <= high, got {low:g} > {high:g}")
     if value is None:
         return Resolution(qid, qtype, "unresolved", low=low, high=high, **common)
     return Resolution(qid, qtype, "resolved", value=value, low=low, high=high, **common)

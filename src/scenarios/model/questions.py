@@ -17,10 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParamsError
 from .expressions import ExpressionError, parse_expression
-from .params import describe, load_yaml_file
-from .scenario import NAME_RE, Model, did_you_mean, parse_date
+from .params import load_yaml_file
+from .scenario import Model
+from .schema import (
+    Location,
+    check_choice,
+    check_date,
+    check_identifier,
+    check_keys,
+    check_list,
+    check_number,
+    check_text,
+    describe,
+    did_you_mean,
+    excerpt,
+)
 from .worlds import Worlds
 
 __all__ = ["Question", "Clause", "load_questions"]
@@ -77,22 +89,24 @@ class Question:
 
 
 class _QuestionCompiler:
-    def __init__(self, model: Model, file: str | None, base_path: tuple):
+    def __init__(self, model: Model, at: Location):
         self.model = model
-        self.file = file
-        self.base = base_path
+        self.root = at
+
+    def at(self, path) -> Location:
+        return self.root.key(*path)
 
     def err(self, path, msg):
-        return ParamsError(self.file, ".".join(map(str, self.base + tuple(path))), msg)
+        return self.at(path).error(msg)
 
     def date(self, raw, path):
-        return parse_date(raw, None, self.base + tuple(path), file=self.file)
+        return check_date(raw, self.at(path))
 
     def node(self, name, path, types=None):
         if not isinstance(name, str) or name not in self.model.nodes:
             raise self.err(
                 path,
-                f"unknown variable {name!r}" + (did_you_mean(name, self.model.nodes) if isinstance(name, str) else ""),
+                f"unknown variable {excerpt(name)}" + did_you_mean(name, self.model.nodes),
             )
         kind = self.model.kinds[name]
         if types is not None and kind.type not in types:
@@ -107,9 +121,7 @@ class _QuestionCompiler:
         return day
 
     def keys(self, raw, path, allowed):
-        for k in raw:
-            if k not in allowed:
-                raise self.err(path + (str(k),), f"unknown key {k!r}; expected one of {list(allowed)}" + did_you_mean(k, allowed))
+        check_keys(raw, self.at(path), allowed)
 
     def clause(self, raw, path) -> Clause:
         if not isinstance(raw, dict) or not raw:
@@ -119,7 +131,7 @@ class _QuestionCompiler:
             unknown = [k for k in raw if k not in ("event", "is", "quantity", "expr", "all", "any", "not", "by", "between", "on", "month", *COMPARISONS)]
             if unknown:
                 k = unknown[0]
-                raise self.err(path + (str(k),), f"unknown key {k!r}" + did_you_mean(k, ("event", "is", "quantity", "expr", "all", "any", "not")))
+                raise self.err(path + (str(k),), f"unknown key {excerpt(k)}" + did_you_mean(k, ("event", "is", "quantity", "expr", "all", "any", "not")))
             raise self.err(path, f"expected exactly one of event, is, quantity, expr, all, any, not; got {sorted(map(str, raw))}")
         head = heads[0]
         return getattr(self, "clause_" + head)(raw, path)
@@ -163,8 +175,8 @@ class _QuestionCompiler:
             if not isinstance(cat, str) or cat not in kind.categories:
                 raise self.err(
                     path + ("is", name),
-                    f"unknown category {cat!r} of {name!r}; expected one of {list(kind.categories)}"
-                    + (did_you_mean(cat, kind.categories) if isinstance(cat, str) else ""),
+                    f"unknown category {excerpt(cat)} of {name!r}; expected one of {list(kind.categories)}"
+                    + did_you_mean(cat, kind.categories),
                 )
             codes.append(kind.categories.index(cat))
         return Clause(lambda w: np.isin(w[name], codes), frozenset([name]), "bool", f"{name} in {wants}")
@@ -188,9 +200,7 @@ class _QuestionCompiler:
                 label = f"{ref} on {d}"
                 months = {name: month}
             elif "month" in raw:
-                m = raw["month"]
-                if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= self.model.horizon_months:
-                    raise self.err(path + ("month",), f"expected a month number in [1, {self.model.horizon_months}], got {describe(m)}")
+                m = int(check_number(raw["month"], self.at(path + ("month",)), what="a month number", lo=1, hi=self.model.horizon_months, integer=True))
                 if series == "cumulative":
                     fn = lambda w: w[name][:, :m].sum(axis=1)  # noqa: E731
                 else:
@@ -215,9 +225,7 @@ class _QuestionCompiler:
         if not cmps:
             return Clause(fn, frozenset([name]), "number", label, months)
         op = cmps[0]
-        x = raw[op]
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise self.err(path + (op,), f"expected a number, got {describe(x)}")
+        x = check_number(raw[op], self.at(path + (op,)))
         cmp = COMPARISONS[op]
         return Clause(lambda w: cmp(fn(w), x), frozenset([name]), "bool", f"{label} {op} {x:g}", months)
 
@@ -240,16 +248,14 @@ class _QuestionCompiler:
             if np.ndim(out) == 0:
                 out = np.full(w.n, out)
             if np.ndim(out) != 1:
-                raise ParamsError(self.file, ".".join(self.base + tuple(path)), "a question expression must give one value per world, not a flow")
+                raise self.err(path, "a question expression must give one value per world, not a flow")
             return out
 
         return Clause(fn, frozenset(expression.names), "bool", text)
 
     def clause_list(self, raw, path, key):
         self.keys(raw, path, (key,))
-        items = raw[key]
-        if not isinstance(items, list) or not items:
-            raise self.err(path + (key,), f"expected a non-empty list of clauses, got {describe(items)}")
+        items = check_list(raw[key], self.at(path + (key,)), what="a non-empty list of clauses", nonempty=True)
         parts = [self.clause(c, path + (key, str(i))) for i, c in enumerate(items)]
         for i, part in enumerate(parts):
             if part.kind != "bool":
@@ -272,21 +278,10 @@ class _QuestionCompiler:
         return Clause(lambda w: ~np.asarray(inner.evaluate(w), dtype=bool), inner.refs, "bool", f"not ({inner.text})", inner.months)
 
     def question(self, raw, path) -> Question:
-        if not isinstance(raw, dict):
-            raise self.err(path, f"expected a question mapping, got {describe(raw)}")
-        self.keys(raw, path, QUESTION_KEYS)
-        for k in ("id", "resolve"):
-            if k not in raw:
-                raise self.err(path, f"missing key {k!r}")
-        qid = raw["id"]
-        if not isinstance(qid, str) or not NAME_RE.match(qid):
-            raise self.err(path + ("id",), f"expected an identifier (letters, digits, _), got {describe(qid)}")
-        qtype = raw.get("type", "binary")
-        if qtype not in QUESTION_TYPES:
-            raise self.err(path + ("type",), f"expected one of {list(QUESTION_TYPES)}, got {describe(qtype)}" + did_you_mean(qtype, QUESTION_TYPES))
-        text = raw.get("text", qid)
-        if not isinstance(text, str):
-            raise self.err(path + ("text",), f"expected text, got {describe(text)}")
+        check_keys(raw, self.at(path), QUESTION_KEYS, required=("id", "resolve"), what="a question mapping")
+        qid = check_identifier(raw["id"], self.at(path + ("id",)))
+        qtype = check_choice(raw.get("type", "binary"), self.at(path + ("type",)), QUESTION_TYPES)
+        text = check_text(raw.get("text", qid), self.at(path + ("text",)))
         opened = self.date(raw["open"], path + ("open",)) if "open" in raw else None
         closed = self.date(raw["close"], path + ("close",)) if "close" in raw else None
         if opened and closed and closed < opened:
@@ -305,7 +300,7 @@ class _QuestionCompiler:
             given = self.clause(raw["given"], path + ("given",))
             if given.kind != "bool":
                 raise self.err(path + ("given",), "expected a true/false clause")
-        return Question(qid, text, qtype, opened, closed, resolve, given, self.file, raw)
+        return Question(qid, text, qtype, opened, closed, resolve, given, self.root.source, raw)
 
 
 def parse_quantity(ref, model: Model, err, path) -> tuple:
@@ -345,6 +340,7 @@ def load_questions(model: Model, source: Any = None) -> list[Question]:
         Unknown keys, variables, categories; bad dates; duplicate ids; wrong clause kinds.
     """
     base: tuple = ()
+    inline = source is None and not isinstance(model.questions_raw, str)
     if source is None:
         raw = model.questions_raw
         file = model.doc.origin(("questions",))
@@ -361,20 +357,18 @@ def load_questions(model: Model, source: Any = None) -> list[Question]:
         doc, _ = load_yaml_file(source)
         file, base = source, ()
         if isinstance(doc, dict) and "questions" in doc:
-            for k in doc:
-                if k != "questions":
-                    raise ParamsError(file, str(k), f"unknown key {k!r}; a questions file holds only 'questions'")
+            check_keys(doc, Location(file), ("questions",), expected="only 'questions' in a questions file")
             raw, base = doc["questions"], ("questions",)
         else:
             raw = doc
-    if not isinstance(raw, list):
-        raise ParamsError(file, ".".join(base), f"expected a list of questions, got {describe(raw)}")
-    compiler = _QuestionCompiler(model, file, base)
+    at = Location.of(model.doc, base) if inline else Location(file, base)
+    check_list(raw, at, what="a list of questions")
+    compiler = _QuestionCompiler(model, at)
     questions, seen = [], {}
     for i, item in enumerate(raw):
         q = compiler.question(item, (str(i),))
         if q.id in seen:
-            raise ParamsError(file, ".".join(base + (str(i), "id")), f"duplicate question id {q.id!r} (also item {seen[q.id]})")
+            raise at.key(i, "id").error(f"duplicate question id {q.id!r} (also item {seen[q.id]})")
         seen[q.id] = i
         questions.append(q)
     return questions

@@ -9,7 +9,6 @@ sample without re-checking (except values that only exist per world, checked whe
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ import numpy as np
 from ..errors import ParamsError
 from . import distributions as D
 from .expressions import ExpressionError, parse_expression
-from .params import ParamsDoc, describe
+from .params import ParamsDoc
+from .schema import Location, check_date, describe, did_you_mean
 
 __all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean"]
 
@@ -65,27 +65,10 @@ EVENT = Kind("event")
 FLOW = Kind("flow")
 
 
-def did_you_mean(word: str, options) -> str:
-    """A ' (did you mean X?)' suffix, or '' when nothing is close."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def parse_date(value: Any, doc: ParamsDoc | None, path: tuple, *, file: str | None = None) -> _dt.date:
-    """An ISO date from YAML (already a date, or a 'YYYY-MM-DD' string)."""
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    msg = f"expected a date as YYYY-MM-DD, got {describe(value)}"
-    if doc is not None:
-        raise doc.error(path, msg)
-    raise ParamsError(file, ".".join(map(str, path)), msg)
+    """An ISO date from YAML (already a date, or a 'YYYY-MM-DD' string); see :func:`check_date`."""
+    at = Location.of(doc, path) if doc is not None else Location(file, tuple(map(str, path)))
+    return check_date(value, at)
 
 
 # --------------------------------------------------------------------------- context
