@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import HEADER
 from scenarios.errors import ParamsError
 from scenarios.model.params import ParamsDoc
 from scenarios.model.schema import (
@@ -112,8 +113,10 @@ def test_no_numpy_repr_in_any_message():
     [
         (None, "nothing (null)"),
         (True, "a boolean (True)"),
-        ({"a": 1}, "a mapping"),
-        ([1], "a list"),
+        ({"a": 1}, "a mapping ({'a': 1})"),
+        ([1], "a list ([1])"),
+        ((), "an empty list"),
+        ({}, "an empty mapping"),
         ("soon", "a string ('soon')"),
         (dt.date(2023, 1, 2), "a date (2023-01-02)"),
         (3, "int (3)"),
@@ -160,16 +163,16 @@ def test_check_keys_requires_keys_and_a_mapping():
 def test_check_mapping_refuses_non_string_keys_and_empty_mappings_when_asked():
     with raises(r"nodes\.a\.1: keys must be strings, got int \(1\)"):
         check_mapping({1: "x"}, AT)
-    with raises(r"expected a mapping of cases, got a mapping"):
+    with raises(r"expected a mapping of cases, got an empty mapping"):
         check_mapping({}, AT, what="a mapping of cases", nonempty=True)
     assert check_mapping({}, AT) == {}
 
 
 def test_check_list():
     assert check_list([1], AT) == [1]
-    with raises(r"nodes\.a: expected a list of questions, got a mapping"):
-        check_list({}, AT, what="a list of questions")
-    with raises(r"got a list"):
+    with raises(r"nodes\.a: expected a list of questions, got a mapping \(\{'a': 1\}\)"):
+        check_list({"a": 1}, AT, what="a list of questions")
+    with raises(r"got an empty list"):
         check_list([], AT, nonempty=True)
 
 
@@ -181,11 +184,15 @@ def test_check_list():
         (None, {}, r"expected a number, got nothing \(null\)"),
         (math.nan, {}, r"expected a number, got NaN"),
         (1.5, {"what": "a probability", "lo": 0, "hi": 1}, r"expected a probability in \[0, 1\], got 1\.5"),
-        (0, {"lo": 0, "lo_open": True}, r"expected a number in \(0, inf\], got 0"),
-        (1, {"hi": 1, "hi_open": True}, r"expected a number in \[-inf, 1\), got 1"),
+        (0, {"what": "sigma", "lo": 0, "lo_open": True}, r"expected sigma > 0, got 0$"),
+        (-1, {"lo": 0}, r"expected a number >= 0, got -1$"),
+        (1, {"hi": 1, "hi_open": True}, r"expected a number < 1, got 1$"),
+        (2, {"hi": 1}, r"expected a number <= 1, got 2$"),
+        (1, {"lo": 0, "hi": 1, "hi_open": True}, r"expected a number in \[0, 1\), got 1$"),
         (2.5, {"what": "a month number", "integer": True}, r"expected a month number \(a whole number\), got 2\.5"),
         (math.inf, {"finite": True}, r"expected a number \(finite\), got inf"),
         (5, {"what": "a count in [1, 3]", "lo": 1, "hi": 3}, r"expected a count in \[1, 3\], got 5$"),
+        (-1, {"what": "a whole number >= 0", "lo": 0}, r"expected a whole number >= 0, got -1$"),
     ],
 )
 def test_check_number_errors(value, kwargs, message):
@@ -240,3 +247,61 @@ def test_check_pair():
         check_pair([1, 2, 3], AT, what="bounds")
     with raises(r"expected bounds, got nothing \(null\)"):
         check_pair([None, 2], AT, what="bounds")
+
+
+# --------------------------------------------------------------------------- every file kind
+
+
+LONG = "z" * 5000
+MODEL = HEADER + "nodes:\n  summit: {bernoulli: 0.5}\n  day: {event: {when: summit, delay: {uniform: [0, 40]}}}\n"
+
+
+def _load_params(write, text):
+    from scenarios.model.load import load_model
+
+    return load_model(write("m.yaml", MODEL + text))
+
+
+def _load_questions(write, text):
+    from scenarios.model.load import load_model
+
+    return load_model(write("m.yaml", MODEL), questions=write("q.yaml", text))
+
+
+def _load_evidence(write, text):
+    from scenarios.engine.evidence import load_evidence
+    from scenarios.model.load import load_model
+
+    model, _ = load_model(write("m.yaml", MODEL))
+    return load_evidence(model, write("e.yaml", text))
+
+
+def _load_resolutions(write, text):
+    from scenarios.backtest.resolutions import load_resolutions
+
+    return load_resolutions(write("r.yaml", text))
+
+
+FILE_KINDS = [
+    # (loader, file, a document with a misspelt key, its path, a document with a long bad value, its path)
+    (_load_params, "m.yaml", "sede: 3\n", "sede", "seed", f"model: [{LONG}]\n", "model"),
+    (_load_params, "m.yaml", "nodes2: {}\n", "nodes2", "nodes", f"description: [{LONG}]\n", "description"),
+    (_load_questions, "q.yaml", "- {id: q, resolve: {is: {summit: true}}, txt: x}\n", "0.txt", "text",
+     f"- {{id: q, resolve: {{event: day, by: {LONG}}}}}\n", "0.resolve.by"),
+    (_load_evidence, "e.yaml", "- {public_on: 2023-09-10, source: 'https://x.org', obsrve: {summit: true}}\n", "0.obsrve", "observe",
+     f"- {{public_on: {LONG}, source: 'https://x.org', observe: {{summit: true}}}}\n", "0.public_on"),
+    (_load_resolutions, "r.yaml", "- {id: q, outcom: true}\n", "0.outcom", "outcome",
+     f"- {{id: q, outcome: true, resolved_on: {LONG}}}\n", "0.resolved_on"),
+]
+
+
+@pytest.mark.parametrize("load, file, typo, typo_path, meant, long_doc, long_path", FILE_KINDS)
+def test_every_file_kind_has_the_same_checks(write, load, file, typo, typo_path, meant, long_doc, long_path):
+    with pytest.raises(ParamsError) as info:
+        load(write, typo)
+    assert info.value.file.endswith(file) and info.value.path == typo_path
+    assert f"(did you mean '{meant}'?)" in str(info.value)
+    with pytest.raises(ParamsError) as info:
+        load(write, long_doc)
+    assert info.value.file.endswith(file) and info.value.path == long_path
+    assert "zzz" in info.value.message and len(info.value.message) < 200

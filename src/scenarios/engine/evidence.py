@@ -46,9 +46,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParamsError, ScenarioError
-from ..model.params import describe, load_yaml_file
+from ..model.params import load_yaml_file
 from ..model.questions import parse_quantity
-from ..model.scenario import EventSpec, Model, RefSpec, did_you_mean, parse_date
+from ..model.scenario import EventSpec, Model, RefSpec
+from ..model.schema import (
+    Location,
+    check_date,
+    check_identifier,
+    check_keys,
+    check_list,
+    check_mapping,
+    check_number,
+    check_pair,
+    check_text,
+    describe,
+    did_you_mean,
+    excerpt,
+)
 from ..model.worlds import cumulative_at_day
 from .conditional import can_constrain, is_discrete, is_random, supports_category
 
@@ -70,6 +84,7 @@ SAID_KEYS = ("value", "low", "high", "at_least", "at_most")
 CONSTRAINTS = {"event": ("never_by", "by"), "number": ("at_least", "at_most", "between")}
 NOISE_FAMILIES = ("lognormal", "detected_share", "normal")
 _URL = re.compile(r"^https?://\S+$")
+_ITEM_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
 class EvidenceError(ScenarioError):
@@ -384,30 +399,29 @@ class Evidence:
 
 
 class _Parser:
-    def __init__(self, model: Model, file: str | None, base: tuple):
+    def __init__(self, model: Model, root: Location):
         self.model = model
-        self.file = file
-        self.base = base
+        self.root = root
+        self.file = root.source
 
-    def err(self, path, msg) -> ParamsError:
-        return ParamsError(self.file, ".".join(map(str, self.base + tuple(path))), msg)
+    def at(self, path) -> Location:
+        return self.root.key(*path)
+
+    def err(self, path, msg) -> ScenarioError:
+        return self.at(path).error(msg)
 
     def keys(self, raw, path, allowed):
-        for k in raw:
-            if k not in allowed:
-                raise self.err(path + (str(k),), f"unknown key {k!r}; expected one of {list(allowed)}" + did_you_mean(k, allowed))
+        check_keys(raw, self.at(path), allowed)
 
     def date(self, raw, path) -> _dt.date:
-        return parse_date(raw, None, self.base + tuple(path), file=self.file)
+        return check_date(raw, self.at(path))
 
-    def number(self, raw, path, what="a number") -> float:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (isinstance(raw, float) and math.isnan(raw)):
-            raise self.err(path, f"expected {what}, got {describe(raw)}")
-        return float(raw)
+    def number(self, raw, path, what="a number", **bounds) -> float:
+        return float(check_number(raw, self.at(path), what=what, **bounds))
 
     def node(self, name, path):
         if not isinstance(name, str) or name not in self.model.nodes:
-            raise self.err(path, f"unknown variable {name!r}" + (did_you_mean(name, self.model.nodes) if isinstance(name, str) else ""))
+            raise self.err(path, f"unknown variable {excerpt(name)}" + did_you_mean(name, self.model.nodes))
         return self.model.kinds[name]
 
     def model_day(self, date: _dt.date, path, *, public_on: _dt.date, what: str) -> int:
@@ -422,15 +436,11 @@ class _Parser:
     # -- items ------------------------------------------------------------------
     def item(self, raw, i: int) -> Item:
         path = (str(i),)
-        if not isinstance(raw, dict):
-            raise self.err(path, f"expected an evidence item (a mapping with public_on, source and observe/report/watch), got {describe(raw)}")
-        self.keys(raw, path, ITEM_KEYS)
+        check_keys(raw, self.at(path), ITEM_KEYS, what="an evidence item (a mapping with public_on, source and observe/report/watch)")
         for k in ("public_on", "source"):
             if k not in raw:
                 raise self.err(path, f"missing key {k!r}" + (" (a URL: where this was reported)" if k == "source" else " (the date it became public)"))
-        item_id = raw.get("id", f"item{i}")
-        if not isinstance(item_id, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", item_id):
-            raise self.err(path + ("id",), f"expected an identifier (letters, digits, _ . : -), got {describe(item_id)}")
+        item_id = check_identifier(raw.get("id", f"item{i}"), self.at(path + ("id",)), what="an identifier (letters, digits, _ . : -)", pattern=_ITEM_ID)
         public_on = self.date(raw["public_on"], path + ("public_on",))
         if public_on < self.model.as_of:
             raise self.err(
@@ -438,15 +448,13 @@ class _Parser:
                 f"{public_on} is before the model's as_of ({self.model.as_of}); the model's numbers already use what was public then",
             )
         source = self.source(raw["source"], path + ("source",))
-        note = raw.get("note", "")
-        if not isinstance(note, str):
-            raise self.err(path + ("note",), f"expected text, got {describe(note)}")
+        note = check_text(raw.get("note", ""), self.at(path + ("note",)))
         if not any(k in raw for k in ("observe", "report", "watch")):
             raise self.err(path, "expected at least one of observe, report, watch")
         observations = self.observe(raw["observe"], path + ("observe",), public_on, item_id) if "observe" in raw else ()
         report = self.report(raw["report"], path + ("report",), public_on) if "report" in raw else None
         watch = self.watch(raw["watch"], path + ("watch",)) if "watch" in raw else ()
-        return Item(item_id, public_on, source, note, observations, report, watch, ".".join(self.base + path))
+        return Item(item_id, public_on, source, note, observations, report, watch, self.at(path).dotted)
 
     def source(self, raw, path) -> str:
         urls = raw if isinstance(raw, list) else (raw.split(" ; ") if isinstance(raw, str) else None)
@@ -458,8 +466,7 @@ class _Parser:
         return " ; ".join(u.strip() for u in urls)
 
     def observe(self, raw, path, public_on, item_id) -> tuple:
-        if not isinstance(raw, dict) or not raw:
-            raise self.err(path, f"expected a mapping of variable: observed value, got {describe(raw)}")
+        check_mapping(raw, self.at(path), what="a mapping of variable: observed value", nonempty=True)
         out = []
         for name, value in raw.items():
             kind = self.node(name, path + (str(name),))
@@ -497,8 +504,8 @@ class _Parser:
             if not isinstance(value, str) or value not in kind.categories:
                 raise self.err(
                     path,
-                    f"unknown category {value!r} of {name!r}; expected one of {list(kind.categories)}"
-                    + (did_you_mean(value, kind.categories) if isinstance(value, str) else ""),
+                    f"unknown category {excerpt(value)} of {name!r}; expected one of {list(kind.categories)}"
+                    + did_you_mean(value, kind.categories),
                 )
             if not supports_category(spec):
                 raise self.err(path, f"{name!r} cannot be observed: its categories are not a distribution the likelihood can be computed for")
@@ -511,11 +518,7 @@ class _Parser:
             if isinstance(value, dict):
                 how, x = self.one_constraint(value, path, "number", "at_least, at_most or between")
                 if how == "between":
-                    if not isinstance(x, list) or len(x) != 2:
-                        raise self.err(path + (how,), f"expected [low, high], got {describe(x)}")
-                    lo, hi = (self.number(v, path + (how,)) for v in x)
-                    if lo > hi:
-                        raise self.err(path + (how,), f"expected low <= high, got {x}")
+                    lo, hi = check_pair(x, self.at(path + (how,)), what="a number", strict=False)
                     return Observation(name, how, (lo, hi), f"{name} in [{lo:g}, {hi:g}]")
                 x = self.number(x, path + (how,))
                 return Observation(name, how, x, f"{name} {how.replace('_', ' ')} {x:g}")
@@ -552,19 +555,13 @@ class _Parser:
             kind = self.node(name, path + (str(name),))
             if kind.type != "event":
                 raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events can be watched")
-            if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:
-                raise self.err(path + (str(name),), f"expected a lag in whole days >= 0, got {describe(lag)}")
-            out.append((name, lag))
+            lag = check_number(lag, self.at(path + (str(name),)), what="a lag in whole days >= 0", lo=0, integer=True, finite=True)
+            out.append((name, int(lag)))
         return tuple(out)
 
     # -- reports -----------------------------------------------------------------
     def report(self, raw, path, public_on) -> Report:
-        if not isinstance(raw, dict):
-            raise self.err(path, f"expected a mapping with quantity, said and likelihood, got {describe(raw)}")
-        self.keys(raw, path, REPORT_KEYS)
-        for k in ("quantity", "said", "likelihood"):
-            if k not in raw:
-                raise self.err(path, f"missing key {k!r}")
+        check_keys(raw, self.at(path), REPORT_KEYS, required=("quantity", "said", "likelihood"), what="a mapping with quantity, said and likelihood")
         ref = raw["quantity"]
         name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         on = day = None
@@ -584,14 +581,11 @@ class _Parser:
                 raise self.err(path + ("on",), f"{name!r} is a per-world number, not a flow; drop on:")
         noise = self.noise(raw["likelihood"], path + ("likelihood",))
         value, low, high = self.said(raw["said"], path + ("said",), positive=noise.family != "normal")
-        estimator = raw.get("estimator", "")
-        if not isinstance(estimator, str):
-            raise self.err(path + ("estimator",), f"expected text, got {describe(estimator)}")
+        estimator = check_text(raw.get("estimator", ""), self.at(path + ("estimator",)))
         return Report(ref, name, series, on, day, value, low, high, noise, estimator)
 
     def said(self, raw, path, *, positive: bool):
-        if not isinstance(raw, dict) or not raw:
-            raise self.err(path, f"expected {{value: x}}, {{at_least: x}}, {{low: x, high: y}} ..., got {describe(raw)}")
+        check_mapping(raw, self.at(path), what="{value: x}, {at_least: x}, {low: x, high: y} ...", nonempty=True)
         self.keys(raw, path, SAID_KEYS)
         if "at_least" in raw and "low" in raw or "at_most" in raw and "high" in raw:
             raise self.err(path, "at_least is the same as low (and at_most as high); give one of them")
@@ -621,37 +615,30 @@ class _Parser:
             raise self.err(path, f"expected one noise model: {{lognormal: {{sigma}}}}, {{detected_share: {{beta: ...}}}} or {{normal: {{sd}}}}, got {describe(raw)}")
         (family, body), = raw.items()
         if family not in NOISE_FAMILIES:
-            raise self.err(path + (str(family),), f"unknown noise model {family!r}; expected one of {list(NOISE_FAMILIES)}" + did_you_mean(family, NOISE_FAMILIES))
+            raise self.err(path + (str(family),), f"unknown noise model {excerpt(family)}; expected one of {list(NOISE_FAMILIES)}" + did_you_mean(family, NOISE_FAMILIES))
         p = path + (family,)
-        if not isinstance(body, dict):
-            raise self.err(p, f"expected a mapping, got {describe(body)}")
+        check_mapping(body, self.at(p))
         if family == "lognormal":
             self.keys(body, p, ("mu", "sigma", "ci90"))
             if "ci90" in body:
                 if set(body) != {"ci90"}:
                     raise self.err(p, "give either ci90 (of said / true) or mu and sigma")
                 ci = body["ci90"]
-                if not isinstance(ci, list) or len(ci) != 2:
-                    raise self.err(p + ("ci90",), f"expected [low, high] of said / true, got {describe(ci)}")
-                lo, hi = (self.number(v, p + ("ci90",)) for v in ci)
-                if not 0 < lo < hi:
-                    raise self.err(p + ("ci90",), f"expected 0 < low < high, got {ci}")
+                lo, hi = check_pair(ci, self.at(p + ("ci90",)), what="a 90% interval of said / true")
+                if not 0 < lo:
+                    raise self.err(p + ("ci90",), f"expected 0 < low < high, got {excerpt(ci)}")
                 from ..model.distributions import lognormal_ci90
 
                 return Noise("lognormal", *lognormal_ci90(lo, hi))
             if "sigma" not in body:
                 raise self.err(p, "missing key 'sigma' (the sd of log(said / true))")
-            sigma = self.number(body["sigma"], p + ("sigma",))
-            if sigma <= 0:
-                raise self.err(p + ("sigma",), f"expected sigma > 0, got {sigma:g}")
+            sigma = self.number(body["sigma"], p + ("sigma",), what="sigma", lo=0, lo_open=True)
             return Noise("lognormal", self.number(body.get("mu", 0.0), p + ("mu",)), sigma)
         if family == "normal":
             self.keys(body, p, ("mean", "sd"))
             if "sd" not in body:
                 raise self.err(p, "missing key 'sd'")
-            sd = self.number(body["sd"], p + ("sd",))
-            if sd <= 0:
-                raise self.err(p + ("sd",), f"expected sd > 0, got {sd:g}")
+            sd = self.number(body["sd"], p + ("sd",), what="sd", lo=0, lo_open=True)
             return Noise("normal", self.number(body.get("mean", 0.0), p + ("mean",)), sd)
         self.keys(body, p, ("beta",))
         beta = body.get("beta")
@@ -730,9 +717,8 @@ def parse_evidence(model: Model, raw, *, file: str | None = None, base: tuple = 
         Unknown keys (with a did-you-mean), unknown variables or categories, dates after the
         item became public or beyond the horizon, missing sources, contradictory hard facts.
     """
-    parser = _Parser(model, file, base)
-    if not isinstance(raw, list):
-        raise parser.err((), f"expected a list of evidence items, got {describe(raw)}")
+    parser = _Parser(model, Location(file, base))
+    check_list(raw, parser.root, what="a list of evidence items")
     items, seen = [], {}
     for i, item_raw in enumerate(raw):
         it = parser.item(item_raw, i)
@@ -769,11 +755,10 @@ def load_evidence(model: Model, source=None) -> Evidence:
         return parse_evidence(model, source)
     doc, _ = load_yaml_file(source)
     if isinstance(doc, dict):
-        for k in doc:
-            if k not in ("evidence", "note", "source"):
-                raise ParamsError(source, str(k), f"unknown key {k!r}; an evidence file holds evidence (and note, source)" + did_you_mean(k, ("evidence",)))
+        at = Location(source)
+        check_keys(doc, at, ("evidence", "note", "source"), expected="evidence (and note, source) in an evidence file")
         if "evidence" not in doc:
-            raise ParamsError(source, "", "missing key 'evidence' (the list of items)")
+            raise at.error("missing key 'evidence' (the list of items)")
         raw, base = doc["evidence"], ("evidence",)
     else:
         raw = doc

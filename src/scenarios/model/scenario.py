@@ -20,7 +20,20 @@ from ..errors import ParamsError
 from . import distributions as D
 from .expressions import ExpressionError, parse_expression
 from .params import ParamsDoc
-from .schema import Location, check_date, describe, did_you_mean
+from .schema import (
+    IDENTIFIER,
+    Location,
+    check_choice,
+    check_date,
+    check_keys,
+    check_mapping,
+    check_number,
+    check_pair,
+    check_text,
+    describe,
+    did_you_mean,
+    excerpt,
+)
 
 __all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean"]
 
@@ -36,6 +49,7 @@ KIND_KEYS = (
 )
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_HORIZON_MONTHS = 1200
+ROUNDING = ("floor", "ceil", "nearest")
 
 
 class ModelRuntimeError(ParamsError):
@@ -233,7 +247,7 @@ class FamilySpec(Spec):
                     raise ModelRuntimeError(
                         ctx.model.doc.origin(self.path), ".".join(self.path),
                         f"parameter {name} must lie in {'(' if lo_open else '['}{lo}, {hi}] in every "
-                        f"world, got {example!r} in {int(bad.sum())} of {n} worlds",
+                        f"world, got {excerpt(example)} in {int(bad.sum())} of {n} worlds",
                     )
         if self.truncate is not None:
             x = D.sample_truncated(self.family, rng, n, values, *self.truncate)
@@ -369,7 +383,7 @@ class BySpec(Spec):
             if label not in labels:
                 raise doc.error(
                     self.path + ("cases", label),
-                    f"{self.by!r} has no category {label!r}; expected one of {list(labels)}"
+                    f"{self.by!r} has no category {excerpt(label)}; expected one of {list(labels)}"
                     + did_you_mean(label, labels),
                 )
         missing = [c for c in labels if c not in self.cases]
@@ -633,22 +647,16 @@ class _Compiler:
         self.doc = doc
         self.node_names = list(node_names)
 
+    def at(self, path) -> Location:
+        return Location.of(self.doc, path)
+
     def err(self, path, msg):
-        return self.doc.error(path, msg)
+        return self.at(path).error(msg)
 
     # values ----------------------------------------------------------------
     def value(self, raw, path, *, lo=None, hi=None, lo_open=False, what="a number"):
-        if isinstance(raw, bool):
-            raise self.err(path, f"expected {what}, got {describe(raw)}")
-        if isinstance(raw, (int, float)):
-            v = float(raw)
-            if math.isnan(v):
-                raise self.err(path, f"expected {what}, got NaN")
-            if lo is not None and (v < lo or (lo_open and v <= lo)) or hi is not None and v > hi:
-                lo_s = "(" if lo_open else "["
-                rng_s = f"{lo_s}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-                raise self.err(path, f"expected {what} in {rng_s}, got {raw!r}")
-            return ConstSpec(v, path)
+        if isinstance(raw, bool) or isinstance(raw, (int, float)):
+            return ConstSpec(float(check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open)), path)
         if isinstance(raw, str):
             text = raw.strip()
             if NAME_RE.match(text) and text not in ("inf", "never", "True", "False"):
@@ -679,43 +687,16 @@ class _Compiler:
 
     def check_ref(self, name, path):
         if name not in self.node_names:
-            raise self.err(path, f"unknown node {name!r}" + did_you_mean(name, self.node_names))
+            raise self.err(path, f"unknown node {excerpt(name)}" + did_you_mean(name, self.node_names))
 
     def number(self, raw, path, *, what="a number", lo=None, hi=None, lo_open=False, integer=False):
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (isinstance(raw, float) and math.isnan(raw)):
-            raise self.err(path, f"expected {what}, got {describe(raw)}")
-        if integer and (not float(raw).is_integer()):
-            raise self.err(path, f"expected {what} (a whole number), got {raw!r}")
-        if lo is not None and (raw < lo or (lo_open and raw <= lo)) or hi is not None and raw > hi:
-            raise self.err(path, f"expected {what}, got {raw!r}")
-        return raw
+        return check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open, integer=integer)
 
     def pair(self, raw, path, *, what, allow_null=False):
-        if not isinstance(raw, (list, tuple)) or len(raw) != 2:
-            raise self.err(path, f"expected {what} as [low, high], got {describe(raw)}")
-        out = []
-        for i, v in enumerate(raw):
-            if v is None and allow_null:
-                out.append(-math.inf if i == 0 else math.inf)
-                continue
-            out.append(float(self.number(v, path, what=what)))
-        if out[0] >= out[1]:
-            raise self.err(path, f"expected {what} as [low, high] with low < high, got {list(raw)}")
-        return tuple(out)
+        return check_pair(raw, self.at(path), what=what, allow_null=allow_null)
 
     def mapping(self, raw, path, allowed, required=(), what="a mapping"):
-        if not isinstance(raw, dict):
-            raise self.err(path, f"expected {what}, got {describe(raw)}")
-        for k in raw:
-            if not isinstance(k, str) or k not in allowed:
-                raise self.err(
-                    path + (str(k),),
-                    f"unknown key {k!r}; expected one of {sorted(allowed)}" + did_you_mean(k, allowed),
-                )
-        for k in required:
-            if k not in raw:
-                raise self.err(path, f"missing key {k!r}")
-        return raw
+        return check_keys(raw, self.at(path), allowed, required=required, what=what)
 
     # specs -----------------------------------------------------------------
     def spec(self, raw, path) -> Spec:
@@ -723,18 +704,14 @@ class _Compiler:
             return self.value(raw, path)
         if isinstance(raw, str):
             return self.value(raw, path)
-        if not isinstance(raw, dict):
-            raise self.err(path, f"expected a distribution or node spec, got {describe(raw)}")
-        for k in raw:
-            if not isinstance(k, str):
-                raise self.err(path + (str(k),), f"keys must be strings, got {describe(k)}")
+        check_mapping(raw, self.at(path), what="a distribution or node spec")
         kinds = [k for k in raw if k in KIND_KEYS]
         unknown = [k for k in raw if k not in KIND_KEYS + TRANSFORM_KEYS + META_KEYS + ("cases", "default")]
         if unknown:
             k = unknown[0]
             raise self.err(
                 path + (k,),
-                f"unknown key {k!r}; expected a distribution ({', '.join(KIND_KEYS)}) or an option "
+                f"unknown key {excerpt(k)}; expected a distribution ({', '.join(KIND_KEYS)}) or an option "
                 f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, KIND_KEYS + TRANSFORM_KEYS),
             )
         if not kinds:
@@ -793,9 +770,7 @@ class _Compiler:
             spec.truncate = self.pair(transforms["truncate"], path + ("truncate",), what="bounds", allow_null=True)
         if "round" in transforms:
             r = transforms["round"]
-            if r not in ("floor", "ceil", "nearest"):
-                raise self.err(path + ("round",), f"expected floor, ceil or nearest, got {describe(r)}" + did_you_mean(r, ("floor", "ceil", "nearest")))
-            spec.round = r
+            spec.round = check_choice(r, self.at(path + ("round",)), ROUNDING, what="floor, ceil or nearest")
         if "shift" in transforms:
             spec.shift = float(self.number(transforms["shift"], path + ("shift",)))
         if "clip" in transforms:
@@ -996,9 +971,7 @@ class _Compiler:
             start = s
         start_month = self.value(body["start_month"], p + ("start_month",), lo=1, what="a month number >= 1") if "start_month" in body else None
         when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
-        count = body.get("count", "poisson")
-        if count not in ("poisson", "expected"):
-            raise self.err(p + ("count",), f"expected poisson or expected, got {describe(count)}" + did_you_mean(count, ("poisson", "expected")))
+        count = check_choice(body.get("count", "poisson"), self.at(p + ("count",)), ("poisson", "expected"), what="poisson or expected")
         return FlowSpec(rate, ramp, start, start_month, when, count, p)
 
 
@@ -1039,27 +1012,24 @@ def build_model(doc: ParamsDoc) -> Model:
         For any problem, naming file, key path, bad value and what was expected.
     """
     data = doc.data
-    for key in data:
-        if key not in TOP_KEYS:
-            raise doc.error((str(key),), f"unknown key {key!r}; expected one of {list(TOP_KEYS)}" + did_you_mean(key, TOP_KEYS))
+    root = Location.of(doc)
+    check_keys(data, root, TOP_KEYS)
     for key in ("as_of", "horizon_months", "nodes"):
         if key not in data:
-            raise doc.error((), f"missing required key {key!r}")
-    as_of = parse_date(data["as_of"], doc, ("as_of",))
+            raise root.error(f"missing required key {key!r}")
+    as_of = check_date(data["as_of"], root.key("as_of"))
     c = _Compiler(doc, [])
     horizon = int(c.number(data["horizon_months"], ("horizon_months",), what=f"a whole number of months in [1, {MAX_HORIZON_MONTHS}]", lo=1, hi=MAX_HORIZON_MONTHS, integer=True))
     month_days = int(c.number(data.get("month_days", 30), ("month_days",), what="a whole number of days in [1, 366]", lo=1, hi=366, integer=True))
     seed = int(c.number(data.get("seed", 0), ("seed",), what="a whole number >= 0", lo=0, hi=2**63 - 1, integer=True))
     samples = int(c.number(data.get("samples", 10000), ("samples",), what="a whole number of worlds in [1, 100000000]", lo=1, hi=100_000_000, integer=True))
     for key in ("model", "description", "note", "source"):
-        if key in data and not isinstance(data[key], str):
-            raise doc.error((key,), f"expected text, got {describe(data[key])}")
-    nodes_raw = data["nodes"]
-    if not isinstance(nodes_raw, dict) or not nodes_raw:
-        raise doc.error(("nodes",), f"expected a mapping of node name: spec, got {describe(nodes_raw)}")
+        if key in data:
+            check_text(data[key], root.key(key))
+    nodes_raw = check_mapping(data["nodes"], root.key("nodes"), what="a mapping of node name: spec", nonempty=True)
     for name in nodes_raw:
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise doc.error(("nodes", str(name)), f"node names must be identifiers (letters, digits, _), got {name!r}")
+        if not IDENTIFIER.fullmatch(name):
+            raise root.key("nodes", name).error(f"node names must be identifiers (letters, digits, _), got {excerpt(name)}")
     c = _Compiler(doc, nodes_raw)
     c.as_of = as_of
     specs, meta = {}, {}
@@ -1069,8 +1039,8 @@ def build_model(doc: ParamsDoc) -> Model:
         if isinstance(raw, dict):
             note, source = raw.get("note"), raw.get("source")
             for key, val in (("note", note), ("source", source)):
-                if val is not None and not isinstance(val, str):
-                    raise doc.error(path + (key,), f"expected text, got {describe(val)}")
+                if val is not None:
+                    check_text(val, c.at(path + (key,)))
         specs[name] = c.spec(raw, path)
         meta[name] = (note, source, raw)
     order = _toposort(specs, doc)

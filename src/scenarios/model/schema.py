@@ -153,7 +153,7 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
 
 
 def describe(value: Any) -> str:
-    """What kind of value this is, with an excerpt: ``a string ('soon')``, ``a list``.
+    """What kind of value this is, with an excerpt: ``a string ('soon')``, ``a list ([1, 2])``.
 
     >>> describe("soon")
     "a string ('soon')"
@@ -166,9 +166,9 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({value})"
     if isinstance(value, dict):
-        return "a mapping"
+        return f"a mapping ({excerpt(value)})" if value else "an empty mapping"
     if isinstance(value, list | tuple):
-        return "a list"
+        return f"a list ({excerpt(list(value))})" if value else "an empty list"
     if isinstance(value, str):
         return f"a string ({excerpt(value)})"
     if isinstance(value, _dt.date):
@@ -246,11 +246,13 @@ def check_list(raw: Any, at: Location, *, what: str = "a list", nonempty: bool =
     return raw
 
 
-def _interval(lo, hi, lo_open: bool, hi_open: bool) -> str:
-    def show(x, inf):
-        return inf if x is None else excerpt(x)
-
-    return f"{'(' if lo_open else '['}{show(lo, '-inf')}, {show(hi, 'inf')}{')' if hi_open else ']'}"
+def _bounds(lo, hi, lo_open: bool, hi_open: bool) -> str:
+    """``in [0, 1]``, ``> 0`` or ``<= 10``: the bounds as a reader states them."""
+    if lo is not None and hi is not None:
+        return f"in {'(' if lo_open else '['}{excerpt(lo)}, {excerpt(hi)}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"{'>' if lo_open else '>='} {excerpt(lo)}"
+    return f"{'<' if hi_open else '<='} {excerpt(hi)}"
 
 
 def check_number(
@@ -270,7 +272,8 @@ def check_number(
     Parameters
     ----------
     what : str
-        What is expected, in words (``"a probability"``); the message adds the interval.
+        What is expected, in words (``"a probability"``); the message adds the bounds
+        (``in [0, 1]``, ``> 0``) unless ``what`` states them.
     lo, hi : float, optional
         Bounds; ``lo_open`` / ``hi_open`` exclude them.
     integer : bool
@@ -285,7 +288,8 @@ def check_number(
     """
     raw = _plain(raw)
     bounded = lo is not None or hi is not None
-    full = f"{what} in {_interval(lo, hi, lo_open, hi_open)}" if bounded and "[" not in what and "(" not in what else what
+    # a ``what`` that states its own bounds ("a month number in [1, 12]") is not repeated
+    full = f"{what} {_bounds(lo, hi, lo_open, hi_open)}" if bounded and not re.search(r"[\[(<>]", what) else what
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise at.error(f"expected {full}, got {describe(raw)}")
     if isinstance(raw, float) and math.isnan(raw):
