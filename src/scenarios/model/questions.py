@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .expressions import ExpressionError, parse_expression
+from .expressions import ExpressionError, ExpressionValueError, parse_expression
 from .params import load_yaml_file
 from .scenario import Model
 from .schema import (
@@ -242,13 +242,31 @@ class _QuestionCompiler:
             kind = self.model.kinds[name]
             if kind.type != "category" or cat not in kind.categories:
                 raise self.err(path + ("expr",), f"{name!r} has no category {cat!r}" + (did_you_mean(cat, kind.categories) if kind.categories else ""))
+        try:
+            result = expression.result_type(self.model.kinds)
+        except ExpressionError as exc:
+            raise self.err(path + ("expr",), str(exc)) from None
+        if result != "bool":
+            raise self.err(
+                path + ("expr",),
+                f"expected a true/false expression, {excerpt(text)} is a number; compare it, e.g. x >= 1",
+            )
+        flows = [name for name in expression.names if self.model.kinds[name].is_flow]
+        if flows:
+            raise self.err(
+                path + ("expr",),
+                f"{flows[0]!r} is a flow (one value per month); a question expression needs one value per world: "
+                "use a quantity clause with on: or month:",
+            )
+        where = self.at(path + ("expr",))
 
         def fn(w):
-            out = expression.evaluate(w.__getitem__, w.categories)
+            try:
+                out = expression.evaluate(w.__getitem__, w.categories)
+            except ExpressionValueError as exc:
+                raise where.error(str(exc)) from None
             if np.ndim(out) == 0:
                 out = np.full(w.n, out)
-            if np.ndim(out) != 1:
-                raise self.err(path, "a question expression must give one value per world, not a flow")
             return out
 
         return Clause(fn, frozenset(expression.names), "bool", text)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ParamsError
 from . import distributions as D
-from .expressions import ExpressionError, parse_expression
+from .expressions import ExpressionError, ExpressionValueError, parse_expression
 from .params import ParamsDoc
 from .schema import (
     IDENTIFIER,
@@ -192,19 +192,19 @@ class ExprSpec(Spec):
                     f"unknown category {cat!r} of {name!r}; expected one of {list(k.categories)}"
                     + did_you_mean(cat, k.categories),
                 )
+        try:
+            result = self.expression.result_type(kinds)
+        except ExpressionError as exc:
+            raise doc.error(self.path, str(exc)) from None
         if any(kinds[nm].is_flow for nm in self.expression.names):
             return FLOW
-        import ast
-
-        top = self.expression.tree.body
-        if isinstance(top, (ast.Compare, ast.BoolOp)) or (
-            isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.Not)
-        ):
-            return BOOL
-        return NUMBER
+        return BOOL if result == "bool" else NUMBER
 
     def sample(self, ctx, rng, n):
-        out = self.expression.evaluate(ctx.get_trimmed, ctx.categories)
+        try:
+            out = self.expression.evaluate(ctx.get_trimmed, ctx.categories)
+        except ExpressionValueError as exc:
+            raise ModelRuntimeError(ctx.model.doc.origin(self.path), ".".join(self.path), str(exc)) from None
         if np.ndim(out) == 0:
             out = np.full(n, out)
         return out
@@ -243,7 +243,7 @@ class FamilySpec(Spec):
             if np.ndim(v):
                 bad = (v < lo) | (v > hi) | (v <= lo if lo_open else False) | np.isnan(v)
                 if bad.any():
-                    example = np.asarray(v)[bad][0]
+                    example = float(np.asarray(v)[bad][0])
                     raise ModelRuntimeError(
                         ctx.model.doc.origin(self.path), ".".join(self.path),
                         f"parameter {name} must lie in {'(' if lo_open else '['}{lo}, {hi}] in every "
@@ -439,6 +439,19 @@ class BySpec(Spec):
         return out
 
 
+def _check_when(when, kinds, doc, path) -> None:
+    """``when:`` reads a boolean: a number (even 0/1) is an error, not "non-zero is true"."""
+    if when is None:
+        return
+    k = when.kind(kinds, doc)
+    if k.type != "bool":
+        what = f"{when.name!r} is a {k.type} node" if isinstance(when, RefSpec) else f"got a {k.type} value"
+        raise doc.error(
+            path + ("when",),
+            f"expected a boolean (true/false) value, {what}; compare it to make one, e.g. when: \"x > 0\"",
+        )
+
+
 @dataclass
 class EventSpec(Spec):
     when: Spec | None
@@ -457,8 +470,7 @@ class EventSpec(Spec):
         return out
 
     def kind(self, kinds, doc):
-        if self.when is not None and self.when.kind(kinds, doc).type not in ("bool", "number"):
-            raise doc.error(self.path + ("when",), "expected a boolean value")
+        _check_when(self.when, kinds, doc, self.path)
         if isinstance(self.after, str) and kinds[self.after].type != "event":
             raise doc.error(self.path + ("after",), f"expected an event node, {self.after!r} is a {kinds[self.after].type} node")
         for s, name in ((self.delay, "delay"), (self.chance_per_month, "chance_per_month")):
@@ -526,8 +538,7 @@ class FlowSpec(Spec):
         for s, name in ((self.ramp, "ramp_months"), (self.start_month, "start_month")):
             if s is not None and s.kind(kinds, doc).type != "number":
                 raise doc.error(self.path + (name,), "expected a per-world number")
-        if self.when is not None and self.when.kind(kinds, doc).type not in ("bool", "number"):
-            raise doc.error(self.path + ("when",), "expected a boolean value")
+        _check_when(self.when, kinds, doc, self.path)
         return FLOW
 
     def expected_by_month(self, ctx, rng, n) -> np.ndarray:
@@ -670,9 +681,10 @@ class _Compiler:
                 self.check_ref(name, path)
             if not expression.names and not expression.string_comparisons():
                 try:
-                    constant = expression.evaluate(lambda name: None, lambda name: None)
-                except Exception:  # e.g. 1/0 in a constant expression
-                    constant = None
+                    expression.result_type({})
+                except ExpressionError as exc:
+                    raise self.err(path, str(exc)) from None
+                constant = expression.evaluate(lambda name: None, lambda name: None)  # checked when parsed
                 if np.ndim(constant) == 0 and isinstance(constant, (int, float, np.number)) and not isinstance(constant, (bool, np.bool_)):
                     return self.value(float(constant), path, lo=lo, hi=hi, lo_open=lo_open, what=what)
             return ExprSpec(expression, path)
