@@ -61,71 +61,6 @@ def _step(values, t, left: bool) -> np.ndarray:
     return np.asarray(v < t if left else v <= t, dtype=float)
 
 
-def _base_cdf(family: str, params: tuple, t: np.ndarray, left: bool) -> np.ndarray:
-    from scipy import special
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if family == "constant":
-            return _step(params[0], t, left)
-        if family == "bernoulli":
-            q = 1.0 - params[0]
-            if left:
-                return np.where(t <= 0, 0.0, np.where(t <= 1, q, 1.0))
-            return np.where(t < 0, 0.0, np.where(t < 1, q, 1.0))
-        if family == "uniform":
-            lo, hi = params
-            return np.clip((t - lo) / (hi - lo), 0.0, 1.0)
-        if family == "normal":
-            m, s = params
-            return np.where(s > 0, special.ndtr((t - m) / s), _step(m, t, left))
-        if family == "lognormal":
-            mu, s = params
-            logt = np.log(np.where(t > 0, t, 1.0))
-            cont = np.where(t > 0, special.ndtr((logt - mu) / s), 0.0)
-            return np.where(s > 0, cont, _step(np.exp(mu), t, left))
-        if family == "gamma":
-            k, th = params
-            return np.where(t > 0, special.gammainc(k, np.where(t > 0, t, 0.0) / th), 0.0)
-        if family == "beta":
-            a, b = params
-            return special.betainc(a, b, np.clip(t, 0.0, 1.0))
-        if family in ("poisson", "geometric"):
-            k = np.ceil(t) - 1 if left else np.floor(t)
-            finite = np.isfinite(k)
-            if family == "poisson":
-                out = special.gammaincc(np.where(finite & (k >= 0), k, 0.0) + 1.0, params[0])
-                return np.where(k < 0, 0.0, np.where(finite, out, 1.0))
-            out = 1.0 - (1.0 - params[0]) ** np.where(finite & (k >= 1), k, 1.0)
-            return np.where(k < 1, 0.0, np.where(finite, out, 1.0))
-    raise ScenarioError(f"no CDF for family {family!r}")  # pragma: no cover
-
-
-def _base_ppf(family: str, params: tuple, q: np.ndarray) -> np.ndarray:
-    from scipy import special
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if family == "constant":
-            return np.broadcast_to(params[0], q.shape).astype(float)
-        if family == "bernoulli":
-            return (q > 1.0 - params[0]).astype(float)
-        if family == "uniform":
-            return params[0] + q * (params[1] - params[0])
-        if family == "normal":
-            return params[0] + params[1] * special.ndtri(q)
-        if family == "lognormal":
-            return np.exp(params[0] + params[1] * special.ndtri(q))
-        if family == "gamma":
-            return params[1] * special.gammaincinv(params[0], q)
-        if family == "beta":
-            return special.betaincinv(params[0], params[1], q)
-        if family in ("poisson", "geometric"):
-            from scipy import stats  # slow to import: only for these rare delays
-
-            dist = stats.poisson(params[0]) if family == "poisson" else stats.geom(params[0])
-            return dist.ppf(q)
-    raise ScenarioError(f"no inverse CDF for family {family!r}")  # pragma: no cover
-
-
 class _Frozen:
     """A node's distribution in each of n worlds (parameters fixed)."""
 
@@ -149,56 +84,18 @@ class _Det(_Frozen):
 
 
 class _Family(_Frozen):
-    """A numeric family after its options, applied when drawing as truncate, round, shift, clip."""
+    """A registered family with its options (truncate, round, shift, clip): its own CDF and inverse."""
 
     def __init__(self, spec: FamilySpec, params: tuple, n: int):
         self.spec = spec
         self.params = tuple(_broadcast(p, n) for p in params)
         self.n = n
 
-    def _truncated_cdf(self, u, left):
-        spec, fam = self.spec, self.spec.family
-        if spec.truncate is None:
-            return _base_cdf(fam, self.params, u, left)
-        lo, hi = spec.truncate
-        f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
-        f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inner = np.clip((_base_cdf(fam, self.params, np.minimum(u, hi), False) - f_lo) / (f_hi - f_lo), 0.0, 1.0)
-        return np.where(u < lo, 0.0, np.where(u >= hi, 1.0, inner))
-
     def cdf(self, t, left=False):
-        spec = self.spec
-        t = _broadcast(t, self.n)
-        u = t - spec.shift if spec.shift is not None else t
-        # ceil(W) <= t <=> W <= floor(t); floor(W) <= t <=> W < floor(t) + 1;
-        # round(W) <= t <=> W < floor(t) + 1/2 (ties have probability 0, or W is a whole number)
-        if spec.round is None:
-            inner = self._truncated_cdf(u, left)
-        elif spec.round == "ceil":
-            inner = self._truncated_cdf(np.ceil(u) - 1 if left else np.floor(u), False)
-        elif spec.round == "floor":
-            inner = self._truncated_cdf(np.ceil(u) if left else np.floor(u) + 1, True)
-        else:
-            inner = self._truncated_cdf(np.ceil(u) - 0.5 if left else np.floor(u) + 0.5, True)
-        if spec.clip is None:
-            return inner
-        a, b = spec.clip
-        if left:
-            return np.where(t <= a, 0.0, np.where(t > b, 1.0, inner))
-        return np.where(t < a, 0.0, np.where(t >= b, 1.0, inner))
+        return self.spec.options.cdf(self.spec.family, self.params, _broadcast(t, self.n), left)
 
     def ppf(self, q):
-        # every option is a non-decreasing map, so it commutes with the quantile function
-        spec, fam = self.spec, self.spec.family
-        if spec.truncate is not None:
-            lo, hi = spec.truncate
-            f_lo = _base_cdf(fam, self.params, np.full(self.n, lo), True) if math.isfinite(lo) else 0.0
-            f_hi = _base_cdf(fam, self.params, np.full(self.n, hi), False) if math.isfinite(hi) else 1.0
-            x = np.clip(_base_ppf(fam, self.params, f_lo + q * (f_hi - f_lo)), lo, hi)
-        else:
-            x = _base_ppf(fam, self.params, q)
-        return spec.transform(x)
+        return self.spec.options.ppf(self.spec.family, self.params, _broadcast(q, self.n))
 
 
 class _Mixture(_Frozen):
@@ -413,7 +310,7 @@ def is_discrete(spec) -> bool:
     if isinstance(spec, (ConstSpec, RefSpec, ExprSpec)):
         return True
     if isinstance(spec, FamilySpec):
-        return spec.family in ("constant", "bernoulli", "poisson", "geometric") or spec.round is not None
+        return spec.family.discrete or spec.options.round is not None
     if isinstance(spec, MixtureSpec):
         return all(is_discrete(c) for c in spec.components)
     if isinstance(spec, BySpec):

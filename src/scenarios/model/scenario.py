@@ -18,7 +18,10 @@ import numpy as np
 
 from ..errors import ParamsError
 from . import distributions as D
+from . import families
 from .expressions import ExpressionError, ExpressionValueError, parse_expression
+from .families import Family, Options
+from .families.options import ROUNDING
 from .params import ParamsDoc
 from .schema import (
     IDENTIFIER,
@@ -43,13 +46,15 @@ TOP_KEYS = (
 )
 META_KEYS = ("note", "source")
 TRANSFORM_KEYS = ("truncate", "round", "shift", "clip")
-KIND_KEYS = (
-    "constant", "bernoulli", "beta", "uniform", "normal", "lognormal", "gamma", "poisson",
-    "geometric", "categorical", "dirichlet", "mixture", "ci90", "expr", "event", "flow", "by",
-)
+STRUCTURE_KEYS = ("categorical", "dirichlet", "mixture", "expr", "event", "flow", "by")
+"""Node kinds that are not a distribution family (families: :func:`kind_keys`)."""
+
+
+def kind_keys() -> tuple:
+    """Every key that names a node's kind: the registered families, then the structures."""
+    return families.keys() + STRUCTURE_KEYS
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_HORIZON_MONTHS = 1200
-ROUNDING = ("floor", "ceil", "nearest")
 
 
 class ModelRuntimeError(ParamsError):
@@ -212,14 +217,13 @@ class ExprSpec(Spec):
 
 @dataclass
 class FamilySpec(Spec):
-    family: str
-    params: tuple  # of Spec
+    """A draw from a registered distribution family (:mod:`scenarios.model.families`)."""
+
+    family: Family
+    params: tuple  # of Spec, in the family's parameter order
     path: tuple = ()
-    truncate: tuple | None = None
-    round: str | None = None
-    shift: float | None = None
-    clip: tuple | None = None
-    checks: tuple = ()  # (param index, low, high, low_open, name) validated per world
+    options: Options = field(default_factory=Options)
+    checks: tuple = ()  # indices of parameters that vary between worlds and have a bounded domain
 
     def refs(self):
         out = {}
@@ -228,42 +232,27 @@ class FamilySpec(Spec):
         return out
 
     def kind(self, kinds, doc):
-        for p, name in zip(self.params, D.FAMILIES[self.family][0]):
+        for p, name in zip(self.params, self.family.params):
             k = p.kind(kinds, doc)
             if k.type not in ("number", "bool"):
                 raise doc.error(p.path, f"parameter {name} must be a per-world number, got a {k.type} node")
-        if self.family == "bernoulli":
-            return BOOL
-        return NUMBER
+        return BOOL if self.family.boolean else NUMBER
 
     def sample(self, ctx, rng, n):
         values = tuple(p.sample(ctx, rng, n) for p in self.params)
-        for i, lo, hi, lo_open, name in self.checks:
-            v = values[i]
+        for i in self.checks:
+            v, name = values[i], self.family.params[i]
+            domain = self.family.domain(name)
             if np.ndim(v):
-                bad = (v < lo) | (v > hi) | (v <= lo if lo_open else False) | np.isnan(v)
+                bad = domain.outside(v)
                 if bad.any():
                     example = float(np.asarray(v)[bad][0])
                     raise ModelRuntimeError(
                         ctx.model.doc.origin(self.path), ".".join(self.path),
-                        f"parameter {name} must lie in {'(' if lo_open else '['}{lo}, {hi}] in every "
+                        f"parameter {name} must lie in {domain} in every "
                         f"world, got {excerpt(example)} in {int(bad.sum())} of {n} worlds",
                     )
-        if self.truncate is not None:
-            x = D.sample_truncated(self.family, rng, n, values, *self.truncate)
-        else:
-            x = D.sample_family(self.family, rng, n, values)
-        return self.transform(x)
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """Apply the options after the draw (and truncation): round, then shift, then clip."""
-        if self.round is not None:
-            x = {"floor": np.floor, "ceil": np.ceil, "nearest": np.round}[self.round](x)
-        if self.shift is not None:
-            x = x + self.shift
-        if self.clip is not None:
-            x = np.clip(x, self.clip[0], self.clip[1])
-        return x
+        return self.options.sample(self.family, rng, n, values)
 
 
 @dataclass
@@ -717,26 +706,28 @@ class _Compiler:
         if isinstance(raw, str):
             return self.value(raw, path)
         check_mapping(raw, self.at(path), what="a distribution or node spec")
-        kinds = [k for k in raw if k in KIND_KEYS]
-        unknown = [k for k in raw if k not in KIND_KEYS + TRANSFORM_KEYS + META_KEYS + ("cases", "default")]
+        all_kinds = kind_keys()
+        kinds = [k for k in raw if k in all_kinds]
+        unknown = [k for k in raw if k not in all_kinds + TRANSFORM_KEYS + META_KEYS + ("cases", "default")]
         if unknown:
             k = unknown[0]
             raise self.err(
                 path + (k,),
-                f"unknown key {excerpt(k)}; expected a distribution ({', '.join(KIND_KEYS)}) or an option "
-                f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, KIND_KEYS + TRANSFORM_KEYS),
+                f"unknown key {excerpt(k)}; expected a distribution ({', '.join(all_kinds)}) or an option "
+                f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, all_kinds + TRANSFORM_KEYS),
             )
         if not kinds:
-            raise self.err(path, f"expected one of {', '.join(KIND_KEYS)}, found none")
+            raise self.err(path, f"expected one of {', '.join(all_kinds)}, found none")
         if len(kinds) > 1:
-            raise self.err(path, f"expected exactly one of {', '.join(KIND_KEYS)}, found {kinds}")
+            raise self.err(path, f"expected exactly one of {', '.join(all_kinds)}, found {kinds}")
         kind = kinds[0]
         if kind != "by" and any(k in raw for k in ("cases", "default")):
             raise self.err(path + ("cases",), "'cases' and 'default' go with 'by'")
         transforms = {k: raw[k] for k in TRANSFORM_KEYS if k in raw}
         body = raw[kind]
         p = path + (kind,)
-        if kind in ("expr", "event", "flow", "by", "categorical", "dirichlet", "mixture") and transforms:
+        family = families.get(kind)
+        if (family is None or family.passthrough) and transforms:
             raise self.err(path + (next(iter(transforms)),), f"option not supported with {kind}")
         if kind == "expr":
             if not isinstance(body, str):
@@ -759,127 +750,45 @@ class _Compiler:
             return self.dirichlet(body, p)
         if kind == "mixture":
             return self.mixture(body, p)
-        return self.family(kind, body, p, transforms, path)
+        return self.family(family, body, p, transforms, path)
 
-    def family(self, kind, body, p, transforms, path) -> Spec:
-        if kind == "ci90":
-            lo, hi = self.pair(body, p, what="a 90% interval")
-            if lo <= 0:
-                raise self.err(p, f"expected [low, high] with 0 < low < high for a lognormal, got {list(body)}")
-            mu, sigma = D.lognormal_ci90(lo, hi)
-            family, params = "lognormal", (ConstSpec(mu, p), ConstSpec(sigma, p))
-        elif kind == "constant":
-            if isinstance(body, bool):
-                return ConstSpec(body, p)
-            return self.value(body, p)
-        else:
-            family, params = self.family_params(kind, body, p)
-        spec = FamilySpec(family, params, path)
-        spec.checks = self.runtime_checks(family, params)
+    def family(self, family: Family, body, p, transforms, path) -> Spec:
+        """A registered family's spec (it reads its own parameters), then the options."""
+        params = family.parse(body, self.at(p), self)
+        if family.passthrough:
+            return params[0]
+        checks = tuple(
+            i for i, (param, name) in enumerate(zip(params, family.params))
+            if not isinstance(param, ConstSpec) and family.domain(name).bounded
+        )
+        return FamilySpec(family, params, path, self.options(family, transforms, path), checks)
+
+    def options(self, family: Family, transforms: dict, path) -> Options:
+        truncate = round_ = shift = clip = None
         if "truncate" in transforms:
-            if family not in D.TRUNCATABLE:
-                raise self.err(path + ("truncate",), f"truncate works with {', '.join(D.TRUNCATABLE)}, not {family}")
-            spec.truncate = self.pair(transforms["truncate"], path + ("truncate",), what="bounds", allow_null=True)
+            if not family.truncatable:
+                names = [f.key for f in families.REGISTRY.values() if f.truncatable and f.key == f.name]
+                raise self.err(path + ("truncate",), f"truncate works with {', '.join(names)}, not {family.name}")
+            truncate = self.pair(transforms["truncate"], path + ("truncate",), what="bounds", allow_null=True)
         if "round" in transforms:
-            r = transforms["round"]
-            spec.round = check_choice(r, self.at(path + ("round",)), ROUNDING, what="floor, ceil or nearest")
+            round_ = check_choice(transforms["round"], self.at(path + ("round",)), ROUNDING, what="floor, ceil or nearest")
         if "shift" in transforms:
-            spec.shift = float(self.number(transforms["shift"], path + ("shift",)))
+            shift = float(self.number(transforms["shift"], path + ("shift",)))
         if "clip" in transforms:
-            spec.clip = self.pair(transforms["clip"], path + ("clip",), what="bounds", allow_null=True)
-        return spec
+            clip = self.pair(transforms["clip"], path + ("clip",), what="bounds", allow_null=True)
+        return Options(truncate, round_, shift, clip)
 
-    def runtime_checks(self, family, params):
-        checks = {
-            "bernoulli": [(0, 0.0, 1.0, False, "p")],
-            "geometric": [(0, 0.0, 1.0, True, "p")],
-            "beta": [(0, 0.0, math.inf, True, "a"), (1, 0.0, math.inf, True, "b")],
-            "normal": [(1, 0.0, math.inf, False, "sd")],
-            "lognormal": [(1, 0.0, math.inf, False, "sigma")],
-            "gamma": [(0, 0.0, math.inf, True, "shape"), (1, 0.0, math.inf, True, "scale")],
-            "poisson": [(0, 0.0, math.inf, False, "rate")],
-        }.get(family, [])
-        return tuple(c for c in checks if not isinstance(params[c[0]], ConstSpec))
+    # the parameter reader a family parses its spec with (families.ParamReader)
+    def param(self, raw, at: Location, domain) -> Spec:
+        lo = domain.lo if domain.lo > -math.inf else None
+        hi = domain.hi if domain.hi < math.inf else None
+        return self.value(raw, at.path, lo=lo, hi=hi, lo_open=domain.lo_open, what=domain.what)
 
-    def family_params(self, kind, body, p):
-        v = self.value
-        if kind == "bernoulli":
-            if not isinstance(body, dict):
-                return "bernoulli", (v(body, p, lo=0, hi=1, what="a probability"),)
-            self.mapping(body, p, ("p",), ("p",))
-            return "bernoulli", (v(body["p"], p + ("p",), lo=0, hi=1, what="a probability"),)
-        if kind == "geometric":
-            if not isinstance(body, dict):
-                return "geometric", (v(body, p, lo=0, hi=1, lo_open=True, what="a probability"),)
-            self.mapping(body, p, ("p",), ("p",))
-            return "geometric", (v(body["p"], p + ("p",), lo=0, hi=1, lo_open=True, what="a probability"),)
-        if kind == "poisson":
-            if not isinstance(body, dict):
-                return "poisson", (v(body, p, lo=0, what="a non-negative rate"),)
-            self.mapping(body, p, ("rate",), ("rate",))
-            return "poisson", (v(body["rate"], p + ("rate",), lo=0, what="a non-negative rate"),)
-        if kind == "uniform":
-            if isinstance(body, (list, tuple)):
-                lo, hi = self.pair(body, p, what="bounds")
-                return "uniform", (ConstSpec(lo, p), ConstSpec(hi, p))
-            self.mapping(body, p, ("low", "high"), ("low", "high"))
-            lo, hi = v(body["low"], p + ("low",)), v(body["high"], p + ("high",))
-            if lo.static_value() is not None and hi.static_value() is not None and lo.value >= hi.value:
-                raise self.err(p, f"expected low < high, got low={lo.value:g}, high={hi.value:g}")
-            return "uniform", (lo, hi)
-        if kind == "beta":
-            self.mapping(body, p, ("a", "b", "mean", "concentration"), what="{a, b} or {mean, concentration}")
-            if set(body) == {"a", "b"}:
-                return "beta", (v(body["a"], p + ("a",), lo=0, lo_open=True), v(body["b"], p + ("b",), lo=0, lo_open=True))
-            if set(body) == {"mean", "concentration"}:
-                m = self.number(body["mean"], p + ("mean",), what="a mean in (0, 1)", lo=0, hi=1, lo_open=True)
-                if m >= 1:
-                    raise self.err(p + ("mean",), f"expected a mean in (0, 1), got {m!r}")
-                c = self.number(body["concentration"], p + ("concentration",), what="a positive concentration", lo=0, lo_open=True)
-                a, b = D.beta_from_mean(m, c)
-                return "beta", (ConstSpec(a, p), ConstSpec(b, p))
-            raise self.err(p, f"expected {{a, b}} or {{mean, concentration}}, got keys {sorted(body)}")
-        if kind == "normal":
-            self.mapping(body, p, ("mean", "sd", "ci90"), what="{mean, sd} or {ci90}")
-            if set(body) == {"ci90"}:
-                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
-                m, s = D.normal_ci90(lo, hi)
-                return "normal", (ConstSpec(m, p), ConstSpec(s, p))
-            if set(body) == {"mean", "sd"}:
-                return "normal", (v(body["mean"], p + ("mean",)), v(body["sd"], p + ("sd",), lo=0, what="a non-negative sd"))
-            raise self.err(p, f"expected {{mean, sd}} or {{ci90}}, got keys {sorted(body)}")
-        if kind == "lognormal":
-            self.mapping(body, p, ("mu", "sigma", "ci90"), what="{mu, sigma} or {ci90}")
-            if set(body) == {"ci90"}:
-                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
-                if lo <= 0:
-                    raise self.err(p + ("ci90",), f"expected [low, high] with 0 < low < high for a lognormal, got {list(body['ci90'])}")
-                mu, s = D.lognormal_ci90(lo, hi)
-                return "lognormal", (ConstSpec(mu, p), ConstSpec(s, p))
-            if set(body) == {"mu", "sigma"}:
-                return "lognormal", (v(body["mu"], p + ("mu",)), v(body["sigma"], p + ("sigma",), lo=0, what="a non-negative sigma"))
-            raise self.err(p, f"expected {{mu, sigma}} or {{ci90}}, got keys {sorted(body)}")
-        if kind == "gamma":
-            self.mapping(body, p, ("shape", "scale", "rate", "ci90"), what="{shape, scale}, {shape, rate} or {ci90}")
-            if set(body) == {"ci90"}:
-                lo, hi = self.pair(body["ci90"], p + ("ci90",), what="a 90% interval")
-                if lo <= 0:
-                    raise self.err(p + ("ci90",), f"expected [low, high] with 0 < low < high for a gamma, got {list(body['ci90'])}")
-                try:
-                    k, th = D.gamma_ci90(lo, hi)
-                except ValueError as exc:
-                    raise self.err(p + ("ci90",), str(exc)) from None
-                return "gamma", (ConstSpec(k, p), ConstSpec(th, p))
-            if set(body) == {"shape", "scale"}:
-                return "gamma", (
-                    v(body["shape"], p + ("shape",), lo=0, lo_open=True, what="a positive shape"),
-                    v(body["scale"], p + ("scale",), lo=0, lo_open=True, what="a positive scale"),
-                )
-            if set(body) == {"shape", "rate"}:
-                rate = self.number(body["rate"], p + ("rate",), what="a positive rate", lo=0, lo_open=True)
-                return "gamma", (v(body["shape"], p + ("shape",), lo=0, lo_open=True, what="a positive shape"), ConstSpec(1.0 / rate, p))
-            raise self.err(p, f"expected {{shape, scale}}, {{shape, rate}} or {{ci90}}, got keys {sorted(body)}")
-        raise self.err(p, f"unsupported distribution {kind!r}")  # pragma: no cover
+    def constant(self, value, at: Location) -> Spec:
+        return ConstSpec(value, at.path)
+
+    def static(self, param: Spec):
+        return param.static_value()
 
     def category_names(self, body, p):
         for k in body:
@@ -912,7 +821,7 @@ class _Compiler:
             raise self.err(p + ("alpha",), f"expected a mapping of at least two category: concentration, got {describe(alpha)}")
         cats = self.category_names(alpha, p + ("alpha",))
         alphas = tuple(
-            self.value(alpha[k], p + ("alpha", c), lo=0, lo_open=True, what="a positive concentration")
+            self.value(alpha[k], p + ("alpha", c), lo=0, lo_open=True, what="a concentration")
             for k, c in zip(alpha, cats)
         )
         return DirichletSpec(cats, alphas, p)
@@ -960,7 +869,7 @@ class _Compiler:
             else:
                 date = parse_date(a, self.doc, p + ("after",))
                 after = float(self.as_of_days(date))
-        delay = self.value(body["delay"], p + ("delay",), lo=0, what="a non-negative delay (days)") if "delay" in body else None
+        delay = self.value(body["delay"], p + ("delay",), lo=0, what="a delay (days)") if "delay" in body else None
         chance = (
             self.value(body["chance_per_month"], p + ("chance_per_month",), lo=0, hi=1, what="a probability")
             if "chance_per_month" in body else None
@@ -972,8 +881,8 @@ class _Compiler:
 
     def flow(self, body, p):
         self.mapping(body, p, ("rate", "ramp_months", "start", "start_month", "when", "count"), ("rate",))
-        rate = self.value(body["rate"], p + ("rate",), lo=0, what="a non-negative rate per month")
-        ramp = self.value(body["ramp_months"], p + ("ramp_months",), lo=0, lo_open=True, what="a positive number of months") if "ramp_months" in body else None
+        rate = self.value(body["rate"], p + ("rate",), lo=0, what="a rate per month")
+        ramp = self.value(body["ramp_months"], p + ("ramp_months",), lo=0, lo_open=True, what="a number of months") if "ramp_months" in body else None
         start = None
         if "start" in body:
             s = body["start"]

@@ -246,13 +246,18 @@ def check_list(raw: Any, at: Location, *, what: str = "a list", nonempty: bool =
     return raw
 
 
+def _bound(x) -> str:
+    x = _plain(x)
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else excerpt(x)
+
+
 def _bounds(lo, hi, lo_open: bool, hi_open: bool) -> str:
     """``in [0, 1]``, ``> 0`` or ``<= 10``: the bounds as a reader states them."""
     if lo is not None and hi is not None:
-        return f"in {'(' if lo_open else '['}{excerpt(lo)}, {excerpt(hi)}{')' if hi_open else ']'}"
+        return f"in {'(' if lo_open else '['}{_bound(lo)}, {_bound(hi)}{')' if hi_open else ']'}"
     if lo is not None:
-        return f"{'>' if lo_open else '>='} {excerpt(lo)}"
-    return f"{'<' if hi_open else '<='} {excerpt(hi)}"
+        return f"{'>' if lo_open else '>='} {_bound(lo)}"
+    return f"{'<' if hi_open else '<='} {_bound(hi)}"
 
 
 def check_number(

@@ -1,0 +1,23 @@
+"""Distribution families, one module each, found through one registry.
+
+Each module of this package defines one :class:`~scenarios.model.families.base.Family` subclass
+(its spec, its draws, its CDF and inverse CDF) and registers it.  Importing the package imports
+every module in it, so a new family is one new file; docs/families.md shows how.  The options
+any numeric family takes (truncate, round, shift, clip) are :mod:`.options`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import REGISTRY, Domain, Family, ParamReader, get, keys, register
+from .options import Options
+
+__all__ = ["Domain", "Family", "Options", "ParamReader", "REGISTRY", "get", "keys", "register"]
+
+_NOT_FAMILIES = {"base", "options"}
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module not in _NOT_FAMILIES:
+        importlib.import_module(f"{__name__}.{_module}")
