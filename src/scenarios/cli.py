@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    v.add_argument("--worlds", type=_positive_samples, default=1000,
+                   help="worlds simulated to find what only happens in some worlds (default 1,000)")
     b = sub.add_parser("backtest", help="forecast every open question at every as-of date and score against outcomes")
     b.add_argument("params", help="params file (YAML)")
     b.add_argument("--questions", help="questions file (default: the params file's questions)")
@@ -152,6 +154,7 @@ def _cmd_validate(args) -> int:
     import os
 
     from .engine.evidence import load_evidence
+    from .engine.trial import trial_problems
     from .errors import ScenarioError
     from .model.load import load_model
 
@@ -164,8 +167,14 @@ def _cmd_validate(args) -> int:
         try:
             model, questions = load_model(path, overrides=args.overrides)
             evidence = load_evidence(model) if model.evidence_raw is not None else None
+            problems = trial_problems(model, questions, evidence, samples=args.worlds)
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if problems:
+            for problem in problems:
+                print(f"error: {problem}", file=sys.stderr)
             failed += 1
             continue
         if isinstance(model.questions_raw, str):
@@ -173,7 +182,7 @@ def _cmd_validate(args) -> int:
             qpath = os.path.realpath(os.path.join(os.path.dirname(origin), model.questions_raw))
             used_questions.setdefault(qpath, path)
         extra = f", {len(evidence.items)} evidence items" if evidence is not None else ""
-        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}")
+        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}; {args.worlds:,} worlds simulated")
     for path in question_files:
         user = used_questions.get(os.path.realpath(path))
         if user is None:

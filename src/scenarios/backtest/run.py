@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.asof import Plan, check_as_of, is_open, run_plans
+from ..engine.asof import Plan, check_as_of, impossible_evidence_error, is_open, run_plans
 from ..engine.evidence import Conditioning, Evidence, load_evidence
 from ..engine.simulate import CHUNK_SIZE
 from ..errors import ParamsError, UsageError
@@ -181,6 +181,9 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
         run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
     run_plans(model, run, samples=samples, seed=seed, chunk_size=chunk_size)
+    ruled_out = [p for p in run[1:] if not p.ess > 0]
+    if ruled_out:  # every forecast at that date would be NaN: refuse rather than score the rest
+        raise impossible_evidence_error(model, evidence, ruled_out[0].as_of, samples=samples, seed=seed, chunk_size=chunk_size)
     fans_out = {}
     if fan_plans:
         paths = fan_results(model, parsed, fan_plans, FAN_LEVELS)
@@ -292,6 +295,15 @@ def run_backtest_command(args) -> int:
     out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))
+    undefined = result.summary["counts"]["undefined_forecast_rows"]
+    if undefined:
+        shown = ", ".join(f"{r['question']} as of {r['as_of']}" for r in undefined[:5])
+        more = f" and {len(undefined) - 5} more" if len(undefined) > 5 else ""
+        print(
+            f"warning: {len(undefined)} forecast(s) undefined (NaN) and left out of the scores: {shown}{more} "
+            "(a given: clause that no world weighted by the evidence satisfies); see summary.json counts",
+            file=sys.stderr,
+        )
     low = [(d, e) for d, e in result.summary["ess"].items() if e < ESS_WARNING]
     if low:
         d, e = min(low, key=lambda x: x[1])

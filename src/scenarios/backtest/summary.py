@@ -19,6 +19,10 @@ def _ci(scores, rng):
     return {"mean": ci.mean, "low": ci.low, "high": ci.high}
 
 
+def _defined(forecast) -> bool:
+    return forecast is not None and math.isfinite(forecast)
+
+
 def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed) -> dict:
     from ..scoring import scores as scoring
 
@@ -37,7 +41,10 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
         "resolved_never_open": sorted(
             q.id for q in questions if q.type == "binary" and statuses[q.id] == "resolved" and q.id not in per_q
         ),
-        "undefined_forecasts": sum(1 for r in rows if r["forecast"] is None or not math.isfinite(r["forecast"])),
+        "undefined_forecasts": sum(1 for r in rows if not _defined(r["forecast"])),
+        "undefined_forecast_rows": [
+            {"question": r["question"], "as_of": r["as_of"]} for r in rows if not _defined(r["forecast"])
+        ],
         "resolved_not_scored_type": sorted(q.id for q in questions if q.type == "date" and statuses[q.id] == "resolved"),
         "resolutions_without_question": sorted(set(resolutions) - set(by_id)),
         "numeric_targets": len(targets),
@@ -195,6 +202,12 @@ def format_summary(s: dict) -> str:
         f"  not scored: {c['annulled']} annulled, {c['ambiguous']} ambiguous, {c['unresolved']} unresolved, "
         f"{len(c['resolved_never_open'])} never open at an as-of date",
     ]
+    if c["undefined_forecasts"]:
+        lines.append(
+            f"  NOT SCORED: {c['undefined_forecasts']} forecast(s) undefined (NaN): "
+            + ", ".join(f"{r['question']} as of {r['as_of']}" for r in c["undefined_forecast_rows"][:5])
+            + (" ..." if c["undefined_forecasts"] > 5 else "")
+        )
     o = s["overall"]
     if o:
         def ci(x):

@@ -27,7 +27,7 @@ from ..errors import ParamsError
 from ..model.scenario import Context, FlowSpec, Model, parse_date
 from ..model.worlds import Worlds
 from .conditional import freeze, node_likelihood
-from .evidence import Conditioning, Evidence, EvidenceError
+from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
 
@@ -38,6 +38,9 @@ __all__ = [
     "check_as_of",
     "is_open",
     "REPORT_CANDIDATES",
+    "DIAGNOSIS_WORLDS",
+    "impossible_items",
+    "impossible_evidence_error",
 ]
 
 REPORT_CANDIDATES = 20
@@ -323,11 +326,7 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
     run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
     if not plan.ess > 0:
-        raise EvidenceError(
-            f"the evidence public by {as_of} ({', '.join(plan.cond.items)}) has probability 0 in all "
-            f"{samples:,} worlds: the model rules it out. Check the observations against the model "
-            "(a watched event that happened needs an observe: item), or widen the model"
-        )
+        raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
     return Forecast(
         model=model.name,
         params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
@@ -338,3 +337,75 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
         overrides=list(model.doc.overrides),
         ess=plan.ess,
     )
+
+
+# =========================================================================== evidence the model rules out
+
+DIAGNOSIS_WORLDS = 20_000
+"""At most this many worlds per trial when looking for the items that rule the evidence out."""
+
+
+def _rules_out(model: Model, items: list, file, as_of: _dt.date, samples: int, seed: int, chunk_size: int) -> bool:
+    """True when every one of ``samples`` worlds weighs 0 given ``items``."""
+    plan = Plan(as_of, Evidence(tuple(items), file).conditioning(model, as_of))
+    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    return not plan.ess > 0
+
+
+def impossible_items(model: Model, evidence: Evidence, as_of: _dt.date, *, samples: int, seed: int,
+                     chunk_size: int = CHUNK_SIZE) -> tuple[list[Item], bool]:
+    """The evidence items public by ``as_of`` that the model rules out.
+
+    Returns
+    -------
+    items : list of Item
+        Every item that alone gives all worlds weight 0; when there is none, a smallest set that
+        does together (each of its items is needed: dropping any one leaves worlds with weight),
+        found by dropping items one at a time.  Empty when the items together are possible in
+        these worlds.
+    alone : bool
+        Whether ``items`` are each impossible alone.
+
+    One simulation of ``min(samples, DIAGNOSIS_WORLDS)`` worlds per trial (about two per item),
+    with the same seed, so this is a cost paid only once a forecast has failed.
+    """
+    n = min(samples, DIAGNOSIS_WORLDS)
+    items = evidence.public_by(as_of)
+    alone = [it for it in items if _rules_out(model, [it], evidence.file, as_of, n, seed, chunk_size)]
+    if alone:
+        return alone, True
+    if not _rules_out(model, items, evidence.file, as_of, n, seed, chunk_size):
+        return [], False
+    needed = list(items)
+    for it in items:
+        rest = [x for x in needed if x is not it]
+        if rest and _rules_out(model, rest, evidence.file, as_of, n, seed, chunk_size):
+            needed = rest
+    return needed, False
+
+
+def impossible_evidence_error(model: Model, evidence: Evidence, as_of: _dt.date, *, samples: int, seed: int,
+                              chunk_size: int = CHUNK_SIZE) -> EvidenceError:
+    """The error for evidence public by ``as_of`` that gives every one of ``samples`` worlds weight 0,
+    naming the items that rule it out (see :func:`impossible_items`)."""
+    culprits, alone = impossible_items(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
+    where = f"{evidence.file}: " if evidence.file else ""
+    head = (
+        f"{where}the evidence public by {as_of} ({_count(len(evidence.public_by(as_of)), 'item')}) has probability 0 in all "
+        f"{samples:,} worlds: the model rules it out. "
+    )
+    names = ", ".join(f"{it.id!r} (public {it.public_on}{', key ' + it.where if it.where else ''})" for it in culprits)
+    if culprits and alone:
+        why = f"Item{'s' if len(culprits) > 1 else ''} ruled out on {'their' if len(culprits) > 1 else 'its'} own: {names}. "
+    elif culprits:
+        why = f"No item is ruled out on its own; together these are: {names}. "
+    else:
+        why = f"With {min(samples, DIAGNOSIS_WORLDS):,} worlds no item or set of items is ruled out: use more --samples. "
+    return EvidenceError(
+        head + why + "Check those observations against the model (a watched event that happened needs an "
+        "observe: item), or widen the model"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

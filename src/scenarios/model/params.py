@@ -258,8 +258,8 @@ def apply_overrides(doc: ParamsDoc, overrides: list) -> None:
 
     Each override is a ``"dotted.path=value"`` string or a ``(dotted.path, value)`` pair (as a
     notebook's ``overrides`` dict gives).  A path whose first part is a node name may omit
-    the leading ``nodes.``.  Intermediate mappings are created as needed; a path through a
-    value that is not a mapping is an error.
+    the leading ``nodes.``.  Every key but the last must exist (a typo gets a "did you mean");
+    a path through a value that is not a mapping is an error.
     """
     for item in overrides:
         if isinstance(item, tuple):
@@ -275,9 +275,8 @@ def apply_overrides(doc: ParamsDoc, overrides: list) -> None:
         target = doc.data
         for i, part in enumerate(parts[:-1]):
             nxt = target.get(part) if isinstance(target, dict) else None
-            if nxt is None:
-                nxt = {}
-                target[part] = nxt
+            if nxt is None and isinstance(target, dict):
+                raise _no_such_key(doc, parts, i, target)
             if not isinstance(nxt, dict):
                 raise ParamsError(
                     None,
@@ -291,6 +290,22 @@ def apply_overrides(doc: ParamsDoc, overrides: list) -> None:
             del doc.origins[p]
         _record_origins(value, path, None, doc.origins)
         doc.overrides.append((".".join(parts), value))
+
+
+def _no_such_key(doc: ParamsDoc, parts: list, i: int, target: dict) -> ParamsError:
+    """A ``--set`` path through a key that does not exist: a typo, with a "did you mean"."""
+    from .schema import did_you_mean
+
+    options = [str(k) for k in target]
+    if i == 0 and isinstance(doc.data.get("nodes"), dict):
+        options += [str(k) for k in doc.data["nodes"]]  # a path may start with a node name
+    inside = ".".join(parts[:i]) if i else "the params file"
+    return ParamsError(
+        None,
+        ".".join(parts),
+        f"no key {parts[i]!r} in {inside}; --set changes or adds the last key of a path that exists"
+        + did_you_mean(parts[i], options),
+    )
 
 
 def _kind(value: Any) -> str:
