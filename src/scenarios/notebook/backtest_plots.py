@@ -11,9 +11,9 @@ import datetime as _dt
 import math
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
-from . import plots
+from . import formatting, plots
 
 __all__ = [
     "reliability_diagram",
@@ -23,6 +23,8 @@ __all__ = [
     "calibration_figure",
     "fan_overlay",
     "fan_grid",
+    "pick_fans",
+    "FAN_COLOURS",
     "overview_rows",
     "question_rows",
     "numeric_rows",
@@ -40,19 +42,16 @@ def _dates(values) -> np.ndarray:
     return np.asarray([np.datetime64(d, "D") for d in values])
 
 
-def _si(x, _pos=None) -> str:
-    a = abs(x)
-    for div, suffix in ((1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:.3g}{suffix}"
-    return f"{x:.3g}"
-
-
 # --------------------------------------------------------------------------- tables
 
 
-def _f(x, digits=3):
-    return "" if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(float(x), digits)
+def _f(x) -> str:
+    return formatting.number(x)
+
+
+def _p(x) -> str:
+    """A probability or Brier score to three decimals, so a column of them lines up."""
+    return formatting.probability(x, decimals=3)
 
 
 def overview_rows(summary: dict) -> list:
@@ -62,19 +61,20 @@ def overview_rows(summary: dict) -> list:
         return []
 
     def ci(x):
-        return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+        return f"{_p(x['mean'])} [{_p(x['low'])}, {_p(x['high'])}]"
 
     rows = [{
         "forecaster": "model with evidence", "Brier at open": ci(o["brier_open"]),
         "Brier, time-averaged": ci(o["brier_time_averaged"]), "skill (time-averaged)": "",
         "difference vs model": "",
     }]
-    names = {"always_0.5": "always 0.5", "base_rate": f"base rate {o['base_rate']:.2f} (hindsight)", "no_evidence": "model, no evidence"}
+    names = {"always_0.5": "always 0.5", "base_rate": f"base rate {formatting.probability(o['base_rate'])} (hindsight)",
+             "no_evidence": "model, no evidence"}
     for key, label in names.items():
         b = o["baselines"][key]
         d = b["difference_time_averaged"]
         rows.append({
-            "forecaster": label, "Brier at open": f"{b['brier']:.3f}", "Brier, time-averaged": f"{b['brier']:.3f}",
+            "forecaster": label, "Brier at open": _p(b["brier"]), "Brier, time-averaged": _p(b["brier"]),
             "skill (time-averaged)": "" if b["skill_time_averaged"] is None else f"{b['skill_time_averaged']:+.3f}",
             "difference vs model": f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]",
         })
@@ -86,16 +86,16 @@ def question_rows(summary: dict) -> list:
     qs = sorted(summary["questions"], key=lambda q: -q["brier_time_averaged"])
     return [{
         "question": q["id"], "outcome": "yes" if q["outcome"] else "no", "open": q["open"], "resolved": q["resolved_on"],
-        "forecast at open": _f(q["forecast_open"]), "last forecast": _f(q["forecast_last"]),
-        "no evidence": _f(q["no_evidence_forecast"]), "Brier at open": _f(q["brier_open"]),
-        "Brier, time-averaged": _f(q["brier_time_averaged"]), "forecasts": q["n_forecasts"],
+        "forecast at open": _p(q["forecast_open"]), "last forecast": _p(q["forecast_last"]),
+        "no evidence": _p(q["no_evidence_forecast"]), "Brier at open": _p(q["brier_open"]),
+        "Brier, time-averaged": _p(q["brier_time_averaged"]), "forecasts": q["n_forecasts"],
     } for q in qs]
 
 
 def numeric_rows(summary: dict) -> list:
     """CRPS per reported estimate, relative to the estimate (lower is better)."""
     return [{
-        "estimate": t["id"], "quantity": t["quantity"], "value": f"{t['estimate']:,.0f}",
+        "estimate": t["id"], "quantity": t["quantity"], "value": formatting.number(t["estimate"]),
         "public": t["public_on"], "forecasts": t["n_forecasts"],
         "CRPS / value, first": _f(t["crps_relative_first"]), "CRPS / value, last before": _f(t["crps_relative_last"]),
         "CRPS / value, no evidence": _f(t["no_evidence_crps_relative"]),
@@ -121,7 +121,7 @@ def reliability_diagram(reliability: dict, ax, *, title: str = "Reliability of e
     hi = np.asarray([np.nan if v is None else v for v in reliability["upper"]], dtype=float)
     count = np.asarray(reliability["count"])
     edges = np.asarray(reliability["edges"], dtype=float)
-    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration", gid=plots.GUIDE)
     full = count > 0
     ax.errorbar(mean[full], freq[full], yerr=[freq[full] - lo[full], hi[full] - freq[full]], fmt="o", color="C0",
                 capsize=3, lw=1.2, label="observed frequency (95% interval)")
@@ -210,8 +210,8 @@ def path_grid(result, *, ncols: int = 4, width: float = 12.0):
                              wspace=0.08, hspace=0.75)
     axes = np.asarray(axes).ravel()
     for i, (ax, q) in enumerate(zip(axes, qs, strict=False)):
-        label = q["id"] if len(q["id"]) <= 42 else q["id"][:40] + "…"
-        forecast_path(result.path(q["id"]), ax, title=f"{label}\nBrier {q['brier_time_averaged']:.2f}",
+        label = formatting.shorten(q["id"], 42)
+        forecast_path(result.path(q["id"]), ax, title=f"{label}\nBrier {formatting.probability(q['brier_time_averaged'])}",
                       outcome=q["outcome"], resolved_on=q["resolved_on"], no_evidence=q["no_evidence_forecast"],
                       y_labels=(i % ncols == 0))
     for ax in axes[len(qs):]:
@@ -224,26 +224,58 @@ def path_grid(result, *, ncols: int = 4, width: float = 12.0):
 _POINT_MARKERS = {"o": "reported estimate (bar: stated range)", "^": "more than", "v": "up to"}
 
 
-def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = "", until=None):
-    """Fans of a running total as of several dates (median and 90% band each) with the real
-    estimates (dots: a figure; triangles: "more than" / "up to"; bars: the stated range)."""
-    import matplotlib
+FAN_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
+"""Colours of the fans as of successive dates (Okabe–Ito: distinct, also to colour-blind readers)."""
 
-    cmap = matplotlib.colormaps["viridis"]
+
+def pick_fans(fans: list, n: int = 3) -> list:
+    """At most ``n`` of ``fans`` (as of successive dates), spread evenly: always the first and,
+    when ``n`` > 1, the last; more bands than that cannot be told apart on one panel.
+
+    >>> pick_fans(list("abcde")), pick_fans(list("ab"), 3), pick_fans(list("abcde"), 1)
+    (['a', 'c', 'e'], ['a', 'b'], ['a'])
+    """
+    if n < 1:
+        raise ValueError(f"pick_fans: n must be at least 1, got {n}")
+    if len(fans) <= n:
+        return list(fans)
+    keep = sorted({round(i) for i in np.linspace(0, len(fans) - 1, n)})
+    return [fans[i] for i in keep]
+
+
+def _fan_stop(points: list, until) -> np.datetime64 | None:
+    """Where a panel's fans end: ``until``, else 120 days after the last reported estimate."""
+    if until:
+        return np.datetime64(until, "D")
+    last = max((p["on"] for p in points), default=None)
+    return None if last is None else np.datetime64(last, "D") + np.timedelta64(120, "D")
+
+
+def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = "", until=None, xlim=None):
+    """Fans of a running total as of a few dates (median and 90% band each, one colour per
+    date from :data:`FAN_COLOURS`) with the real estimates (dots: a figure; triangles: "more
+    than" / "up to"; bars: the stated range).
+
+    Pass the few fans to show (:func:`pick_fans`); ``until`` cuts the fans at a date and
+    ``xlim`` (start, end) fixes the date axis (panels sharing it).
+    """
     last = None
     top = 1e-9
     stop = None if until is None else np.datetime64(until, "D")
     for i, fan in enumerate(fans):
-        color = cmap(0.1 + 0.8 * i / max(1, len(fans) - 1))
+        color = FAN_COLOURS[i % len(FAN_COLOURS)]
         dates = _dates(fan.dates)
         keep = np.ones(len(dates), dtype=bool) if stop is None else dates <= stop
         levels = list(fan.levels)
         lo, mid, hi = fan.values[levels.index(0.05)], fan.values[levels.index(0.5)], fan.values[levels.index(0.95)]
-        ax.fill_between(dates[keep], lo[keep], hi[keep], color=color, alpha=0.12, lw=0)
+        ax.fill_between(dates[keep], lo[keep], hi[keep], color=color, alpha=0.13, lw=0)
+        # band edges as thin lines of the fan's colour: overlapping bands stay apart
+        for edge in (lo, hi):
+            ax.plot(dates[keep], edge[keep], color=color, lw=0.7, alpha=0.8)
         top = max(top, float(np.nanmax(hi[keep], initial=0)))
-        ax.plot(dates[keep], mid[keep], color=color, lw=1.6, label=f"as of {fan.as_of} (median, 90%)")
+        ax.plot(dates[keep], mid[keep], color=color, lw=2.0, label=f"as of {fan.as_of}: median and 90% band")
         if stop is None or np.datetime64(fan.as_of, "D") <= stop:
-            ax.axvline(np.datetime64(fan.as_of, "D"), color=color, lw=0.8, ls=":")
+            ax.axvline(np.datetime64(fan.as_of, "D"), color=color, lw=0.9, ls=":", gid=plots.GUIDE)
         last = dates[keep][-1] if keep.any() else last
     groups: dict = {}
     for p in points:  # one errorbar call per marker: errorbar is slow
@@ -264,32 +296,51 @@ def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = 
     for marker, (xs, ys, below, above) in groups.items():
         ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, color="black", ms=5, capsize=2.5, lw=1, zorder=6,
                     label=_POINT_MARKERS[marker])
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    ax.yaxis.set_major_formatter(formatting.tick_formatter())
     top = max([top] + [y + up for g in groups.values() for y, up in zip(g[1], g[3], strict=True)])
     ax.set_ylim(0, top * 1.04)
     yticks = [y for y in MaxNLocator(nbins=6).tick_values(0, top * 1.04) if 0 <= y <= top * 1.04]
     ax.set_yticks(yticks)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    if fans and last is not None:
-        first = np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D")
-        xs = plots.set_date_axis(ax, first.astype(object), last.astype(object))
+    if xlim is None and fans and last is not None:
+        xlim = (np.datetime64(fans[0].as_of, "D") - np.timedelta64(10, "D"), last)
+    if xlim is not None:
+        start, end = (np.datetime64(x, "D").astype(object) for x in xlim)
+        xs = plots.set_date_axis(ax, start, end)
         plots.grid_lines(ax, xs, yticks)
     ax.legend(fontsize=7.5, loc="upper left")
     return ax
 
 
-def fan_grid(fans_by_quantity: dict, *, width: float = 11.0, until=None):
-    """One panel per quantity: its fans as of several dates against the reported estimates
-    (``fans_by_quantity`` from :func:`scenarios.backtest.report_fans`)."""
+def fan_grid(fans_by_quantity: dict, *, width: float = 11.0, until=None, n_dates: int = 3):
+    """One panel per quantity, all on one time axis: its fans as of ``n_dates`` dates
+    (:func:`pick_fans`) against the reported estimates (``fans_by_quantity`` from
+    :func:`scenarios.backtest.report_fans`).
+
+    Each panel's fans stop at ``until`` or 120 days after its last reported estimate; the
+    shared axis runs from the first as-of date to the latest of those ends.
+    """
     n = max(1, len(fans_by_quantity))
-    fig, axes = plots.figure(n, 1, figsize=(width, 3.9 * n), margins=(0.85, 0.2, 0.35, 0.45), hspace=0.3)
+    fig, axes = plots.figure(n, 1, figsize=(width, 3.6 * n + 0.3), margins=(plots.tick_label_margin(10), 0.2, 0.35, 0.55), hspace=0.28,
+                             sharex=True)
     axes = np.asarray(axes).ravel()
-    for ax, (quantity, (fans, points)) in zip(axes, fans_by_quantity.items(), strict=False):
-        last_report = max((p["on"] for p in points), default=None)
-        stop = until or (last_report + _dt.timedelta(days=120) if last_report else None)
+    picked = {q: (pick_fans(fans, n_dates), points) for q, (fans, points) in fans_by_quantity.items()}
+    starts, ends = [], []
+    for fans, points in picked.values():
+        stop = _fan_stop(points, until)
+        for f in fans:
+            starts.append(np.datetime64(f.as_of, "D"))
+            dates = _dates(f.dates)
+            ends.append(dates[-1] if stop is None else min(dates[-1], stop))
+        ends += [np.datetime64(p["on"], "D") + np.timedelta64(10, "D") for p in points]
+    xlim = (min(starts) - np.timedelta64(10, "D"), max(ends)) if starts else None
+    for ax, (quantity, (fans, points)) in zip(axes, picked.items(), strict=False):
+        stop = _fan_stop(points, until)
         fan_overlay(fans, points, ax, title=f"{quantity}: forecast as of each date against the reported estimates",
-                    ylabel=quantity.split(".")[0], until=stop)
+                    ylabel=quantity.split(".")[0], until=stop, xlim=xlim)
+    for ax in axes[:len(picked) - 1]:
+        ax.tick_params(axis="x", labelbottom=False)
     for ax in axes[len(fans_by_quantity):]:
         ax.set_visible(False)
     return fig

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
+from .formatting import number, number_range
 
 __all__ = [
     "FAN_LEVELS",
@@ -508,18 +509,14 @@ def estimate_rows(observed: dict) -> list[dict]:
         for e in points:
             rows.append({
                 "flow": flow, "date": e.date.isoformat(), "value": _fmt(e.value),
-                "low–high": f"{_fmt(e.low)} – {_fmt(e.high)}", "estimator": e.estimator,
+                "low–high": number_range(e.low, e.high), "estimator": e.estimator,
                 "baseline": e.baseline, "confidence": e.confidence, "sources": " ; ".join(e.sources),
             })
     return rows
 
 
 def _fmt(x) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if abs(x) >= 1e4:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+    return number(x)
 
 
 def forecast_rows(forecast) -> list[dict]:

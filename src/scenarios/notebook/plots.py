@@ -14,13 +14,15 @@ import html
 import io
 import os
 import re
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from ..atomic import write_bytes
+from ..errors import ScenarioError
+from . import formatting
 
 __all__ = [
     "figure",
@@ -28,20 +30,32 @@ __all__ = [
     "estimates",
     "flow_figure",
     "scenario_tree",
+    "TreeBlock",
+    "tree_blocks",
     "event_curves",
     "event_strips",
+    "colour_bar",
     "date_ticks",
     "set_date_axis",
     "grid_lines",
+    "tick_label_margin",
     "show",
     "save_figure",
+    "has_data",
+    "figure_title",
+    "link_html",
     "Shown",
     "Table",
     "DPI",
+    "GUIDE",
 ]
 
 DPI = 110
 """Resolution of the PNG shown in notebooks and saved next to the SVG."""
+
+GUIDE = "guide"
+"""``gid`` of artists that help read a figure but show no data (grid lines, reference lines,
+colour bars): :func:`has_data` does not count them."""
 
 _DRAW_RC = {"text.hinting": "no_hinting"}  # a third faster text rendering, no visible change at this dpi
 _SVG_RC = {**_DRAW_RC, "svg.fonttype": "none", "svg.hashsalt": "scenarios"}  # text stays text; stable ids
@@ -65,15 +79,6 @@ def figure(nrows: int = 1, ncols: int = 1, *, figsize=(9, 4.8), margins=(0.75, 0
     fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h,
                         wspace=wspace, hspace=hspace)
     return fig, axes
-
-
-def _si(x, _pos=None) -> str:
-    """Axis numbers as 0, 500, 2k, 1.5M."""
-    a = abs(x)
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:.3g}{suffix}"
-    return f"{x:.3g}"
 
 
 def date_ticks(start, end, *, max_ticks: int = 6, one_line: bool = False) -> tuple[list, list]:
@@ -161,13 +166,14 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
         lo, hi = fan.values[i], fan.values[len(levels) - 1 - i]
         alpha = 0.16 + 0.22 * i
         ax.fill_between(dates, lo, hi, color=color, alpha=alpha, lw=0,
-                        label=f"{levels[i]:.0%}–{levels[len(levels) - 1 - i]:.0%}")
+                        label=f"{formatting.percent(levels[i], decimals=0)}–{formatting.percent(levels[len(levels) - 1 - i], decimals=0)}")
     if len(levels) % 2:
         ax.plot(dates, fan.values[n_bands], color=color, lw=1.8, label="median")
-    ax.set_title(title if title is not None else f"{fan.label} (P = {fan.probability:.2f})", fontsize=10)
+    ax.set_title(title if title is not None else f"{fan.label} (P = {formatting.probability(fan.probability)})",
+                 fontsize=10)
     if ylabel:
         ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    ax.yaxis.set_major_formatter(formatting.tick_formatter())
     if ylim is None:
         ylim = (0, max(float(np.nanmax(fan.values[-1])), ax.get_ylim()[1], 1e-9) * 1.04)
     ax.set_ylim(*ylim)
@@ -178,6 +184,15 @@ def fan_chart(fan, ax, *, color="C0", title: str | None = None, ylabel: str | No
     if legend:
         ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+def tick_label_margin(chars: int, *, fontsize: float = 10.0) -> float:
+    """Left margin (inches) that holds tick labels of ``chars`` characters and a y-axis label.
+
+    >>> round(tick_label_margin(10), 2)
+    1.05
+    """
+    return 0.42 + 0.063 * chars * fontsize / 10
 
 
 def grid_lines(ax, xs, ys) -> None:
@@ -194,7 +209,7 @@ def grid_lines(ax, xs, ys) -> None:
     xs = ax.convert_xunits(list(xs))  # dates to matplotlib's numbers, as ax.get_xlim() gives them
     segments = [[(x, y0), (x, y1)] for x in xs] + [[(x0, y), (x1, y)] for y in ys]
     ax.add_collection(LineCollection(segments, colors=matplotlib.rcParams["grid.color"], alpha=0.3,
-                                     linewidths=0.5, zorder=1.5), autolim=False)
+                                     linewidths=0.5, zorder=1.5, gid=GUIDE), autolim=False)
 
 
 _ESTIMATE_LEGEND = {"o": "estimate (bar: low–high)", "^": "lower bound ('more than')", "v": "upper bound ('up to')",
@@ -257,12 +272,17 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     from matplotlib.ticker import MaxNLocator
 
     ncols = len(monthly)
-    fig, axes = figure(2, ncols, figsize=(3.1 * ncols + 0.9, 6.6), margins=(0.85, 0.2, 0.6, 1.05),
-                       wspace=0.08, hspace=0.1)
-    axes = np.asarray(axes).reshape(2, ncols)
     tops = [max(float(np.nanmax(f.values[-1])) for f in fans) for fans in (monthly, cumulative)]
     if len(points):
         tops[1] = max(tops[1], max(max(e.point, e.high or 0, e.low or 0) for e in points))
+    tops = [max(t, 1e-9) * 1.05 for t in tops]
+    row_ticks = [[y for y in MaxNLocator(nbins=5).tick_values(0, t) if 0 <= y <= t] for t in tops]
+    # room on the left for the widest tick label ("16,000,000") and the axis label beside it
+    widest = max(len(formatting.number(y)) for ticks in row_ticks for y in ticks)
+    width = 3.1 * ncols + 0.9
+    fig, axes = figure(2, ncols, figsize=(width, 6.6), margins=(tick_label_margin(widest), 0.2, 0.6, 1.05),
+                       wspace=0.08, hspace=0.1)
+    axes = np.asarray(axes).reshape(2, ncols)
     first, last = monthly[0].dates[0], monthly[0].dates[-1]
     if len(points):
         first, last = min(first, min(e.date for e in points)), max(last, max(e.date for e in points))
@@ -273,8 +293,7 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     xgrid = [np.datetime64(t, "D") for t in date_ticks(first, last)[0]]
     xlim = (np.datetime64(first, "D"), np.datetime64(last, "D"))
     for row, (fans, ylabel) in enumerate(((monthly, f"{unit} per month"), (cumulative, f"{unit}, running total"))):
-        top = max(tops[row], 1e-9) * 1.05
-        yticks = [y for y in MaxNLocator(nbins=5).tick_values(0, top) if 0 <= y <= top]
+        top, yticks = tops[row], row_ticks[row]
         for j, (f, ax) in enumerate(zip(fans, axes[row], strict=True)):
             fan_chart(f, ax, color=color, title=None if row == 0 else "", ylabel=ylabel if j == 0 else None,
                       date_axis=False, grid=False, ylim=(0, top))
@@ -299,30 +318,134 @@ _PALETTE = ("#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD", "#
             "#DA8BC3", "#2F8F83", "#A05195", "#F0A04B", "#6B8E23", "#B0B7E0")
 
 
-def scenario_tree(tree, ax, *, min_label: float = 0.025):
-    """Draw a scenario tree as an icicle: one column per level, each branch a block whose
-    height is its probability, labelled with its value, its probability overall and its
-    probability given the branch to its left ("of its branch").
+_SMALL_COLOUR = "#DDDDDD"  # blocks merged because each branch in them is too thin to label
+_VOID_COLOUR = "#BBBBBB"  # "no", "never", "none"
+
+
+@dataclass(frozen=True)
+class TreeBlock:
+    """One block of the drawn scenario tree (see :func:`tree_blocks`).
+
+    Attributes
+    ----------
+    level : int
+        Column the block starts in (index into ``Tree.levels``).
+    end : int
+        Column after the last one it spans: ``level + 1`` for a branch, the number of levels
+        for merged thin branches (their sub-branches are not drawn separately).
+    top : float
+        Probability above the block (0 at the top of the figure).
+    probability : float
+        Height: the joint probability of the branch (or of the merged branches).
+    conditional : float
+        Probability given the parent branch (summed over merged branches).
+    label : str or None
+        The branch's value, the merged values ("2 others" when their names are long), or None
+        when the block is too thin to label.
+    merged : int
+        0 for a branch drawn on its own, else how many thin sibling branches the block holds.
+    """
+
+    level: int
+    end: int
+    top: float
+    probability: float
+    conditional: float
+    label: str | None
+    merged: int = 0
+
+
+def tree_blocks(tree, *, min_label: float = 0.025) -> list[TreeBlock]:
+    """What :func:`scenario_tree` draws: one block per branch of at least ``min_label``, and the
+    thin branches of each parent merged into one block after their wider siblings.
+
+    A merged block spans to the last column (the thin branches' own sub-branches would be
+    thinner still); it is labelled, with the merged values, when the merged probability
+    reaches ``min_label``, and unlabelled otherwise.  So a parent has at most one unlabelled
+    block among its children and no column repeats unlabelled slivers.  The blocks under a
+    parent fill its height exactly.
 
     Parameters
     ----------
     tree : scenarios.notebook.plotdata.Tree
     min_label : float
-        Blocks smaller than this are drawn but not labelled.
+        Smallest probability a block needs to be drawn on its own and labelled.
+
+    Returns
+    -------
+    list of TreeBlock, parents before their children, top to bottom within a parent.
     """
-    colours: dict = {}
+    children: dict = {}
     for b in tree.branches:
-        key = (b.level, b.label)
-        if key not in colours:  # each value of each level its own colour; "no"/"never" grey
-            n = sum(1 for c in colours.values() if c != "#BBBBBB")
-            colours[key] = "#BBBBBB" if b.label in ("no", "never", "none") else _PALETTE[n % len(_PALETTE)]
-        y0 = 1.0 - b.start - b.probability
-        ax.add_patch(_rect(b.level + 0.03, y0, 0.94, b.probability, colours[key]))
-        if b.probability >= min_label:
-            cond = "" if b.level == 0 or b.conditional > 0.999 else f" · {b.conditional:.0%} of its branch"
-            big = b.probability >= 2.2 * min_label
-            text = f"{b.label}\n{b.probability:.1%}{cond}" if big else f"{b.label}  {b.probability:.1%}"
-            ax.text(b.level + 0.08, y0 + b.probability / 2, text, va="center", ha="left", fontsize=8)
+        children.setdefault(tuple(b.path[:-1]), []).append(b)
+    n_levels = len(tree.levels)
+    blocks: list[TreeBlock] = []
+
+    def place(kids: list, top: float) -> None:
+        small = [b for b in kids if b.probability < min_label]
+        for b in kids:
+            if b.probability >= min_label:
+                blocks.append(TreeBlock(b.level, b.level + 1, top, b.probability, b.conditional, b.label))
+                place(children.get(tuple(b.path), []), top)
+                top += b.probability
+        if small:
+            p = sum(b.probability for b in small)
+            names = ", ".join(str(b.label) for b in small)
+            label = None if p < min_label else (names if len(names) <= 28 else f"{len(small)} others")
+            blocks.append(TreeBlock(min(b.level for b in small), n_levels, top, p,
+                                    sum(b.conditional for b in small), label, len(small)))
+
+    place(children.get((), []), 0.0)
+    return blocks
+
+
+def scenario_tree(tree, ax, *, min_label: float = 0.025,
+                  title: str = "Scenario tree: each block's height is its probability; grey: thin branches merged"):
+    """Draw a scenario tree as an icicle: one column per level, each branch a block whose
+    height is its probability, labelled with its value, its probability overall and its
+    probability given the branch to its left ("of its branch").
+
+    Branches thinner than ``min_label`` are merged into one grey block per parent
+    (:func:`tree_blocks`), labelled when the merged block is tall enough.
+
+    Parameters
+    ----------
+    tree : scenarios.notebook.plotdata.Tree
+    min_label : float
+        Branches smaller than this are merged (see :func:`tree_blocks`).
+    title : str
+        Drawn above the level names.
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    colours: dict = {}
+    rects, faces = [], []
+    for b in tree_blocks(tree, min_label=min_label):
+        if b.merged:
+            colour = _SMALL_COLOUR
+        else:
+            key = (b.level, b.label)
+            if key not in colours:  # each value of each level its own colour; "no"/"never" grey
+                n = sum(1 for c in colours.values() if c != _VOID_COLOUR)
+                colours[key] = _VOID_COLOUR if b.label in ("no", "never", "none") else _PALETTE[n % len(_PALETTE)]
+            colour = colours[key]
+        y0 = 1.0 - b.top - b.probability
+        rects.append(Rectangle((b.level + 0.03, y0), b.end - b.level - 0.06, b.probability))
+        faces.append(colour)
+        if b.label is None:
+            continue
+        p = formatting.percent(b.probability)
+        if b.merged:
+            text = f"{b.label}  {p}"
+        elif b.level == 0 or b.conditional > 0.999:
+            text = f"{b.label}\n{p}" if b.probability >= 2.2 * min_label else f"{b.label}  {p}"
+        else:
+            cond = formatting.percent(b.conditional, decimals=0)
+            text = f"{b.label}\n{p} · {cond} of its branch" if b.probability >= 2.2 * min_label else f"{b.label}  {p}"
+        ax.text(b.level + 0.08, y0 + b.probability / 2, text, va="center", ha="left", fontsize=8)
+    # one collection: a patch per block costs a draw call each
+    ax.add_collection(PatchCollection(rects, facecolors=faces, edgecolors="white", linewidths=0.8, alpha=0.85))
     ax.set_xlim(0, len(tree.levels))
     ax.set_ylim(0, 1)
     ax.set_xticks([i + 0.5 for i in range(len(tree.levels))], [f"{t}?" for t in tree.levels], fontsize=10)
@@ -330,15 +453,11 @@ def scenario_tree(tree, ax, *, min_label: float = 0.025):
     ax.tick_params(axis="x", length=0)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["100%", "75%", "50%", "25%", "0%"])
     ax.set_ylabel("cumulative probability (top to bottom)")
+    if title:
+        ax.set_title(title, fontsize=11, pad=22)
     for side in ("right", "bottom", "top"):
         ax.spines[side].set_visible(False)
     return ax
-
-
-def _rect(x, y, w, h, colour):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, facecolor=colour, edgecolor="white", lw=0.8, alpha=0.85)
 
 
 def event_curves(curves, ax, *, title: str = "Probability that each event has happened by date"):
@@ -347,7 +466,7 @@ def event_curves(curves, ax, *, title: str = "Probability that each event has ha
     for i, c in enumerate(curves):
         med = f", median {c.median:%d %b %Y}" if c.median else ""
         ax.plot(c.dates, c.probability, drawstyle="steps-post", lw=1.6, color=f"C{i % 10}",
-                label=f"{c.name} (P {1 - c.p_never:.2f}{med})")
+                label=f"{c.name} (P {formatting.probability(1 - c.p_never)}{med})")
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("P(happened by date)")
     ax.set_title(title, fontsize=11)
@@ -359,8 +478,9 @@ def event_curves(curves, ax, *, title: str = "Probability that each event has ha
 
 
 def event_strips(curves, ax, *, title: str = "Every event: probability that it has happened by date"):
-    """All events at once: one row per event, shaded by P(happened by date) (white 0, dark 1),
-    with a tick at the median date; each label ends with P(within the horizon)."""
+    """All events at once: one row per event, shaded by P(happened by date) (white 0, dark 1,
+    read on the colour bar at the right), with a tick at the median date; each label ends with
+    P(within the horizon)."""
     if not curves:
         ax.set_axis_off()
         return ax
@@ -371,56 +491,140 @@ def event_strips(curves, ax, *, title: str = "Every event: probability that it h
 
     extent = (date2num(x0), date2num(x1), len(curves) - 0.5, -0.5)
     # "none": SVG embeds the grid at its own size (one pixel per day and event) instead of resampling it
-    ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=extent, interpolation="none")
+    image = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=extent, interpolation="none")
     medians = [(np.datetime64(c.median, "D"), i) for i, c in enumerate(curves) if c.median is not None]
     if medians:
         ax.plot([m for m, _ in medians], [i for _, i in medians], ls="none", marker="|", color="black", ms=9, mew=1.5)
-    ax.set_yticks(range(len(curves)), [f"{c.name}  {1 - c.p_never:.2f}" for c in curves], fontsize=7)
+    ax.set_yticks(range(len(curves)), [f"{c.name}  {formatting.probability(1 - c.p_never)}" for c in curves], fontsize=7)
     ax.set_title(title + " (label: P within the horizon; |: median date)", fontsize=10)
     set_date_axis(ax, dates[0], dates[-1])
+    colour_bar(image, ax, label="P(happened by date)")
     return ax
 
 
-class Shown:
-    """A rendered figure: Jupyter displays the PNG; ``paths`` lists the files saved."""
+def colour_bar(mappable, ax, *, label: str, ticks=(0, 0.25, 0.5, 0.75, 1.0)):
+    """A labelled colour bar at the right of ``ax`` (taking a slice of its width); return its axes.
 
-    def __init__(self, name: str, png: bytes, paths: list):
+    Its axes are marked :data:`GUIDE`: a colour bar alone is not data (:func:`has_data`).
+    """
+    bar = ax.figure.colorbar(mappable, ax=ax, fraction=0.025, pad=0.015, aspect=30, ticks=list(ticks))
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    bar.ax.yaxis.set_major_formatter(formatting.tick_formatter())
+    bar.ax.set_gid(GUIDE)
+    return bar.ax
+
+
+class Shown:
+    """A rendered figure: Jupyter displays the PNG (with the title as its ``alt`` metadata);
+    ``paths`` lists the files saved and ``title`` is the figure's title (for alt text)."""
+
+    def __init__(self, name: str, png: bytes, paths: list, title: str = ""):
         self.name = name
         self.png = png
         self.paths = paths
+        self.title = title
 
-    def _repr_png_(self) -> bytes:
-        return self.png
+    def _repr_png_(self):
+        # (data, metadata): the notebook keeps the title in the output's image/png metadata
+        return self.png, {"alt": self.title}
 
     def __repr__(self) -> str:
         return f"<figure {self.name}: {', '.join(self.paths) or 'not saved'}>"
 
 
-def save_figure(fig, name: str, output_dir: str, *, dpi: int = DPI) -> list:
+def _finite_any(xy) -> bool:
+    try:
+        a = np.asarray(xy, dtype=float)
+    except (TypeError, ValueError):  # unconverted units: there is something
+        return np.size(xy) > 0
+    return bool(a.size) and bool(np.isfinite(a).all(axis=-1).any() if a.ndim == 2 else np.isfinite(a).any())
+
+
+def _shows_data(artist) -> bool:
+    """Whether one artist of an axes draws data (not a guide, not empty, not invisible)."""
+    from matplotlib.collections import Collection
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+
+    if not artist.get_visible() or artist.get_gid() == GUIDE:
+        return False
+    if isinstance(artist, Line2D):
+        return _finite_any(artist.get_xydata())
+    if isinstance(artist, Collection):
+        offsets = artist.get_offsets()
+        if len(offsets) and _finite_any(offsets):
+            return True
+        return any(len(p.vertices) and _finite_any(p.vertices) for p in artist.get_paths())
+    if isinstance(artist, AxesImage):
+        return artist.get_array() is not None and np.size(artist.get_array()) > 0
+    return True  # a patch (bar, block, step) is data
+
+
+def has_data(fig) -> bool:
+    """Whether any visible axes of ``fig`` draws data: a line with a finite point, a non-empty
+    collection (bands, markers, error bars), a patch or an image.
+
+    Titles, labels, legends, ticks and artists marked :data:`GUIDE` (grid lines, reference
+    lines, colour bars) are not data: a figure of only those is blank.
+    """
+    for ax in fig.axes:
+        if not ax.get_visible() or ax.get_gid() == GUIDE:
+            continue
+        for group in (ax.lines, ax.collections, ax.patches, ax.images):
+            if any(_shows_data(a) for a in group):
+                return True
+    return False
+
+
+def figure_title(fig) -> str:
+    """The figure's title: its suptitle, else the first visible axes' title (centre, left or
+    right), else ""; line breaks become spaces."""
+    texts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_gid() != GUIDE:
+            texts += [ax.get_title(loc) for loc in ("center", "left", "right")]
+    return next((" ".join(t.split()) for t in texts if t and t.strip()), "")
+
+
+def save_figure(fig, name: str, output_dir: str, *, dpi: int = DPI, title: str = "") -> list:
     """Save ``fig`` as ``output_dir/name.png`` and ``.svg`` (atomically); return the paths."""
-    return show(fig, name, output_dir, dpi=dpi).paths
+    return show(fig, name, output_dir, dpi=dpi, title=title).paths
 
 
-def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI) -> Shown:
+def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI, title: str = "") -> Shown:
     """Render ``fig`` once as PNG (displayed by Jupyter) and, when ``output_dir`` is set, save
     it there as ``name.png`` and ``name.svg``.
 
     Parameters
     ----------
     fig : matplotlib Figure
+        Must draw something (:func:`has_data`): a blank figure is an error, never an image.
     name : str
         File stem, letters, digits, ``_`` and ``-`` only.
     output_dir : str
         Folder for the files; "" saves nothing (an analyst's interactive session).
+    title : str
+        The figure's title for alt text; default :func:`figure_title`, else ``name`` in words.
+        Recorded as the PNG's ``Title`` text chunk, the SVG's ``<title>``, ``Shown.title`` and
+        the ``alt`` metadata of the notebook output.
+
+    Raises
+    ------
+    ScenarioError
+        A bad name, or a figure with nothing drawn (nothing is saved).
     """
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name or ""):
-        from ..errors import ScenarioError
-
         raise ScenarioError(f"figure name must be letters, digits, '_' or '-', got {name!r}")
+    if not has_data(fig):
+        raise ScenarioError(f"figure {name!r} has nothing drawn (no line, band, marker, block or image "
+                            "with data in any panel); not saving a blank image: check the data given to it")
+    title = title or figure_title(fig) or name.replace("_", " ").replace("-", " ")
     buf = io.BytesIO()
     # zlib level 3: a third faster to encode than the default 6, files ~15% larger
     with matplotlib.rc_context(_DRAW_RC):
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None, "Title": title},
+                    pil_kwargs={"compress_level": 3})
     png = buf.getvalue()
     paths = []
     if output_dir:
@@ -429,19 +633,55 @@ def show(fig, name: str, output_dir: str = "", *, dpi: int = DPI) -> Shown:
         write_bytes(png_path, png)
         svg = io.BytesIO()
         with matplotlib.rc_context(_SVG_RC):
-            fig.savefig(svg, format="svg", metadata={"Date": None})
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Title": title})
         svg_path = os.path.join(output_dir, name + ".svg")
         write_bytes(svg_path, svg.getvalue())
         paths = [png_path, svg_path]
-    return Shown(name, png, paths)
+    return Shown(name, png, paths, title)
 
 
-_URL = re.compile(r"(https?://[^\s;,]+)")
+# A URL in raw text: up to whitespace, quotes or angle brackets; trailing punctuation of the
+# sentence around it is cut off below.
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+_TRAILING = ".,;:!?"
 
 
-def _cell_html(value) -> str:
-    text = html.escape(str(value))
-    return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', text)
+def _split_url(url: str) -> tuple[str, str]:
+    """(url, trailing text that belongs to the sentence, not the URL)."""
+    end = len(url)
+    while end:
+        c = url[end - 1]
+        if c in _TRAILING:
+            end -= 1
+        elif c == ")" and url[:end].count("(") < url[:end].count(")"):
+            end -= 1
+        elif c == "]" and url[:end].count("[") < url[:end].count("]"):
+            end -= 1
+        else:
+            break
+    return url[:end], url[end:]
+
+
+def link_html(text) -> str:
+    """``text`` as HTML with every http(s) URL a link: URLs are found in the raw text, then the
+    text and the ``href`` are escaped, so ``&`` and ``;`` in a URL stay part of it (``&``
+    becomes ``&amp;`` in the attribute and the link still points at the same URL).
+
+    >>> link_html("see https://a.org/x?l=e&s=1; or <b>")
+    'see <a href="https://a.org/x?l=e&amp;s=1">https://a.org/x?l=e&amp;s=1</a>; or &lt;b&gt;'
+    """
+    text = str(text)
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        url, rest = _split_url(m.group(0))
+        if not url.split("://", 1)[1]:
+            continue
+        out.append(html.escape(text[pos:m.start()]))
+        escaped = html.escape(url, quote=True)
+        out.append(f'<a href="{escaped}">{escaped}</a>{html.escape(rest)}')
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
 
 
 class Table:
@@ -466,16 +706,18 @@ class Table:
     def _repr_html_(self) -> str:
         head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'>{_cell_html(r.get(c, ''))}</td>" for c in self.columns) + "</tr>"
+            "<tr>" + "".join(f"<td style='text-align:left'>{link_html(formatting.cell(r.get(c)))}</td>" for c in self.columns)
+            + "</tr>"
             for r in self.rows
         )
         caption = f"<caption style='text-align:left;font-weight:bold'>{html.escape(self.title)}</caption>" if self.title else ""
         return f"<table class='scenarios-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
-        widths = {c: min(60, max([len(c)] + [len(str(r.get(c, ""))) for r in self.rows])) for c in self.columns}
+        cells = [{c: formatting.cell(r.get(c)) for c in self.columns} for r in self.rows]
+        widths = {c: min(60, max([len(c)] + [len(r[c]) for r in cells])) for c in self.columns}
         lines = [self.title] if self.title else []
         lines.append("  ".join(c.ljust(widths[c]) for c in self.columns))
-        for r in self.rows:
-            lines.append("  ".join(str(r.get(c, ""))[: widths[c]].ljust(widths[c]) for c in self.columns))
+        for r in cells:
+            lines.append("  ".join(formatting.shorten(r[c], widths[c]).ljust(widths[c]) for c in self.columns))
         return "\n".join(lines)
