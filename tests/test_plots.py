@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 
 import numpy as np
@@ -314,13 +315,77 @@ def test_flow_figure_has_both_rows_and_the_estimates(tiny):
     assert fig._suptitle.get_text() == "Containers"
 
 
-def test_scenario_tree_draws_a_block_per_branch(tiny):
+def test_scenario_tree_draws_a_block_per_tree_block_and_a_title(tiny):
     _, worlds = tiny
     tree = plotdata.scenario_tree(worlds, LEVELS)
     fig, ax = plots.figure()
     assert plots.scenario_tree(tree, ax) is ax
-    assert len(ax.patches) == len(tree.branches)
+    (blocks,) = ax.collections
+    assert len(blocks.get_paths()) == len(plots.tree_blocks(tree))
     assert [t.get_text() for t in ax.get_xticklabels()] == ["summit?", "when?", "where?", "outcome?"]
+    assert ax.get_title().startswith("Scenario tree")
+    assert plots.figure_title(fig) == ax.get_title()
+
+
+def _children(tree):
+    out = {}
+    for b in tree.branches:
+        out.setdefault(b.path[:-1], []).append(b)
+    return out
+
+
+@pytest.mark.parametrize("min_label", [0.0, 0.025, 0.1, 0.3, 1.01])
+def test_tree_blocks_fill_each_parent_and_merge_thin_branches(tiny, min_label):
+    _, worlds = tiny
+    tree = plotdata.scenario_tree(worlds, LEVELS)
+    blocks = plots.tree_blocks(tree, min_label=min_label)
+    # the first column is filled exactly, top to bottom, without overlaps
+    first = sorted((b for b in blocks if b.level == 0), key=lambda b: b.top)
+    assert sum(b.probability for b in first) == pytest.approx(1.0)
+    assert all(a.top + a.probability == pytest.approx(b.top) for a, b in zip(first, first[1:]))
+    for b in blocks:
+        if b.label is not None and not b.merged:
+            assert b.probability >= min_label and b.end == b.level + 1
+        if b.merged:
+            assert b.end == len(tree.levels)
+            assert (b.label is None) == (b.probability < min_label)
+    # under each parent: its branches of at least min_label, then at most one merged block
+    # (labelled or not), filling the parent's height exactly, top to bottom
+    children = _children(tree)
+    probability = {b.path: b.probability for b in tree.branches} | {(): 1.0}
+    parents = {b.parent for b in blocks}
+    for parent in parents:
+        under = sorted((b for b in blocks if b.parent == parent), key=lambda b: b.top)
+        assert sum(b.probability for b in under) == pytest.approx(probability[parent])
+        assert sum(b.merged > 0 for b in under) <= 1
+        assert [b.merged > 0 for b in under] == sorted(b.merged > 0 for b in under)  # merged block last
+        kids = children[parent]
+        assert sum(not b.merged for b in under) + sum(b.merged for b in under) == len(kids)
+    # a parent's children are drawn only when the parent is drawn on its own
+    assert parents <= {()} | {b.path for b in tree.branches if b.probability >= min_label}
+
+
+def test_tree_blocks_by_hand():
+    tree = plotdata.Tree(("a", "b"), ("a", "b"), (
+        plotdata.Branch(0, ("x",), 0.9, 0.9, 0.0),
+        plotdata.Branch(1, ("x", "p"), 0.88, 0.88 / 0.9, 0.0),
+        plotdata.Branch(1, ("x", "q"), 0.01, 0.01 / 0.9, 0.88),
+        plotdata.Branch(1, ("x", "r"), 0.01, 0.01 / 0.9, 0.89),
+        plotdata.Branch(0, ("y",), 0.06, 0.06, 0.9),
+        plotdata.Branch(0, ("z",), 0.02, 0.02, 0.96),
+        plotdata.Branch(1, ("z", "p"), 0.02, 1.0, 0.96),
+        plotdata.Branch(0, ("w",), 0.02, 0.02, 0.98),
+    ))
+    blocks = plots.tree_blocks(tree, min_label=0.025)
+    as_tuples = [(b.level, b.end, round(b.top, 6), round(b.probability, 6), b.label, b.merged) for b in blocks]
+    assert [b.parent for b in blocks] == [(), ("x",), ("x",), (), ()]
+    assert as_tuples == [
+        (0, 1, 0.0, 0.9, "x", 0),
+        (1, 2, 0.0, 0.88, "p", 0),
+        (1, 2, 0.88, 0.02, None, 2),  # q and r: one unlabelled block, not two slivers
+        (0, 1, 0.9, 0.06, "y", 0),
+        (0, 2, 0.96, 0.04, "z, w", 2),  # z's own child is not drawn as a sliver of its own
+    ]
 
 
 def test_event_plots(tiny):
@@ -338,13 +403,114 @@ def test_event_plots(tiny):
 def test_show_saves_png_and_svg(tmp_path, tiny):
     fig, ax = plots.figure()
     ax.plot([0, 1], [0, 1])
+    ax.set_title("A line & a <title>")
     shown = plots.show(fig, "line", str(tmp_path / "figs"))
-    assert shown._repr_png_().startswith(b"\x89PNG")
+    data, metadata = shown._repr_png_()
+    assert data.startswith(b"\x89PNG") and metadata == {"alt": "A line & a <title>"}
     png, svg = (tmp_path / "figs" / "line.png"), (tmp_path / "figs" / "line.svg")
     assert shown.paths == [str(png), str(svg)]
     assert png.read_bytes() == shown.png
     assert b"<svg" in svg.read_bytes()[:400]
     assert plots.show(fig, "line").paths == []
+
+
+def _png_text(png: bytes) -> dict:
+    """The tEXt chunks of a PNG (keyword -> text), read by hand."""
+    import struct
+
+    out, pos = {}, 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos:pos + 4])
+        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        pos += 12 + length
+    return out
+
+
+def test_the_title_is_recorded_for_alt_text(tmp_path):
+    fig, axes = plots.figure(1, 2)
+    axes[0, 0].plot([0, 1], [0, 1])
+    axes[0, 1].set_title("second panel")
+    shown = plots.show(fig, "two", str(tmp_path))
+    assert shown.title == "second panel"  # the first axes with a title
+    fig.suptitle("The figure\nin two lines")
+    shown = plots.show(fig, "two", str(tmp_path))
+    assert shown.title == "The figure in two lines"  # the suptitle first
+    assert _png_text((tmp_path / "two.png").read_bytes())["Title"] == "The figure in two lines"
+    assert "<title>The figure in two lines</title>" in (tmp_path / "two.svg").read_text()
+    fig, ax = plots.figure()
+    ax.plot([0, 1], [1, 0])
+    assert plots.show(fig, "no_title_here").title == "no title here"
+    assert plots.show(fig, "x", title="given").title == "given"
+
+
+def _labels_only(fig, ax):
+    ax.set_title("a title")
+    ax.set_xlabel("x")
+    ax.plot([], [], label="nothing")
+    ax.fill_between([], [], [])
+    ax.legend()
+    ax.text(0.5, 0.5, "just text")
+    plots.grid_lines(ax, [0.2, 0.4], [0.5])
+    ax.plot([0, 1], [0, 1], gid=plots.GUIDE)
+    fig.suptitle("a suptitle")
+
+
+def _hidden_panel(fig, ax):
+    hidden = fig.add_axes([0.1, 0.1, 0.2, 0.2])
+    hidden.plot([0, 1], [0, 1])
+    hidden.set_visible(False)
+
+
+BLANK = {  # titles, labels, legends, guides, hidden or empty artists: nothing to see
+    "empty": lambda fig, ax: None,
+    "labels_only": _labels_only,
+    "nan_line": lambda fig, ax: ax.plot([0, 1], [np.nan, np.nan]),
+    "hidden_panel": _hidden_panel,
+    "hidden_line": lambda fig, ax: ax.plot([0, 1], [0, 1])[0].set_visible(False),
+    "no_events": lambda fig, ax: plots.event_strips([], ax),
+}
+
+
+@pytest.mark.parametrize("name", list(BLANK))
+def test_a_blank_figure_is_never_saved(tmp_path, name):
+    fig, ax = plots.figure()
+    BLANK[name](fig, ax)
+    assert not plots.has_data(fig)
+    with pytest.raises(ScenarioError, match=rf"figure '{name}' has nothing drawn"):
+        plots.show(fig, name, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def _drawn_figures(tiny):
+    _, worlds = tiny
+    for kind, draw in {
+        "line": lambda ax: ax.plot([0, 1], [0, 1]),
+        "one_point": lambda ax: ax.plot([0], [1], "o"),
+        "band": lambda ax: ax.fill_between([0, 1], [0, 0], [1, 1]),
+        "scatter": lambda ax: ax.scatter([1], [2]),
+        "bar": lambda ax: ax.bar([1], [2]),
+        "image": lambda ax: ax.imshow(np.eye(3)),
+        "errorbar": lambda ax: ax.errorbar([1], [1], yerr=[0.5], fmt="none"),
+        "fan": lambda ax: plots.fan_chart(plotdata.flow_fans(worlds, "containers")[0], ax),
+        "tree": lambda ax: plots.scenario_tree(plotdata.scenario_tree(worlds, LEVELS), ax),
+        "strips": lambda ax: plots.event_strips(plotdata.event_curves(worlds), ax),
+    }.items():
+        fig, ax = plots.figure()
+        draw(ax)
+        yield kind, fig
+
+
+def test_figures_with_data_are_saved_and_visibly_drawn(tmp_path, tiny):
+    import matplotlib.image
+
+    for kind, fig in _drawn_figures(tiny):
+        assert plots.has_data(fig), kind
+        (png, _) = plots.show(fig, kind, str(tmp_path)).paths
+        pixels = matplotlib.image.imread(png)[..., :3]
+        assert pixels.std() > 0.02, kind  # visible content, not a white page
 
 
 def test_show_rejects_a_bad_name():
@@ -362,6 +528,95 @@ def test_table_html_escapes_and_links():
     assert repr(table).splitlines()[1].startswith("a ")
 
 
+def _links(fragment: str) -> list:
+    """(href, text) of every link in an HTML fragment, as a browser reads them."""
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.links, self.href, self.text = [], None, ""
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.href, self.text = dict(attrs)["href"], ""
+
+        def handle_data(self, data):
+            if self.href is not None:
+                self.text += data
+
+        def handle_endtag(self, tag):
+            if tag == "a":
+                self.links.append((self.href, self.text))
+                self.href = None
+
+    parser = Links()
+    parser.feed(fragment)
+    return parser.links
+
+
+def _evidence_urls_with_ampersands() -> list:
+    from scenarios.report import repo_root
+
+    text = (repo_root() / "data" / "evidence.yaml").read_text()
+    urls = sorted(set(re.findall(r"https?://\S*&\S*", text)))
+    assert urls, "data/evidence.yaml has URLs with '&' (the KBS links)"
+    return urls
+
+
+def test_links_with_ampersands_point_at_the_real_url():
+    urls = _evidence_urls_with_ampersands()
+    assert any("Seq_Code=" in u for u in urls)
+    for url in urls:
+        fragment = plots.link_html(f"KBS ({url}); and more")
+        assert _links(fragment) == [(url, url)]
+        assert f'href="{url.replace("&", "&amp;")}"' in fragment
+        assert fragment.endswith(");" + " and more") or fragment.endswith("); and more")
+
+
+@pytest.mark.parametrize(("text", "links", "after"), [
+    ("https://a.example/p;jsessionid=9?x=1&y=2", ["https://a.example/p;jsessionid=9?x=1&y=2"], ""),
+    ("https://a.example/1 ; https://b.example/2?a=1&b=2;", ["https://a.example/1", "https://b.example/2?a=1&b=2"], ";"),
+    ("(see https://en.wikipedia.org/wiki/Foo_(bar)).", ["https://en.wikipedia.org/wiki/Foo_(bar)"], ")."),
+    ("https://a.example/x?q=\"><script>", ["https://a.example/x?q="], "&gt;&lt;script&gt;"),
+    ("no link &amp; here", [], "no link &amp;amp; here"),
+    ("http:// alone", [], "http:// alone"),
+])
+def test_link_html_cases(text, links, after):
+    fragment = plots.link_html(text)
+    assert [href for href, _ in _links(fragment)] == links
+    assert fragment.endswith(after)
+    assert "<script" not in fragment
+
+
+def test_table_cells_use_the_one_number_format():
+    table = plots.Table([{"n": 1000.0, "p": 0.25, "missing": None, "flag": True, "text": "1e+03"}])
+    html = table._repr_html_()
+    for cell in ("1,000", "0.25", "–", "yes", "1e+03"):
+        assert f">{cell}</td>" in html
+    assert "1,000" in repr(table) and "None" not in repr(table)
+
+
+def test_estimate_rows_print_ranges_without_dangling_dashes():
+    points = plotdata.estimates([
+        {"date_of_estimate": "2023-10-13", "quantity": "containers", "value": 1000, "low": 1000},
+        {"date_of_estimate": "2023-10-14", "quantity": "containers", "high": 5},
+        {"date_of_estimate": "2023-10-15", "quantity": "containers", "value": 12345.0, "low": 10000, "high": 20000},
+    ])
+    rows = plotdata.estimate_rows({"containers": points})
+    assert [(r["value"], r["low–high"]) for r in rows] == [
+        ("1,000", "≥ 1,000"), ("–", "≤ 5"), ("12,345", "10,000 – 20,000")]
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    from scenarios.notebook import backtest_plots
+
+    for module in (plots, backtest_plots):
+        assert doctest.testmod(module).failed == 0
+
+
 def test_date_ticks():
     ticks, labels = plots.date_ticks(dt.date(2023, 9, 5), dt.date(2026, 2, 21))
     assert ticks[0] == dt.date(2024, 1, 1) and labels[0] == "Jan\n2024"
@@ -377,3 +632,53 @@ def test_date_ticks_for_short_spans_are_days():
     # one month start in the span is not enough for month ticks
     assert len(plots.date_ticks(dt.date(2023, 9, 20), dt.date(2023, 10, 20))[0]) >= 2
     assert plots.date_ticks(dt.date(2023, 9, 5), dt.date(2024, 9, 1), one_line=True)[1][:2] == ["Nov 23", "Jan 24"]
+
+
+# --------------------------------------------------------------------------- backtest figures
+
+
+def _fan_path(as_of, scale, months=12):
+    from scenarios.backtest import FanPath
+
+    dates = [dt.date(2023, 9, 5) + dt.timedelta(days=30 * (m + 1)) for m in range(months)]
+    base = scale * np.arange(1, months + 1, dtype=float)
+    levels = (0.05, 0.25, 0.5, 0.75, 0.95)
+    return FanPath(as_of, dates, levels, np.vstack([base * f for f in (0.5, 0.8, 1.0, 1.2, 1.6)]), 1000.0)
+
+
+def test_pick_fans_spreads_the_dates():
+    from scenarios.notebook.backtest_plots import pick_fans
+
+    assert pick_fans(list(range(7)), 3) == [0, 3, 6]
+    assert pick_fans(list(range(4)), 2) == [0, 3]
+    assert pick_fans([], 3) == []
+    with pytest.raises(ValueError, match="at least 1"):
+        pick_fans([1], 0)
+
+
+def test_backtest_fans_are_few_distinct_and_share_the_time_axis():
+    from scenarios.notebook import backtest_plots
+
+    as_ofs = [dt.date(2023, 9, 5) + dt.timedelta(days=40 * i) for i in range(5)]
+    points = [{"on": dt.date(2024, 1, 10), "value": 5000.0, "low": None, "high": None},
+              {"on": dt.date(2023, 11, 1), "value": None, "low": 1000.0, "high": None}]
+    fans = {
+        "containers.cumulative": ([_fan_path(d, 1000.0) for d in as_ofs], points),
+        "shells.cumulative": ([_fan_path(d, 250_000.0, months=8) for d in as_ofs], []),
+    }
+    fig = backtest_plots.fan_grid(fans, until=dt.date(2024, 6, 30))
+    top, bottom = fig.axes[:2]
+    assert top.get_shared_x_axes().joined(top, bottom)
+    assert top.get_xlim() == bottom.get_xlim()
+    for ax in (top, bottom):
+        medians = [line for line in ax.get_lines() if line.get_label().startswith("as of")]
+        assert [line.get_label()[6:16] for line in medians] == ["2023-09-05", "2023-11-24", "2024-02-12"]
+        colours = [line.get_color() for line in medians]
+        assert 2 <= len(medians) <= 3 and len(set(colours)) == len(colours)
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend[:len(medians)] == [line.get_label() for line in medians]
+    # the dates are read once, on the bottom panel; counts use the one number format
+    assert not any(t.get_visible() and t.get_text() for t in top.get_xticklabels())
+    assert any(t.get_text() for t in bottom.get_xticklabels())
+    assert bottom.yaxis.get_major_formatter()(1_000_000, 0) == "1,000,000"
+    assert plots.has_data(fig) and plots.figure_title(fig).startswith("containers.cumulative")

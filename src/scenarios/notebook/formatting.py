@@ -69,9 +69,9 @@ def number(x, *, digits: int = 3) -> str:
     a = abs(x)
     if a >= _PLAIN_UP_TO or a < _PLAIN_FROM:
         return _strip_zeros(f"{x:.{max(1, digits)}g}")
-    if a >= 999.5:  # 999.7 rounds to a whole number here, "1,000", not "1,000" via the branch below
+    if a >= 1000:
         text = f"{x:,.0f}"
-    else:
+    else:  # separators here too: 999.96 rounds to "1,000"
         decimals = max(0, max(1, digits) - 1 - math.floor(math.log10(a)))
         text = _strip_zeros(f"{x:,.{decimals}f}")
     return "0" if text in ("-0", "0") else text

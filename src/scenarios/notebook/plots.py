@@ -344,6 +344,8 @@ class TreeBlock:
         when the block is too thin to label.
     merged : int
         0 for a branch drawn on its own, else how many thin sibling branches the block holds.
+    parent : tuple of str
+        Path of the parent branch (``()`` for the first column).
     """
 
     level: int
@@ -353,6 +355,7 @@ class TreeBlock:
     conditional: float
     label: str | None
     merged: int = 0
+    parent: tuple = ()
 
 
 def tree_blocks(tree, *, min_label: float = 0.025) -> list[TreeBlock]:
@@ -381,21 +384,22 @@ def tree_blocks(tree, *, min_label: float = 0.025) -> list[TreeBlock]:
     n_levels = len(tree.levels)
     blocks: list[TreeBlock] = []
 
-    def place(kids: list, top: float) -> None:
+    def place(parent: tuple, top: float) -> None:
+        kids = children.get(parent, [])
         small = [b for b in kids if b.probability < min_label]
         for b in kids:
             if b.probability >= min_label:
-                blocks.append(TreeBlock(b.level, b.level + 1, top, b.probability, b.conditional, b.label))
-                place(children.get(tuple(b.path), []), top)
+                blocks.append(TreeBlock(b.level, b.level + 1, top, b.probability, b.conditional, b.label, 0, parent))
+                place(tuple(b.path), top)
                 top += b.probability
         if small:
             p = sum(b.probability for b in small)
             names = ", ".join(str(b.label) for b in small)
             label = None if p < min_label else (names if len(names) <= 28 else f"{len(small)} others")
             blocks.append(TreeBlock(min(b.level for b in small), n_levels, top, p,
-                                    sum(b.conditional for b in small), label, len(small)))
+                                    sum(b.conditional for b in small), label, len(small), parent))
 
-    place(children.get((), []), 0.0)
+    place((), 0.0)
     return blocks
 
 
@@ -552,10 +556,10 @@ def _shows_data(artist) -> bool:
     if isinstance(artist, Line2D):
         return _finite_any(artist.get_xydata())
     if isinstance(artist, Collection):
-        offsets = artist.get_offsets()
-        if len(offsets) and _finite_any(offsets):
-            return True
-        return any(len(p.vertices) and _finite_any(p.vertices) for p in artist.get_paths())
+        # paths in data units (bands, segments) or one marker shape placed at each offset
+        # (scatter); a collection without offsets reports a single (0, 0)
+        return (any(len(p.vertices) and _finite_any(p.vertices) for p in artist.get_paths())
+                and _finite_any(artist.get_offsets()))
     if isinstance(artist, AxesImage):
         return artist.get_array() is not None and np.size(artist.get_array()) > 0
     return True  # a patch (bar, block, step) is data
