@@ -33,7 +33,7 @@ report: $(STAMP)
 forecast: $(STAMP)
 	$(VENV)/bin/scenarios forecast $(PARAMS)
 
-## backtest: score PARAMS's forecasts, as of every evidence date, against real outcomes
+## backtest: score PARAMS's forecasts, as of every evidence date, against its resolutions: file
 backtest: $(STAMP)
 	$(VENV)/bin/scenarios backtest $(PARAMS) --samples 100000
 

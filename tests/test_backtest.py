@@ -223,8 +223,8 @@ def test_fans_from_the_backtest_simulation_equal_a_separate_run():
     model, questions = load_model(BASE)
     evidence = load_evidence(model)
     until = "2024-06-30"
-    plain = backtest_for(model, questions, BASE, samples=2000, seed=11, until=until)
-    with_fans = backtest_for(model, questions, BASE, samples=2000, seed=11, until=until, fans=True)
+    plain = backtest_for(model, questions, samples=2000, seed=11, until=until)
+    with_fans = backtest_for(model, questions, samples=2000, seed=11, until=until, fans=True)
     separate = report_fans(model, evidence, samples=2000, seed=11, until=until)
     assert plain.fans == {} and set(with_fans.fans) == set(separate) and separate
     for quantity, (fans, points) in separate.items():

@@ -243,15 +243,26 @@ def test_read_estimates_from_the_data_file():
     from scenarios.report import repo_root
 
     observed = plotdata.read_estimates(str(repo_root() / "data" / "numeric_series.yaml"),
-                                       {"containers": "containers_nk_to_russia", "missing": "no_such_series"})
-    assert len(observed["containers"]) == 9 and observed["missing"] == []
+                                       {"containers": "containers_nk_to_russia"})
+    assert len(observed["containers"]) == 9
     assert all(p.sources for p in observed["containers"])
     rows = plotdata.estimate_rows(observed)
     assert len(rows) == 9 and rows[0]["flow"] == "containers"
 
 
-def test_read_estimates_without_the_file_gives_none():
-    assert plotdata.read_estimates("/nonexistent/series.yaml", {"containers": "x"}) == {"containers": []}
+def test_read_estimates_without_a_series_file_gives_none():
+    assert plotdata.read_estimates("", {"containers": "x"}) == {"containers": []}
+    assert plotdata.read_estimates(None, {"containers": "x"}) == {"containers": []}
+
+
+def test_read_estimates_names_a_missing_file_or_series():
+    from scenarios.errors import ParamsError
+    from scenarios.report import repo_root
+
+    with pytest.raises(ParamsError, match="file not found"):
+        plotdata.read_estimates("/nonexistent/series.yaml", {"containers": "x"})
+    with pytest.raises(ParamsError, match=r"containers_nk_to_rusia: no series .*did you mean 'containers_nk_to_russia'"):
+        plotdata.read_estimates(str(repo_root() / "data" / "numeric_series.yaml"), {"containers": "containers_nk_to_rusia"})
 
 
 # --------------------------------------------------------------------------- tables

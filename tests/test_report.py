@@ -195,7 +195,8 @@ def failing_run(tmp_path_factory):
     latest_before = os.readlink(out / "latest")
     everything = _notebooks(tmp / "all", "01_ok.ipynb", "02_fails.ipynb", "03_sleeps.ipynb")
     args = argparse.Namespace(params=[BASE], out=str(out), samples=500, seed=None, jobs=3, force=True,
-                              overrides=[], notebooks=str(everything), timeout=3, fresh_kernels=False)
+                              overrides=[], notebooks=str(everything), timeout=3, fresh_kernels=False,
+                              resolutions=None, evidence=None, series=None)
     t0 = time.perf_counter()
     code = report.run_report_command(args)
     took = time.perf_counter() - t0

@@ -34,6 +34,13 @@ def _seed(text: str) -> int:
     return n
 
 
+def _data_file_options(parser: argparse.ArgumentParser, *, resolutions: str) -> None:
+    """``--resolutions``, ``--evidence``, ``--series``: override the params file's keys of the same names."""
+    parser.add_argument("--resolutions", metavar="FILE", help=f"resolutions file, {resolutions} (default: the params file's resolutions:, else none)")
+    parser.add_argument("--evidence", metavar="FILE", help="evidence file (default: the params file's evidence:, else none)")
+    parser.add_argument("--series", metavar="FILE", help="real dated series file (default: the params file's series:, else none)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scenarios",
@@ -51,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("table", "json", "csv"), default="table")
     f.add_argument("--output", "-o", help="write to this file (atomically) instead of standard output")
     f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
-    f.add_argument("--evidence", help="evidence file (default: the params file's evidence:)")
-    f.add_argument("--resolutions", help="with --as-of: skip questions resolved by then (default: data/resolutions.yaml beside params/, if present)")
+    _data_file_options(f, resolutions="with --as-of: skip questions resolved by then")
 
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
@@ -62,8 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("backtest", help="forecast every open question at every as-of date and score against outcomes")
     b.add_argument("params", help="params file (YAML)")
     b.add_argument("--questions", help="questions file (default: the params file's questions)")
-    b.add_argument("--resolutions", default=None, help="resolutions file (default: data/resolutions.yaml next to params/)")
-    b.add_argument("--evidence", help="evidence file (default: the params file's evidence:)")
+    _data_file_options(b, resolutions="the outcomes scored against")
     b.add_argument("--as-of-dates", dest="as_of_dates", help="comma-separated as-of dates (YYYY-MM-DD,...)")
     b.add_argument("--monthly", nargs=2, metavar=("FROM", "TO"), help="as-of dates monthly from FROM to TO")
     b.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds")
@@ -79,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
     r.add_argument("--force", action="store_true", help="re-run notebooks even if their inputs are unchanged")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    _data_file_options(r, resolutions="the outcomes the backtest notebook scores against")
     r.add_argument("--notebooks", default=None, help="notebooks folder (default: the package's notebooks/)")
     r.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     r.add_argument("--fresh-kernels", action="store_true",
@@ -101,7 +107,9 @@ def _cmd_report(args) -> int:
 
 def _cmd_forecast(args) -> int:
     from .atomic import write_text
+    from .backtest.data import load_model_data
     from .engine.forecast import run_forecast
+    from .model.data_files import data_files
     from .model.load import load_model
 
     model, questions = load_model(args.params, overrides=args.overrides, questions=args.questions)
@@ -109,22 +117,15 @@ def _cmd_forecast(args) -> int:
         from .errors import ParamsError
 
         raise ParamsError(args.params, "questions", "the model has no questions to forecast; add questions: or pass --questions FILE")
+    data = load_model_data(model, data_files(model, resolutions=args.resolutions, evidence=args.evidence, series=args.series))
     if args.as_of:
-        import os
-
-        from .backtest import default_resolutions_path, load_resolutions
         from .engine.asof import forecast_as_of
-        from .engine.evidence import load_evidence
         from .model.scenario import parse_date
 
         as_of = parse_date(args.as_of, None, ("--as-of",))
-        evidence = load_evidence(model, args.evidence)
-        res_path = args.resolutions or default_resolutions_path(args.params)
-        resolved_on = None
-        if args.resolutions or os.path.exists(res_path):
-            resolved_on = {k: r.resolved_on for k, r in load_resolutions(res_path).items()}
+        resolved_on = None if data.resolutions is None else {k: r.resolved_on for k, r in data.resolutions.items()}
         result = forecast_as_of(
-            model, questions, evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on
+            model, questions, data.evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on
         )
         if result.ess is not None and result.ess < 1000:
             print(f"warning: effective sample size {result.ess:,.0f} is below 1,000; use more --samples", file=sys.stderr)
@@ -153,9 +154,10 @@ def _is_questions_file(path: str) -> bool:
 def _cmd_validate(args) -> int:
     import os
 
-    from .engine.evidence import load_evidence
+    from .backtest.data import load_model_data
     from .engine.trial import trial_problems
     from .errors import ScenarioError
+    from .model.data_files import data_files
     from .model.load import load_model
 
     failed = 0
@@ -166,7 +168,8 @@ def _cmd_validate(args) -> int:
             continue
         try:
             model, questions = load_model(path, overrides=args.overrides)
-            evidence = load_evidence(model) if model.evidence_raw is not None else None
+            data = load_model_data(model, data_files(model))
+            evidence = data.evidence if model.evidence_raw is not None else None
             problems = trial_problems(model, questions, evidence, samples=args.worlds)
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -181,7 +184,11 @@ def _cmd_validate(args) -> int:
             origin = model.doc.origin(("questions",)) or path
             qpath = os.path.realpath(os.path.join(os.path.dirname(origin), model.questions_raw))
             used_questions.setdefault(qpath, path)
-        extra = f", {len(evidence.items)} evidence items" if evidence is not None else ""
+        extra = "".join([
+            f", {len(data.evidence.items)} evidence items" if model.evidence_raw is not None else "",
+            f", {len(data.resolutions)} resolutions" if data.resolutions is not None else "",
+            f", {len(data.series)} series" if data.series is not None else "",
+        ])
         print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}; {args.worlds:,} worlds simulated")
     for path in question_files:
         user = used_questions.get(os.path.realpath(path))

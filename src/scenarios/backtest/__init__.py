@@ -1,18 +1,19 @@
 """Backtest: forecasts as of every date scored against what really happened.
 
-One module per concept: :mod:`.resolutions` (the outcomes file), :mod:`.dates` (as-of dates and
+One module per concept: :mod:`.data` (a model's data files, loaded and checked together),
+:mod:`.resolutions` (the outcomes file), :mod:`.dates` (as-of dates and
 a question's open life), :mod:`.targets` (numeric targets scored with the CRPS), :mod:`.fans`
 (fan charts as of several dates), :mod:`.summary` (scores, skill, decomposition) and
 :mod:`.run` (the backtest itself and its command).
 """
 
+from .data import NO_RESOLUTIONS, ModelData, load_model_data
 from .dates import default_as_of_dates, monthly_dates
 from .fans import FAN_LEVELS, FanPath, estimate_points, fan_paths, report_fan_dates, report_fans
 from .resolutions import Resolution, load_resolutions
 from .run import (
     BacktestResult,
     backtest_for,
-    default_resolutions_path,
     run_backtest,
     run_backtest_command,
 )
@@ -20,6 +21,9 @@ from .summary import format_summary
 from .targets import ENSEMBLE_SIZE, Target, report_targets
 
 __all__ = [
+    "ModelData",
+    "load_model_data",
+    "NO_RESOLUTIONS",
     "Resolution",
     "load_resolutions",
     "default_as_of_dates",
@@ -36,7 +40,6 @@ __all__ = [
     "BacktestResult",
     "run_backtest",
     "backtest_for",
-    "default_resolutions_path",
     "run_backtest_command",
     "format_summary",
 ]

@@ -35,10 +35,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.asof import Plan, check_as_of, impossible_evidence_error, is_open, run_plans
-from ..engine.evidence import Conditioning, Evidence, load_evidence
+from ..engine.evidence import Conditioning, Evidence
 from ..engine.simulate import CHUNK_SIZE
 from ..errors import ParamsError, UsageError
+from ..model.data_files import data_files
 from ..model.scenario import Model
+from .data import NO_RESOLUTIONS, load_model_data
 from .dates import default_as_of_dates, monthly_dates, parse_dates, question_life
 from .fans import (
     FAN_LEVELS,
@@ -48,11 +50,11 @@ from .fans import (
     fan_sinks,
     report_fan_dates,
 )
-from .resolutions import Resolution, load_resolutions
+from .resolutions import Resolution
 from .summary import ESS_WARNING, format_summary, summarize
 from .targets import ENSEMBLE_SIZE, Ensemble, question_target, report_targets
 
-__all__ = ["BacktestResult", "run_backtest", "backtest_for", "default_resolutions_path", "run_backtest_command"]
+__all__ = ["BacktestResult", "run_backtest", "backtest_for", "run_backtest_command"]
 
 
 @dataclass
@@ -247,27 +249,41 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
     return out
 
 
-def backtest_for(model: Model, questions: list, params_file: str, *, samples=None, seed=None, until: str = "",
-                 resolutions: str | None = None, evidence=None, as_of_dates=None, fans: bool = False) -> BacktestResult:
-    """Run :func:`run_backtest` as the command line does: the evidence named by the params file
-    (or ``evidence``, a file), the resolutions next to it (``data/resolutions.yaml`` beside
-    ``params/``) or ``resolutions``; ``until`` (YYYY-MM-DD, or "" for all) drops later as-of dates.
-    ``fans``: also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
+def backtest_for(model: Model, questions: list, *, resolutions: str | None = None, evidence: str | None = None,
+                 samples=None, seed=None, until: str = "", as_of_dates=None, fans: bool = False) -> BacktestResult:
+    """Run :func:`run_backtest` as the command line does, on the model's own data files.
+
+    Parameters
+    ----------
+    model : Model
+    questions : list of Question
+    resolutions, evidence : str, optional
+        Files overriding the params file's ``resolutions:`` / ``evidence:`` (None or "": the
+        params file's own; see :func:`scenarios.model.data_files.data_files`).
+    samples, seed : int, optional
+    until : str
+        YYYY-MM-DD: drop later as-of dates ("" keeps all).
+    as_of_dates : list of date, optional
+    fans : bool
+        Also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
+
+    Raises
+    ------
+    ParamsError
+        A bad data file, or a model without resolutions (:data:`~scenarios.backtest.data.NO_RESOLUTIONS`).
     """
-    res = load_resolutions(resolutions or default_resolutions_path(params_file))
-    ev = load_evidence(model, evidence)
-    dates = as_of_dates or default_as_of_dates(model, questions, res, ev)
+    data = load_model_data(model, data_files(model, resolutions=resolutions, evidence=evidence))
+    if data.resolutions is None:
+        raise ParamsError(model.doc.path, "resolutions", NO_RESOLUTIONS)
+    dates = as_of_dates or default_as_of_dates(model, questions, data.resolutions, data.evidence)
     if until:
         last = parse_dates(until, "until")[0]
         dates = [d for d in dates if d <= last] or [model.as_of]
-    return run_backtest(model, questions, res, ev, as_of_dates=dates, samples=samples, seed=seed, fans=fans, until=until)
+    return run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=samples, seed=seed,
+                        fans=fans, until=until)
 
 
 # =========================================================================== command line
-
-
-def default_resolutions_path(params: str) -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(params))), "data", "resolutions.yaml")
 
 
 def run_backtest_command(args) -> int:
@@ -279,11 +295,10 @@ def run_backtest_command(args) -> int:
     model, questions = load_model(args.params, overrides=args.overrides, questions=args.questions)
     if not questions:
         raise ParamsError(args.params, "questions", "the model has no questions to backtest; add questions: or pass --questions FILE")
-    res_path = args.resolutions or default_resolutions_path(args.params)
-    if args.resolutions is None and not os.path.exists(res_path):
-        raise UsageError(f"no resolutions file at {res_path}; pass --resolutions FILE")
-    resolutions = load_resolutions(res_path)
-    evidence = load_evidence(model, args.evidence)
+    data = load_model_data(model, data_files(model, resolutions=args.resolutions, evidence=args.evidence,
+                                             series=args.series))
+    if data.resolutions is None:
+        raise ParamsError(args.params, "resolutions", NO_RESOLUTIONS)
     if args.as_of_dates:
         dates = parse_dates(args.as_of_dates, "--as-of-dates")
     elif args.monthly:
@@ -291,7 +306,8 @@ def run_backtest_command(args) -> int:
         dates = monthly_dates(start, end)
     else:
         dates = None
-    result = run_backtest(model, questions, resolutions, evidence, as_of_dates=dates, samples=args.samples, seed=args.seed)
+    result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
+                          seed=args.seed)
     out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ParamsError, ScenarioError
+from ..model.data_files import data_files
 from ..model.params import load_yaml_file
 from ..model.questions import parse_quantity
 from ..model.scenario import EventSpec, Model, RefSpec
@@ -738,19 +738,18 @@ def load_evidence(model: Model, source=None) -> Evidence:
     model : Model
     source : str, list or None
         An evidence file (a mapping with ``evidence:``, or a bare list of items), a list of item
-        mappings, or None for the params file's own ``evidence:`` (a path relative to the file
-        that set it, or an inline list).  No evidence anywhere gives an empty :class:`Evidence`.
+        mappings, or None (or "") for the params file's own ``evidence:`` (a path relative to the
+        file that set it, resolved by :func:`scenarios.model.data_files.data_files`, or an inline
+        list).  No evidence anywhere gives an empty :class:`Evidence`.
     """
     base: tuple = ()
-    if source is None:
+    if source is None or source == "":
         raw = model.evidence_raw
         if raw is None:
             return Evidence((), None)
-        file = model.doc.origin(("evidence",))
-        if isinstance(raw, str):
-            source = os.path.join(os.path.dirname(file or "."), raw)
-        else:
-            return parse_evidence(model, raw, file=file, base=("evidence",))
+        if isinstance(raw, list):
+            return parse_evidence(model, raw, file=model.doc.origin(("evidence",)), base=("evidence",))
+        source = data_files(model).evidence
     if isinstance(source, list):
         return parse_evidence(model, source)
     doc, _ = load_yaml_file(source)

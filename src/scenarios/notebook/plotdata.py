@@ -469,34 +469,44 @@ def estimates(entries, *, exclude=EXCLUDE_WORDS) -> list[Estimate]:
         out.append(Estimate(
             date, value, low, high, str(item.get("estimator", "")), quantity,
             str(item.get("baseline", "")), str(item.get("confidence", "")), str(item.get("note", "")),
-            tuple(str(s) for s in (sources if isinstance(sources, list) else [sources])),
+            tuple(str(s) for s in (sources if isinstance(sources, (list, tuple)) else [sources])),
         ))
     return sorted(out, key=lambda e: e.date)
 
 
-def read_estimates(path: str, series: dict) -> dict:
-    """Read ``numeric_series.yaml`` and pick the series drawn on each flow.
+def read_estimates(path: str | None, series: dict) -> dict:
+    """Read a series file (validated, :func:`scenarios.model.series.load_series`) and pick the
+    series drawn on each flow.
 
     Parameters
     ----------
-    path : str
-        The series file; a missing file gives no estimates (the charts are drawn without them).
+    path : str or None
+        The model's series file (``DataFiles.series``); None or "": the model has none, so the
+        charts are drawn without real estimates.
     series : dict
         Flow node name -> series key in the file, e.g. ``{"containers": "containers_nk_to_russia"}``.
 
     Returns
     -------
     dict of flow name -> list of Estimate
+
+    Raises
+    ------
+    ParamsError
+        A missing or invalid file, or a series key the file does not hold.
     """
-    import os
-
-    if not path or not os.path.exists(path):
+    if not path:
         return {name: [] for name in series}
-    from ..model.params import load_yaml_file
+    from ..errors import ParamsError
+    from ..model.scenario import did_you_mean
+    from ..model.series import load_series
 
-    doc, _ = load_yaml_file(path)
-    doc = doc if isinstance(doc, dict) else {}
-    return {name: estimates(doc.get(key)) for name, key in series.items()}
+    found = load_series(path)
+    for key in series.values():
+        if key not in found:
+            raise ParamsError(path, str(key), f"no series {key!r} in the file; it holds {', '.join(sorted(found))}"
+                              + did_you_mean(key, found))
+    return {name: estimates(found[key]) for name, key in series.items()}
 
 
 # --------------------------------------------------------------------------- tables

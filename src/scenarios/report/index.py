@@ -176,8 +176,12 @@ def cache_key(*, notebook: Path, input_files, parameters: dict, package_files, d
     feed("notebook", Path(notebook).read_bytes())
     for f in input_files:
         feed("params", Path(f).read_bytes())
-    stable = {k: v for k, v in parameters.items() if k not in ("output_dir", "params_file", "series_file")}
+    data = ("resolutions_file", "evidence_file", "series_file")  # fed by content below, not by path
+    stable = {k: v for k, v in parameters.items() if k not in ("output_dir", "params_file") + data}
     feed("parameters", json.dumps(jsonable(stable), sort_keys=True).encode())
+    for k in data:
+        if parameters.get(k):
+            feed(k, Path(parameters[k]).read_bytes())
     for f in package_files:
         feed("package:" + Path(f).name, Path(f).read_bytes())
     for f in data_files:

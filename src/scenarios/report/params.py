@@ -21,9 +21,10 @@ import difflib
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ScenarioError
+from ..model.data_files import DataFiles
 
 __all__ = [
     "STANDARD_PARAMETERS",
@@ -41,8 +42,9 @@ __all__ = [
 STANDARD_PARAMETERS = ("params_file", "samples", "seed", "as_of", "overrides", "output_dir")
 """Parameters the runner passes to every notebook; each notebook must declare all of them."""
 
-OPTIONAL_PARAMETERS = ("series_file",)
-"""Passed only to notebooks that declare them."""
+OPTIONAL_PARAMETERS = ("resolutions_file", "evidence_file", "series_file")
+"""Passed only to notebooks that declare them: the model's data files, resolved by the runner
+(:func:`scenarios.model.data_files.data_files`; "" for none)."""
 
 
 class ReportError(ScenarioError):
@@ -69,17 +71,19 @@ class NotebookParameterError(ReportError, ValueError):
 
 @dataclass
 class NotebookInputs:
-    """What a notebook works on: the validated model, its questions, worlds and seed."""
+    """What a notebook works on: the validated model, its questions, worlds, seed and data files."""
 
     model: object
     questions: list
     samples: int
     seed: int
     params_file: str
+    files: DataFiles = field(default_factory=DataFiles)
 
 
 def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of: str = "",
-                    overrides: dict | None = None) -> NotebookInputs:
+                    overrides: dict | None = None, resolutions_file: str = "", evidence_file: str = "",
+                    series_file: str = "") -> NotebookInputs:
     """Load a notebook's model from its parameters (the parameters cell's conventions).
 
     Parameters
@@ -95,15 +99,21 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
         by then, which these notebooks do not do yet (the model's clock is never moved).
     overrides : dict, optional
         ``{"dotted.path": value}``, as ``--set dotted.path=value``.
+    resolutions_file, evidence_file, series_file : str
+        Data files overriding the params file's keys; "" means the params file's own (none when
+        it names none).  ``files`` of the result holds them resolved
+        (:func:`scenarios.model.data_files.data_files`).
 
     Raises
     ------
     ScenarioError
         A bad params file or override, or an ``as_of`` other than the model's.
     """
+    from ..model.data_files import data_files
     from ..model.load import load_model
 
     model, questions = load_model(params_file, overrides=dict(overrides or {}))
+    files = data_files(model, resolutions=resolutions_file, evidence=evidence_file, series=series_file)
     if as_of:
         try:
             day = _dt.date.fromisoformat(str(as_of).strip())
@@ -120,6 +130,7 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
         model.samples if samples in (0, None) else int(samples),
         model.seed if seed in (-1, None) else int(seed),
         params_file,
+        files,
     )
 
 

@@ -131,22 +131,25 @@ def _overrides_dict(overrides) -> dict:
     return out
 
 
-def _plans(params_files, nb_paths, declared, *, samples, seed, overrides, parameters, series) -> list[Plan]:
-    """Load every params file and check every notebook's parameters: nothing runs before this."""
+def _plans(params_files, nb_paths, declared, *, samples, seed, overrides, parameters, data) -> list[Plan]:
+    """Load every params file, its data files, and check every notebook's parameters: nothing runs
+    before this.  ``data``: command-line data files, {"resolutions": path or None, ...}."""
+    from ..backtest.data import load_model_data
+    from ..model.data_files import data_files
     from ..model.load import load_model
 
     over = _overrides_dict(overrides)
     plans = []
     for pf in params_files:
         model, questions = load_model(pf, overrides=list(overrides or []))
+        files = load_model_data(model, data_files(model, **data)).files  # every data file checked here
         n = samples if samples is not None else model.samples
         s = seed if seed is not None else model.seed
         plan = Plan(pf, Path(pf).stem, model, questions, n, s, over)
         for nb in nb_paths:
             params = {"params_file": os.path.abspath(pf), "samples": n, "seed": s, "as_of": "",
                       "overrides": over, "output_dir": ""}
-            if "series_file" in declared[nb]:
-                params["series_file"] = str(series)
+            params.update({k: v for k, v in files.as_parameters().items() if k in declared[nb]})
             params.update(parameters or {})
             check_parameters(nb, params, declared[nb])
             plan.tasks.append(Task(plan, nb, params))
@@ -201,6 +204,9 @@ def run_report(
     stream=None,
     tty: bool | None = None,
     fresh_kernels: bool = False,
+    resolutions: str | None = None,
+    evidence: str | None = None,
+    series: str | None = None,
 ) -> list[RunResult]:
     """Execute every notebook for each params file into a dated run folder under ``out``.
 
@@ -227,6 +233,11 @@ def run_report(
     fresh_kernels : bool
         Start each kernel as a new process instead of forking it from a
         :class:`~scenarios.report.kernel_pool.KernelPool` (where the platform has fork).
+    resolutions, evidence, series : str, optional
+        Data files overriding each params file's keys of the same names; every data file is
+        validated before any kernel starts and passed to the notebooks that declare
+        ``resolutions_file``, ``evidence_file`` or ``series_file`` (see
+        :func:`scenarios.model.data_files.data_files`).
 
     Returns
     -------
@@ -264,7 +275,7 @@ def run_report(
 
         # ---- everything is validated before any kernel starts or anything is written
         plans = _plans(params_files, nb_paths, declared, samples=samples, seed=seed, overrides=overrides,
-                       parameters=parameters, series=root / "data" / "numeric_series.yaml")
+                       parameters=parameters, data={"resolutions": resolutions, "evidence": evidence, "series": series})
         report_execute.trace("params loaded and parameters checked")
         # From here kernels may start.  The HTML writer warms up in a process of its own (niced),
         # forked now that papermill's imports (nbformat, traitlets...) are done.
@@ -328,7 +339,7 @@ def run_report_command(args) -> int:
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
-        fresh_kernels=args.fresh_kernels,
+        fresh_kernels=args.fresh_kernels, resolutions=args.resolutions, evidence=args.evidence, series=args.series,
     )
     failed = 0
     for r in results:
