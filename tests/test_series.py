@@ -74,13 +74,15 @@ def test_file_notes_are_allowed_and_are_not_series():
     (_with(sources=["ok", 3]), r"containers\.0\.sources\.1: expected a source \(a URL or a reference\), got int \(3\)"),
     (_with(value="lots"), r"containers\.0\.value: expected a number or null, got a string \('lots'\)"),
     (_with(value=True), r"containers\.0\.value: expected a number or null, got a boolean"),
-    (_with(value=float("nan")), r"containers\.0\.value: expected a finite number"),
+    (_with(value=float("nan")), r"containers\.0\.value: expected a number or null, got NaN"),
+    (_with(value=float("inf")), r"containers\.0\.value: expected a number or null \(finite\), got inf"),
     (_with(value=10**400), r"containers\.0\.value: expected a finite number, got an integer of 401 digits"),
     (_with(value=None, low=None), r"containers\.0\.value: expected a number in at least one of value, low, high"),
     (_with(low=5, high=2), r"containers\.0\.low: expected low <= high, got low 5 > high 2"),
-    (_with(confidence="hihg"), r"containers\.0\.confidence: expected one of high, medium, low, got a string \('hihg'\) \(did you mean 'high'\?\)"),
+    (_with(confidence="hihg"), r"containers\.0\.confidence: expected one of \['high', 'medium', 'low'\], got a string \('hihg'\) \(did you mean 'high'\?\)"),
     (_with(quantity=" "), r"containers\.0\.quantity: expected a non-empty text"),
-    (_with(estimator=["a"]), r"containers\.0\.estimator: expected text, got a list"),
+    (_with(estimator=["a"]), r"containers\.0\.estimator: expected a non-empty text, got a list"),
+    (_with(note=True), r"containers\.0\.note: expected text, got a boolean"),
     (_with(killed="many"), r"containers\.0\.killed: expected a number or null"),
 ])
 def test_a_bad_series_file_names_the_file_the_key_path_and_the_value(doc, match):

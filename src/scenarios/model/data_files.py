@@ -19,7 +19,8 @@ import os
 from dataclasses import dataclass
 
 from ..errors import ParamsError
-from .params import ParamsDoc, describe
+from .params import ParamsDoc
+from .schema import describe
 
 __all__ = ["DATA_KEYS", "DataFiles", "data_files", "resolve_path"]
 

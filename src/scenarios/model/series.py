@@ -24,11 +24,19 @@ the key path, the bad value and what was expected.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 
-from ..errors import ParamsError
-from .params import describe, load_yaml_file
-from .scenario import did_you_mean, parse_date
+from .params import load_yaml_file
+from .schema import (
+    Location,
+    check_choice,
+    check_date,
+    check_keys,
+    check_list,
+    check_mapping,
+    check_number,
+    check_text,
+    describe,
+)
 
 __all__ = ["SERIES_ITEM_KEYS", "CONFIDENCE_LEVELS", "load_series", "parse_series"]
 
@@ -39,12 +47,6 @@ SERIES_ITEM_KEYS = ("date_of_estimate",) + TEXT_KEYS + NUMBER_KEYS + ("confidenc
 """Keys an estimate may have."""
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 FILE_META_KEYS = ("note", "source")
-MAX_EXCERPT = 80
-
-
-def _excerpt(value) -> str:
-    text = describe(value)
-    return text if len(text) <= MAX_EXCERPT else text[: MAX_EXCERPT - 3] + "..."
 
 
 def load_series(path: str) -> dict:
@@ -74,81 +76,58 @@ def load_series(path: str) -> dict:
 
 def parse_series(doc, file: str | None = None) -> dict:
     """Validate a parsed series document (see :func:`load_series`); ``file`` names it in errors."""
-    if not isinstance(doc, dict) or not doc:
-        raise ParamsError(file, "", f"expected a mapping of series name -> list of dated estimates, got {_excerpt(doc)}")
+    at = Location(file)
+    check_mapping(doc, at, what="a mapping of series name -> list of dated estimates", nonempty=True)
     out = {}
     for name, items in doc.items():
-        if not isinstance(name, str) or not name.strip():
-            raise ParamsError(file, str(name), f"expected a series name (text), got {_excerpt(name)}")
         if name in FILE_META_KEYS and isinstance(items, str):
             continue
-        if not isinstance(items, list):
-            raise ParamsError(file, name, f"expected a list of dated estimates, got {_excerpt(items)}")
-        out[name] = [_item(raw, file, (name, str(i))) for i, raw in enumerate(items)]
+        check_text(name, at, what="a series name", nonempty=True)
+        check_list(items, at.key(name), what="a list of dated estimates")
+        out[name] = [_item(raw, at.key(name, i)) for i, raw in enumerate(items)]
     if not out:
-        raise ParamsError(file, "", "the file holds no series (only note/source)")
+        raise at.error("the file holds no series (only note/source)")
     return out
 
 
-def _item(raw, file, path: tuple) -> dict:
-    def err(key, message):
-        return ParamsError(file, ".".join(path + ((key,) if key else ())), message)
-
-    if not isinstance(raw, dict):
-        raise err(None, f"expected a mapping with {', '.join(REQUIRED_KEYS)} and a value, got {_excerpt(raw)}")
-    for key in raw:
-        if key not in SERIES_ITEM_KEYS:
-            raise err(str(key), f"unknown key {str(key)[:MAX_EXCERPT]!r}; expected one of {list(SERIES_ITEM_KEYS)}"
-                      + did_you_mean(key, SERIES_ITEM_KEYS))
+def _item(raw, at: Location) -> dict:
+    check_keys(raw, at, SERIES_ITEM_KEYS, what=f"a mapping with {', '.join(REQUIRED_KEYS)} and a value")
     for key in REQUIRED_KEYS:
         if raw.get(key) is None:
-            raise err(key, f"missing {key}" + (" (every real number carries its source)" if key == "sources" else ""))
-    item: dict = {"date_of_estimate": parse_date(raw["date_of_estimate"], None, path + ("date_of_estimate",), file=file)}
+            raise at.key(key).error(f"missing {key}" + (" (every real number carries its source)" if key == "sources" else ""))
+    item: dict = {"date_of_estimate": check_date(raw["date_of_estimate"], at.key("date_of_estimate"))}
     for key in TEXT_KEYS:
         value = raw.get(key)
         if isinstance(value, _dt.date):  # an unquoted date, e.g. baseline: 2023-09-07
             value = value.isoformat()
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
-            raise err(key, f"expected text, got {_excerpt(value)}")
-        item[key] = "" if value is None else str(value)
-    for key in ("quantity", "estimator"):
-        if not item[key].strip():
-            raise err(key, f"expected a non-empty text, got {_excerpt(raw[key])}")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        item[key] = "" if value is None else check_text(value, at.key(key), nonempty=key in ("quantity", "estimator"),
+                                                        what="a non-empty text" if key in ("quantity", "estimator") else "text")
     for key in NUMBER_KEYS:
-        item[key] = _number(raw.get(key), err, key)
+        value = raw.get(key)
+        item[key] = None if value is None else _finite(value, at.key(key))
     if item["value"] is None and item["low"] is None and item["high"] is None:
-        raise err("value", "expected a number in at least one of value, low, high (all are null)")
+        raise at.key("value").error("expected a number in at least one of value, low, high (all are null)")
     if item["low"] is not None and item["high"] is not None and item["low"] > item["high"]:
-        raise err("low", f"expected low <= high, got low {item['low']:g} > high {item['high']:g}")
+        raise at.key("low").error(f"expected low <= high, got low {item['low']:g} > high {item['high']:g}")
     confidence = raw.get("confidence")
-    if confidence is not None and confidence not in CONFIDENCE_LEVELS:
-        raise err("confidence", f"expected one of {', '.join(CONFIDENCE_LEVELS)}, got {_excerpt(confidence)}"
-                  + did_you_mean(confidence, CONFIDENCE_LEVELS))
-    item["confidence"] = confidence
-    item["sources"] = _sources(raw["sources"], err)
+    item["confidence"] = None if confidence is None else check_choice(confidence, at.key("confidence"), CONFIDENCE_LEVELS)
+    item["sources"] = _sources(raw["sources"], at.key("sources"))
     return item
 
 
-def _number(value, err, key) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise err(key, f"expected a number or null, got {_excerpt(value)}")
+def _finite(value, at: Location) -> float:
+    check_number(value, at, what="a number or null", finite=True)
     try:
-        x = float(value)
+        return float(value)
     except OverflowError:
-        raise err(key, f"expected a finite number, got an integer of {len(str(abs(value)))} digits") from None
-    if not math.isfinite(x):
-        raise err(key, f"expected a finite number, got {_excerpt(value)}")
-    return x
+        raise at.error(f"expected a finite number, got an integer of {len(str(abs(value)))} digits") from None
 
 
-def _sources(value, err) -> tuple:
+def _sources(value, at: Location) -> tuple:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
-        raise err("sources", f"expected a source or a non-empty list of sources (URLs or references), got {_excerpt(value)}")
-    for i, s in enumerate(items):
-        if not isinstance(s, str) or not s.strip():
-            raise err(f"sources.{i}", f"expected a source (a URL or a reference), got {_excerpt(s)}")
-    return tuple(s.strip() for s in items)
-
+        raise at.error(f"expected a source or a non-empty list of sources (URLs or references), got {describe(value)}")
+    return tuple(check_text(s, at.key(i), what="a source (a URL or a reference)", nonempty=True).strip()
+                 for i, s in enumerate(items))
