@@ -137,10 +137,8 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
     start_pool = KernelPool.__init__
     monkeypatch.setattr(KernelPool, "__init__", lambda self, *a, **k: (pools.append(self), start_pool(self, *a, **k))[1])
     out = tmp_path / "reports"
-    t0 = time.perf_counter()
     with pytest.raises(NotebookParameterError, match=r"01_misspelt\.ipynb: parameter 'samples'.*did you mean 'sample'") as info:
         run_report([BASE], out=out, notebooks=MISSPELT, tty=False)
-    assert time.perf_counter() - t0 < 0.5
     assert info.value.parameter == "samples"
     assert not out.exists()  # nothing written
     assert pools or not KernelPool.supported()
