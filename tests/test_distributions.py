@@ -15,7 +15,9 @@ from scipy import stats
 
 from conftest import HEADER
 from scenarios.engine.simulate import simulate
-from scenarios.model.distributions import gamma_ci90, lognormal_ci90, normal_ci90
+from scenarios.model.families.gamma import gamma_ci90
+from scenarios.model.families.lognormal import lognormal_ci90
+from scenarios.model.families.normal import normal_ci90
 from scenarios.model.load import load_model
 
 N = 200_000

@@ -49,7 +49,8 @@ def per_world(params, n):
 def test_every_family_of_the_docs_is_registered():
     assert set(CASES) | {"constant"} <= set(families.keys())
     for key, family in REGISTRY.items():
-        assert family.key == key and len(family.params) >= 1
+        assert family.key == key
+        assert isinstance(family, families.Composite) or len(family.params) >= 1
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -238,3 +239,68 @@ def test_a_new_family_s_spec_errors_come_from_its_declaration(write, toy):
 def test_a_family_key_is_registered_once(toy):
     with pytest.raises(ValueError, match="taken"):
         register(ToyExponential)
+
+
+# --------------------------------------------------------------------------- composite families
+
+
+def test_categorical_dirichlet_and_mixture_are_registered_composites():
+    for key in ("categorical", "dirichlet", "mixture"):
+        assert isinstance(families.get(key), families.Composite)
+
+
+def test_categorical_draws_and_category_probabilities(write):
+    model, _ = load(write, "{categorical: {a: pa, b: 0.3, c: 0.2}}", "  pa: {uniform: [0.4, 0.6]}\n")
+    w = simulate(model, N, seed=6)
+    x, pa = w["x"], w["pa"]
+    # per-world probabilities are renormalised: P(a) = pa / (pa + 0.5), E over pa ~ U(0.4, 0.6)
+    exact = integrate.quad(lambda p: p / (p + 0.5), 0.4, 0.6)[0] / 0.2
+    assert abs(np.mean(x == 0) - exact) < Z * math.sqrt(exact * (1 - exact) / N)
+    ctx = Context(dict(w.arrays), model.kinds, N, model)
+    prob_a = model.nodes["x"].spec.category_prob(ctx, np.random.default_rng(0), N, 0)
+    assert np.allclose(prob_a, pa / (pa + 0.5))
+
+
+def test_dirichlet_weights_feed_a_categorical(write):
+    model, _ = load(write, "{categorical: {weights: w}}", "  w: {dirichlet: {alpha: {a: 2, b: 3, c: 5}}}\n")
+    assert model.kinds["w"].type == "vector" and model.kinds["x"].categories == ("a", "b", "c")
+    w = simulate(model, N, seed=8)
+    mean = np.asarray(w["w"]).mean(axis=0)
+    var = stats.dirichlet([2, 3, 5]).var()
+    assert np.all(np.abs(mean - [0.2, 0.3, 0.5]) < Z * np.sqrt(var / N))
+    for code, p in enumerate([0.2, 0.3, 0.5]):
+        assert abs(np.mean(w["x"] == code) - p) < Z * math.sqrt(p * (1 - p) / N)
+
+
+def test_mixture_matches_its_components_and_its_cdf(write):
+    model, _ = load(write, "{mixture: [{weight: 0.3, dist: {normal: {mean: 0, sd: 1}}}, {weight: 0.7, dist: {gamma: {shape: 2, scale: 3}}}]}")
+    w = simulate(model, N, seed=9)
+    mean = 0.3 * 0 + 0.7 * 6
+    second = 0.3 * 1 + 0.7 * (18 + 36)
+    assert abs(w["x"].mean() - mean) < Z * math.sqrt((second - mean**2) / N)
+    frozen = freeze(model.nodes["x"].spec, Context({}, model.kinds, 1, model), np.random.default_rng(0), 1)
+    for t in (-1.0, 0.5, 4.0, 12.0):
+        exact = 0.3 * stats.norm.cdf(t) + 0.7 * stats.gamma(2, scale=3).cdf(t)
+        assert math.isclose(float(frozen.cdf(t)[0]), exact, rel_tol=1e-9)
+
+
+COMPOSITE_ERRORS = [
+    ("{categorical: {a: 0.5, b: 0.6}}", r"nodes\.x\.categorical: category probabilities must sum to 1, got 1\.1"),
+    ("{categorical: {a: 1.5, b: -0.5}}", r"nodes\.x\.categorical\.a: expected a probability in \[0, 1\], got 1\.5"),
+    ("{categorical: {}}", r"nodes\.x\.categorical: expected a mapping of category: probability, got an empty mapping"),
+    ("{categorical: {weights: ww}}\n  w: {dirichlet: {alpha: {a: 1, b: 1}}}", r"nodes\.x\.categorical\.weights: unknown node 'ww' \(did you mean 'w'\?\)"),
+    ("{categorical: {weights: y}}\n  y: 1", r"nodes\.x\.categorical\.weights: expected a dirichlet node, 'y' is a number node"),
+    ("{dirichlet: {alpha: {a: 1}}}", r"nodes\.x\.dirichlet\.alpha: expected a mapping of at least two"),
+    ("{dirichlet: {alpha: {a: 1, b: 0}}}", r"nodes\.x\.dirichlet\.alpha\.b: expected a concentration > 0, got 0"),
+    ("{dirichlet: {alfa: {a: 1, b: 2}}}", r"nodes\.x\.dirichlet\.alfa: unknown key 'alfa'.*did you mean 'alpha'"),
+    ("{mixture: [{weight: 0.5, dist: 1}, {weight: 0.4, dist: 2}]}", r"nodes\.x\.mixture: mixture weights must sum to 1, got 0\.9"),
+    ("{mixture: [{weight: 1, dits: 1}]}", r"nodes\.x\.mixture\.0\.dits: unknown key 'dits'.*did you mean 'dist'"),
+    ("{mixture: {weight: 1}}", r"nodes\.x\.mixture: expected a list of \{weight, dist\}, got a mapping"),
+    ("{categorical: {a: 1}, round: floor}", r"nodes\.x\.round: option not supported with categorical"),
+]
+
+
+@pytest.mark.parametrize("spec, pattern", COMPOSITE_ERRORS)
+def test_composite_spec_errors(write, spec, pattern):
+    with pytest.raises(ParamsError, match=pattern):
+        load(write, spec)

@@ -11,7 +11,7 @@ from scipy import integrate, stats
 
 from conftest import REPO
 from scenarios.engine.forecast import run_forecast
-from scenarios.model.distributions import lognormal_ci90
+from scenarios.model.families.lognormal import lognormal_ci90
 from scenarios.model.load import load_model
 
 N = 400_000

@@ -26,15 +26,15 @@ import math
 import numpy as np
 
 from ..errors import ScenarioError
+from ..model.families.categorical import CategoricalSpec
+from ..model.families.mixture import MixtureSpec
 from ..model.scenario import (
     BySpec,
-    CategoricalSpec,
     ConstSpec,
     Context,
     EventSpec,
     ExprSpec,
     FamilySpec,
-    MixtureSpec,
     Model,
     RefSpec,
 )
@@ -249,11 +249,7 @@ def _category_prob(spec, ctx: Context, rng, n: int, code: int) -> np.ndarray:
     if isinstance(spec, RefSpec):
         return (np.asarray(ctx.get(spec.name)) == code).astype(float)
     if isinstance(spec, CategoricalSpec):
-        if spec.weights is not None:
-            return np.asarray(ctx.get(spec.weights), dtype=float)[:, code].copy()
-        probs = np.column_stack([_broadcast(p.sample(ctx, rng, n), n) for p in spec.probs])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return probs[:, code] / probs.sum(axis=1)
+        return spec.category_prob(ctx, rng, n, code)
     if isinstance(spec, BySpec):
         codes = np.asarray(ctx.get(spec.by)).astype(np.int64)
         out = np.zeros(n)

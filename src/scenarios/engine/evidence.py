@@ -627,7 +627,7 @@ class _Parser:
                 lo, hi = check_pair(ci, self.at(p + ("ci90",)), what="a 90% interval of said / true")
                 if not 0 < lo:
                     raise self.err(p + ("ci90",), f"expected 0 < low < high, got {excerpt(ci)}")
-                from ..model.distributions import lognormal_ci90
+                from ..model.families.lognormal import lognormal_ci90
 
                 return Noise("lognormal", *lognormal_ci90(lo, hi))
             if "sigma" not in body:

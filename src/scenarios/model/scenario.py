@@ -16,11 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParamsError
-from . import distributions as D
 from . import families
 from .expressions import ExpressionError, ExpressionValueError, parse_expression
-from .families import Family, Options
+from .families import Composite, Family, Options
 from .families.options import ROUNDING
 from .params import ParamsDoc
 from .schema import (
@@ -37,8 +35,9 @@ from .schema import (
     did_you_mean,
     excerpt,
 )
+from .spec import BOOL, EVENT, FLOW, NUMBER, Context, Kind, ModelRuntimeError, Spec
 
-__all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean"]
+__all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean", "ModelRuntimeError"]
 
 TOP_KEYS = (
     "model", "description", "as_of", "horizon_months", "month_days", "seed", "samples",
@@ -46,7 +45,7 @@ TOP_KEYS = (
 )
 META_KEYS = ("note", "source")
 TRANSFORM_KEYS = ("truncate", "round", "shift", "clip")
-STRUCTURE_KEYS = ("categorical", "dirichlet", "mixture", "expr", "event", "flow", "by")
+STRUCTURE_KEYS = ("expr", "event", "flow", "by")
 """Node kinds that are not a distribution family (families: :func:`kind_keys`)."""
 
 
@@ -57,95 +56,10 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_HORIZON_MONTHS = 1200
 
 
-class ModelRuntimeError(ParamsError):
-    """A per-world value outside its valid range, found while drawing."""
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What a node holds.
-
-    type is one of ``number`` (shape (n,)), ``bool`` (n,), ``category`` (int codes, (n,)),
-    ``vector`` (per-world probabilities, (n, K)), ``event`` (days after as_of, ``inf`` = never,
-    (n,)) or ``flow`` (per-month counts, (n, months)).
-    """
-
-    type: str
-    categories: tuple | None = None
-
-    @property
-    def is_flow(self) -> bool:
-        return self.type == "flow"
-
-
-NUMBER = Kind("number")
-BOOL = Kind("bool")
-EVENT = Kind("event")
-FLOW = Kind("flow")
-
-
 def parse_date(value: Any, doc: ParamsDoc | None, path: tuple, *, file: str | None = None) -> _dt.date:
     """An ISO date from YAML (already a date, or a 'YYYY-MM-DD' string); see :func:`check_date`."""
     at = Location.of(doc, path) if doc is not None else Location(file, tuple(map(str, path)))
     return check_date(value, at)
-
-
-# --------------------------------------------------------------------------- context
-
-
-class Context:
-    """Arrays of the nodes drawn so far for one chunk of worlds, optionally a subset of them."""
-
-    def __init__(self, arrays: dict, kinds: dict, n: int, model: Model, idx=None, months=None):
-        self.arrays = arrays
-        self.kinds = kinds
-        self.n = n
-        self.model = model
-        self.idx = idx
-        # months of flows drawn for the node being drawn now (only what its readers need)
-        self.months = model.horizon_months if months is None else months
-
-    def get(self, name: str):
-        a = self.arrays[name]
-        return a if self.idx is None else a[self.idx]
-
-    def categories(self, name: str):
-        kind = self.kinds.get(name)
-        return list(kind.categories) if kind is not None and kind.type == "category" else None
-
-    def sub(self, idx: np.ndarray) -> Context:
-        full = idx if self.idx is None else self.idx[idx]
-        return Context(self.arrays, self.kinds, len(idx), self.model, full, self.months)
-
-    def get_trimmed(self, name: str):
-        """Like :meth:`get`, with flows cut to the months drawn for the current node."""
-        a = self.get(name)
-        if np.ndim(a) == 2 and self.kinds[name].is_flow and a.shape[1] > self.months:
-            return a[:, : self.months]
-        return a
-
-
-# --------------------------------------------------------------------------- specs
-
-
-class Spec:
-    """A compiled piece of a node: knows what it reads, what it yields, and how to draw it."""
-
-    path: tuple = ()
-
-    def refs(self) -> dict:
-        """Node names read, mapped to the key path where each is referenced."""
-        return {}
-
-    def kind(self, kinds: dict, doc: ParamsDoc) -> Kind:
-        raise NotImplementedError
-
-    def sample(self, ctx: Context, rng: np.random.Generator, n: int):
-        raise NotImplementedError
-
-    def static_value(self):
-        """The constant this spec always yields, or None."""
-        return None
 
 
 @dataclass
@@ -253,97 +167,6 @@ class FamilySpec(Spec):
                         f"world, got {excerpt(example)} in {int(bad.sum())} of {n} worlds",
                     )
         return self.options.sample(self.family, rng, n, values)
-
-
-@dataclass
-class CategoricalSpec(Spec):
-    categories: tuple
-    probs: tuple | None = None  # of Spec, one per category
-    weights: str | None = None  # name of a dirichlet node
-    path: tuple = ()
-
-    def refs(self):
-        if self.weights is not None:
-            return {self.weights: self.path + ("weights",)}
-        out = {}
-        for p in self.probs:
-            out.update(p.refs())
-        return out
-
-    def kind(self, kinds, doc):
-        if self.weights is not None:
-            k = kinds[self.weights]
-            if k.type != "vector":
-                raise doc.error(self.path + ("weights",), f"expected a dirichlet node, {self.weights!r} is a {k.type} node")
-            self.categories = k.categories
-        return Kind("category", self.categories)
-
-    def sample(self, ctx, rng, n):
-        if self.weights is not None:
-            return D.sample_categorical(rng, n, ctx.get(self.weights))
-        values = [p.sample(ctx, rng, n) for p in self.probs]
-        if all(np.ndim(v) == 0 for v in values):
-            return D.sample_categorical(rng, n, np.asarray(values, dtype=float))
-        probs = np.column_stack([np.broadcast_to(v, (n,)) for v in values]).astype(float)
-        if (probs < 0).any() or np.isnan(probs).any():
-            raise ModelRuntimeError(
-                ctx.model.doc.origin(self.path), ".".join(self.path),
-                "category probabilities must be non-negative in every world",
-            )
-        total = probs.sum(axis=1, keepdims=True)
-        if (total <= 0).any():
-            raise ModelRuntimeError(
-                ctx.model.doc.origin(self.path), ".".join(self.path),
-                "category probabilities sum to 0 in some worlds",
-            )
-        return D.sample_categorical(rng, n, probs / total)
-
-
-@dataclass
-class DirichletSpec(Spec):
-    categories: tuple
-    alphas: tuple  # of Spec
-    path: tuple = ()
-
-    def refs(self):
-        out = {}
-        for p in self.alphas:
-            out.update(p.refs())
-        return out
-
-    def kind(self, kinds, doc):
-        return Kind("vector", self.categories)
-
-    def sample(self, ctx, rng, n):
-        return D.sample_dirichlet(rng, n, [a.sample(ctx, rng, n) for a in self.alphas])
-
-
-@dataclass
-class MixtureSpec(Spec):
-    weights: tuple  # floats
-    components: tuple  # of Spec
-    path: tuple = ()
-
-    def refs(self):
-        out = {}
-        for c in self.components:
-            out.update(c.refs())
-        return out
-
-    def kind(self, kinds, doc):
-        ks = {c.kind(kinds, doc) for c in self.components}
-        if not ks <= {NUMBER, BOOL}:
-            raise doc.error(self.path, "mixture components must be numeric distributions")
-        return NUMBER
-
-    def sample(self, ctx, rng, n):
-        which = D.sample_categorical(rng, n, np.asarray(self.weights))
-        out = np.empty(n)
-        for i, comp in enumerate(self.components):
-            idx = np.flatnonzero(which == i)
-            if len(idx):
-                out[idx] = np.broadcast_to(comp.sample(ctx.sub(idx), rng, len(idx)), (len(idx),))
-        return out
 
 
 @dataclass
@@ -727,7 +550,7 @@ class _Compiler:
         body = raw[kind]
         p = path + (kind,)
         family = families.get(kind)
-        if (family is None or family.passthrough) and transforms:
+        if not (isinstance(family, Family) and not family.passthrough) and transforms:
             raise self.err(path + (next(iter(transforms)),), f"option not supported with {kind}")
         if kind == "expr":
             if not isinstance(body, str):
@@ -744,12 +567,8 @@ class _Compiler:
             return self.flow(body, p)
         if kind == "by":
             return self.by(raw, path)
-        if kind == "categorical":
-            return self.categorical(body, p)
-        if kind == "dirichlet":
-            return self.dirichlet(body, p)
-        if kind == "mixture":
-            return self.mixture(body, p)
+        if isinstance(family, Composite):
+            return family.compile(body, self.at(p), self)
         return self.family(family, body, p, transforms, path)
 
     def family(self, family: Family, body, p, transforms, path) -> Spec:
@@ -767,7 +586,7 @@ class _Compiler:
         truncate = round_ = shift = clip = None
         if "truncate" in transforms:
             if not family.truncatable:
-                names = [f.key for f in families.REGISTRY.values() if f.truncatable and f.key == f.name]
+                names = [f.key for f in families.REGISTRY.values() if isinstance(f, Family) and f.truncatable and f.key == f.name]
                 raise self.err(path + ("truncate",), f"truncate works with {', '.join(names)}, not {family.name}")
             truncate = self.pair(transforms["truncate"], path + ("truncate",), what="bounds", allow_null=True)
         if "round" in transforms:
@@ -790,54 +609,25 @@ class _Compiler:
     def static(self, param: Spec):
         return param.static_value()
 
+    # and what composite families (categorical, dirichlet, mixture) compile with
+    def nested(self, raw, at: Location) -> Spec:
+        """Any spec (a number, a node, an expression, a distribution) at ``at``."""
+        return self.spec(raw, at.path)
+
+    def node(self, name, at: Location) -> str:
+        """``name`` if it names a node of the model (else an error with a did-you-mean)."""
+        self.check_ref(name, at.path)
+        return name
+
+    def categories(self, body, at: Location) -> tuple:
+        """Category names from the keys of ``body`` (true/false read as 'true'/'false')."""
+        return self.category_names(body, at.path)
+
     def category_names(self, body, p):
         for k in body:
             if not isinstance(k, (str, bool, int)) or isinstance(k, float):
                 raise self.err(p + (str(k),), f"category names must be plain words, got {describe(k)}")
         return tuple(str(k).lower() if isinstance(k, bool) else str(k) for k in body)
-
-    def categorical(self, body, p):
-        if not isinstance(body, dict) or not body:
-            raise self.err(p, f"expected a mapping of category: probability, got {describe(body)}")
-        if "weights" in body:
-            if len(body) != 1 or not isinstance(body["weights"], str):
-                raise self.err(p + ("weights",), "expected weights: <name of a dirichlet node> and nothing else")
-            self.check_ref(body["weights"], p + ("weights",))
-            return CategoricalSpec((), weights=body["weights"], path=p)
-        cats = self.category_names(body, p)
-        probs = tuple(
-            self.value(body[k], p + (c,), lo=0, hi=1, what="a probability") for k, c in zip(body, cats)
-        )
-        if all(s.static_value() is not None for s in probs):
-            total = sum(s.value for s in probs)
-            if abs(total - 1.0) > 1e-6:
-                raise self.err(p, f"category probabilities must sum to 1, got {total:g}")
-        return CategoricalSpec(cats, probs=probs, path=p)
-
-    def dirichlet(self, body, p):
-        self.mapping(body, p, ("alpha",), ("alpha",), what="{alpha: {category: concentration, ...}}")
-        alpha = body["alpha"]
-        if not isinstance(alpha, dict) or len(alpha) < 2:
-            raise self.err(p + ("alpha",), f"expected a mapping of at least two category: concentration, got {describe(alpha)}")
-        cats = self.category_names(alpha, p + ("alpha",))
-        alphas = tuple(
-            self.value(alpha[k], p + ("alpha", c), lo=0, lo_open=True, what="a concentration")
-            for k, c in zip(alpha, cats)
-        )
-        return DirichletSpec(cats, alphas, p)
-
-    def mixture(self, body, p):
-        if not isinstance(body, list) or not body:
-            raise self.err(p, f"expected a list of {{weight, dist}}, got {describe(body)}")
-        weights, comps = [], []
-        for i, item in enumerate(body):
-            ip = p + (str(i),)
-            self.mapping(item, ip, ("weight", "dist"), ("weight", "dist"), what="{weight, dist}")
-            weights.append(float(self.number(item["weight"], ip + ("weight",), what="a weight in [0, 1]", lo=0, hi=1)))
-            comps.append(self.spec(item["dist"], ip + ("dist",)))
-        if abs(sum(weights) - 1) > 1e-6:
-            raise self.err(p, f"mixture weights must sum to 1, got {sum(weights):g}")
-        return MixtureSpec(tuple(weights), tuple(comps), p)
 
     def by(self, raw, path):
         self.mapping(raw, path, ("by", "cases", "default") + META_KEYS, ("by", "cases"))

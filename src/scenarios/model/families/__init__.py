@@ -2,7 +2,9 @@
 
 Each module of this package defines one :class:`~scenarios.model.families.base.Family` subclass
 (its spec, its draws, its CDF and inverse CDF) and registers it.  Importing the package imports
-every module in it, so a new family is one new file; docs/families.md shows how.  The options
+every module in it, so a new family is one new file; docs/families.md shows how.  Families over
+named categories or over other specs (categorical, dirichlet, mixture) are
+:class:`~scenarios.model.families.base.Composite`: they compile to a spec class of their own.  The options
 any numeric family takes (truncate, round, shift, clip) are :mod:`.options`.
 """
 
@@ -11,10 +13,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import REGISTRY, Domain, Family, ParamReader, get, keys, register
+from .base import REGISTRY, Composite, Domain, Family, ParamReader, get, keys, register
 from .options import Options
 
-__all__ = ["Domain", "Family", "Options", "ParamReader", "REGISTRY", "get", "keys", "register"]
+__all__ = ["Composite", "Domain", "Family", "Options", "ParamReader", "REGISTRY", "get", "keys", "register"]
 
 _NOT_FAMILIES = {"base", "options"}
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..schema import Location, check_keys
 
-__all__ = ["Domain", "Family", "ParamReader", "REGISTRY", "register", "get", "keys"]
+__all__ = ["Composite", "Domain", "Family", "ParamReader", "REGISTRY", "register", "get", "keys"]
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,35 @@ class Family:
         raise NotImplementedError
 
 
+class Composite:
+    """A family that compiles to a spec of its own rather than a numeric draw with a CDF.
+
+    ``categorical`` (named categories), ``dirichlet`` (per-world probability vectors) and
+    ``mixture`` (a weighted choice between other specs) are these.  :meth:`compile` checks the
+    spec and returns a :class:`~scenarios.model.spec.Spec`, reading values, nested specs, node
+    names and category names through the compiler it is given (:meth:`param`, :meth:`nested`,
+    :meth:`node`, :meth:`categories` of ``scenarios.model.scenario``'s compiler).
+    """
+
+    key: str = ""
+    name: str = ""
+
+    def __init__(self):
+        self.name = self.name or self.key
+
+    def __repr__(self) -> str:
+        return f"<family {self.key}>"
+
+    def compile(self, body: Any, at: Location, compiler: Any) -> Any:
+        raise NotImplementedError
+
+
 REGISTRY: dict = {}
-"""YAML key -> :class:`Family` instance, in the order the families were registered."""
+"""YAML key -> :class:`Family` or :class:`Composite` instance, in the order registered."""
 
 
 def register(cls: type) -> type:
-    """Class decorator: add a :class:`Family` subclass to the registry under its ``key``."""
+    """Class decorator: add a :class:`Family` (or :class:`Composite`) to the registry under its ``key``."""
     family = cls()
     if not family.key or family.key in REGISTRY:
         raise ValueError(f"a family needs a key of its own; {family.key!r} is taken or empty")
@@ -152,7 +175,7 @@ def register(cls: type) -> type:
     return cls
 
 
-def get(key: str) -> Family | None:
+def get(key: str) -> Family | Composite | None:
     """The family registered under ``key``, or None."""
     return REGISTRY.get(key)
 
