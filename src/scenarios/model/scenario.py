@@ -724,12 +724,6 @@ def build_model(doc: ParamsDoc) -> Model:
     """
     data = doc.data
     root = Location.of(doc)
-    node_names = data["nodes"] if isinstance(data.get("nodes"), dict) else {}
-    for key in data:  # e.g. --set sumit.bernoulli.p=0.3: a misspelt node, not a top-level key
-        if key not in TOP_KEYS and not did_you_mean(key, TOP_KEYS) and did_you_mean(key, node_names):
-            raise root.key(key).error(
-                f"unknown key {excerpt(key)}; expected one of {list(TOP_KEYS)} or a node name" + did_you_mean(key, node_names)
-            )
     check_keys(data, root, TOP_KEYS)
     for key in ("as_of", "horizon_months", "nodes"):
         if key not in data:
