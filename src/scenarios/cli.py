@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_seed, help="random seed")
     b.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
+    b.add_argument("--recalibrate", action="store_true",
+                   help="also score forecasts recalibrated from questions resolved before each as-of date (beside the raw ones)")
 
     r = sub.add_parser("report", help="execute the notebooks for params files into a dated HTML report")
     r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")

@@ -50,6 +50,7 @@ from .fans import (
     fan_sinks,
     report_fan_dates,
 )
+from .recalibrate import RECALIBRATED_COLUMNS, add_recalibrated, maps_by_date, track_record
 from .resolutions import Resolution
 from .summary import ESS_WARNING, format_summary, summarize
 from .targets import ENSEMBLE_SIZE, Ensemble, question_target, report_targets
@@ -66,11 +67,12 @@ class BacktestResult:
     summary: dict
     fans: dict = field(default_factory=dict)  # quantity -> (fans, points), as report_fans gives
 
-    ROW_COLUMNS = ("question", "as_of", "forecast", "outcome", "brier", "log_score", "days", "no_evidence_forecast", "ess")
+    ROW_COLUMNS = ("question", "as_of", "forecast", "outcome", "brier", "log_score", "days", "no_evidence_forecast", "ess", "mcse")
     NUMERIC_COLUMNS = ("target", "as_of", "q05", "q50", "q95", "estimate", "low", "high", "crps", "crps_relative", "quantity")
 
     def to_csv(self) -> str:
-        return _csv(self.ROW_COLUMNS, self.rows)
+        recalibrated = bool(self.rows) and RECALIBRATED_COLUMNS[0] in self.rows[0]
+        return _csv(self.ROW_COLUMNS + (RECALIBRATED_COLUMNS if recalibrated else ()), self.rows)
 
     def numeric_csv(self) -> str:
         return _csv(self.NUMERIC_COLUMNS, self.numeric_rows)
@@ -125,7 +127,7 @@ def _jsonable(x):
 
 def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evidence, *, as_of_dates=None,
                  samples=None, seed=None, chunk_size: int = CHUNK_SIZE, fans: bool = False,
-                 until: str = "") -> BacktestResult:
+                 until: str = "", recalibrate: bool = False) -> BacktestResult:
     """Forecast every open question at every as-of date, join outcomes and score.
 
     Parameters
@@ -144,6 +146,10 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         Also compute :func:`report_fans` (up to ``until``, YYYY-MM-DD) in the same simulation,
         into ``result.fans``: equal to a separate call with the same seed, at a fraction of its
         cost, since most of what they read is drawn for the backtest's dates anyway.
+    recalibrate : bool
+        Also score recalibrated forecasts (:mod:`scenarios.backtest.recalibrate`): each row gets
+        ``forecast_recalibrated`` and its scores, the summary a ``recalibrated`` block; the raw
+        forecasts and their scores are unchanged.
     """
     from ..scoring import scores as scoring
 
@@ -202,7 +208,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
             res = resolutions[f.id]
             rows.append({
                 "question": f.id, "as_of": plan.as_of, "forecast": f.probability, "outcome": int(res.outcome),
-                "ess": f.n_eff, "no_evidence_forecast": prior_p[f.id],
+                "ess": f.n_eff, "mcse": _probability_mcse(acc), "no_evidence_forecast": prior_p[f.id],
             })
     defined = [r for r in rows if r["forecast"] is not None and math.isfinite(r["forecast"])]
     if defined:
@@ -220,13 +226,34 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
             stop = end if nxt is None else min(nxt["as_of"], end)
             r["days"] = max(0, (stop - r["as_of"]).days)
 
+    recalibration = None
+    if recalibrate:
+        record = track_record(rows, by_id, resolutions)
+        maps = maps_by_date(dates, record)
+        add_recalibrated(rows, maps)
+        recalibration = (maps, record)
     numeric_rows = _numeric_rows(plans, targets, prior_ens)
-    summary = summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed)
+    summary = summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed,
+                        recalibration=recalibration)
     return BacktestResult(rows, numeric_rows, summary, fans_out)
 
 
 def _resolved(res: Resolution | None) -> bool:
     return res is not None and res.status == "resolved"
+
+
+def _probability_mcse(acc) -> float:
+    """Monte Carlo standard error of a binary forecast, a weighted share of worlds.
+
+    The delta-method variance of a self-normalised importance-sampling estimate (Owen 2013,
+    *Monte Carlo theory, methods and examples*, sec. 9.2), ``sum w_i^2 (a_i - p)^2 / (sum w_i)^2``
+    with ``a_i`` the world's 0/1 answer; with every weight 1 it is exactly ``p (1 - p) / n``.
+    """
+    if acc.sum_w <= 0:
+        return math.nan
+    p = min(1.0, max(0.0, acc.sum_wa / acc.sum_w))
+    ss = (1.0 - p) ** 2 * acc.sum_w2a + p**2 * (acc.sum_w2 - acc.sum_w2a)
+    return math.sqrt(max(ss, 0.0)) / acc.sum_w
 
 
 def _numeric_rows(plans, targets, prior_ens) -> list:
@@ -250,7 +277,8 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
 
 
 def backtest_for(model: Model, questions: list, *, resolutions: str | None = None, evidence: str | None = None,
-                 samples=None, seed=None, until: str = "", as_of_dates=None, fans: bool = False) -> BacktestResult:
+                 samples=None, seed=None, until: str = "", as_of_dates=None, fans: bool = False,
+                 recalibrate: bool = False) -> BacktestResult:
     """Run :func:`run_backtest` as the command line does, on the model's own data files.
 
     Parameters
@@ -266,6 +294,8 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
     as_of_dates : list of date, optional
     fans : bool
         Also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
+    recalibrate : bool
+        Also the recalibrated forecasts and their scores (see :func:`run_backtest`).
 
     Raises
     ------
@@ -280,7 +310,7 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
         last = parse_dates(until, "until")[0]
         dates = [d for d in dates if d <= last] or [model.as_of]
     return run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=samples, seed=seed,
-                        fans=fans, until=until)
+                        fans=fans, until=until, recalibrate=recalibrate)
 
 
 # =========================================================================== command line
@@ -307,7 +337,7 @@ def run_backtest_command(args) -> int:
     else:
         dates = None
     result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
-                          seed=args.seed)
+                          seed=args.seed, recalibrate=args.recalibrate)
     out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))

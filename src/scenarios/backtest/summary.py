@@ -8,6 +8,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .dates import question_life
+from .recalibrate import RECALIBRATED_COLUMNS, map_table
 
 ESS_WARNING = 1000
 
@@ -23,9 +24,10 @@ def _defined(forecast) -> bool:
     return forecast is not None and math.isfinite(forecast)
 
 
-def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed) -> dict:
-    from ..scoring import scores as scoring
-
+def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed,
+              *, recalibration=None) -> dict:
+    """The backtest's summary.json; ``recalibration``: ``(maps by date, track record)`` when the
+    rows carry recalibrated forecasts (:mod:`.recalibrate`), scored in a block of their own."""
     rng = np.random.default_rng(seed)
     by_id = {q.id: q for q in questions}
     statuses = {}
@@ -50,7 +52,32 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
         "numeric_targets": len(targets),
         "as_of_dates": len(dates),
     }
-    # ---- per question
+    per_question = _per_question(model, by_id, resolutions, per_q, prior_p)
+    summary = {
+        "model": model.name,
+        "params": list(model.doc.files),
+        "overrides": {k: v for k, v in model.doc.overrides},
+        "evidence": evidence.file,
+        "evidence_items": len(evidence),
+        "samples": samples,
+        "seed": seed,
+        "as_of_dates": dates,
+        "counts": counts,
+        "ess": {str(p.as_of): p.ess for p in plans[1:]},
+        "mcse": _largest_mcse(rows),
+        "questions": per_question,
+    }
+    summary["overall"] = _overall(per_question, rows, rng) if per_question else None
+    summary["by_date"] = _by_date(plans, rows, per_question)
+    summary["numeric"] = _numeric_summary(targets, numeric_rows, prior_ens)
+    if recalibration is not None:
+        summary["recalibrated"] = _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed)
+    return summary
+
+
+def _per_question(model, by_id, resolutions, per_q, prior_p) -> list:
+    from ..scoring import scores as scoring
+
     per_question = []
     for qid, qrows in per_q.items():
         q, res = by_id[qid], resolutions[qid]
@@ -72,23 +99,46 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
             "no_evidence_brier": float(scoring.brier_score([prior], [res.outcome])[0]) if math.isfinite(prior) else None,
             "text": q.text,
         })
-    summary = {
-        "model": model.name,
-        "params": list(model.doc.files),
-        "overrides": {k: v for k, v in model.doc.overrides},
-        "evidence": evidence.file,
-        "evidence_items": len(evidence),
-        "samples": samples,
-        "seed": seed,
-        "as_of_dates": dates,
-        "counts": counts,
-        "ess": {str(p.as_of): p.ess for p in plans[1:]},
-        "questions": per_question,
+    return per_question
+
+
+def _largest_mcse(rows) -> dict:
+    """As-of date -> ``{mcse, question}``: the largest Monte Carlo standard error that date."""
+    out: dict = {}
+    for r in rows:
+        m = r.get("mcse")
+        if m is None or not math.isfinite(m):
+            continue
+        key = str(r["as_of"])
+        if key not in out or m > out[key]["mcse"]:
+            out[key] = {"mcse": m, "question": r["question"]}
+    return out
+
+
+def _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed) -> dict:
+    """The recalibrated forecasts scored as the raw ones are (own bootstrap stream: raw numbers
+    do not depend on whether recalibration ran)."""
+    from ..scoring.recalibration import DEFAULT_MIN_OUTCOMES, DEFAULT_PRIOR_SD
+
+    maps, record = recalibration
+    forecast, brier, log = RECALIBRATED_COLUMNS
+    swapped = [{**r, "forecast": r[forecast], "brier": r[brier], "log_score": r[log]} for r in rows]
+    per_q: dict = {}
+    for r in swapped:
+        if r.get("brier") is not None:
+            per_q.setdefault(r["question"], []).append(r)
+    per_question = _per_question(model, by_id, resolutions, per_q, prior_p)
+    keep = ("id", "outcome", "forecast_open", "brier_open", "brier_time_averaged", "log_score_open",
+            "log_score_time_averaged", "forecast_last")
+    return {
+        "method": "logistic recalibration logit(p') = a + b logit(p), MAP with a ~ N(0, s^2), b ~ N(1, s^2), "
+                  "fitted at each as-of date D on each question resolved before D (its forecast at open)",
+        "prior_sd": DEFAULT_PRIOR_SD,
+        "min_outcomes": DEFAULT_MIN_OUTCOMES,
+        "maps": map_table(maps, record),
+        "questions": [{k: q[k] for k in keep} for q in per_question],
+        "overall": _overall(per_question, swapped, np.random.default_rng(seed)) if per_question else None,
     }
-    summary["overall"] = _overall(per_question, rows, rng) if per_question else None
-    summary["by_date"] = _by_date(plans, rows, per_question)
-    summary["numeric"] = _numeric_summary(targets, numeric_rows, prior_ens)
-    return summary
 
 
 def _overall(per_question, rows, rng) -> dict:
@@ -155,7 +205,11 @@ def _by_date(plans, rows, per_question) -> list:
         prior = np.array([r["no_evidence_forecast"] for r in rs])
         out.append({
             "as_of": plan.as_of, "n_open": len(rs), "ess": plan.ess,
+            "mcse_max": max((r["mcse"] for r in rs), default=None),
+            "mcse_mean": float(np.mean([r["mcse"] for r in rs])) if rs else None,
             "brier": float(np.mean([r["brier"] for r in rs])) if rs else None,
+            **({"brier_recalibrated": float(np.mean([r["brier_recalibrated"] for r in rs])) if rs else None}
+               if rs and RECALIBRATED_COLUMNS[1] in rs[0] else {}),
             "brier_always_0.5": 0.25 if rs else None,
             "brier_base_rate": float(np.mean((base - o) ** 2)) if rs else None,
             "brier_no_evidence": float(np.mean((prior - o) ** 2)) if rs else None,
@@ -223,7 +277,31 @@ def format_summary(s: dict) -> str:
             f"  numeric: mean relative CRPS {n['mean_relative_crps_first']:.3f} at the first as-of date, "
             f"{n['mean_relative_crps_last']:.3f} at the last before each report (no evidence: {n['mean_relative_crps_no_evidence']:.3f})"
         )
+    r = s.get("recalibrated")
+    if o and r and r["overall"]:
+        ro = r["overall"]
+
+        def pair(key, x, y):
+            return f"{key} {x:.3f} (raw {y:.3f})"
+
+        lines.append(
+            "  recalibrated (fitted on questions resolved before each date): "
+            + "; ".join([
+                pair("Brier at open", ro["brier_open"]["mean"], o["brier_open"]["mean"]),
+                pair("time-averaged", ro["brier_time_averaged"]["mean"], o["brier_time_averaged"]["mean"]),
+                pair("log score at open", ro["log_score_open"]["mean"], o["log_score_open"]["mean"]),
+                pair("reliability at open", ro["decomposition_open"]["reliability"], o["decomposition_open"]["reliability"]),
+            ])
+            + "; skill (time-averaged) "
+            + ", ".join(
+                f"vs {name} {'n/a' if b['skill_time_averaged'] is None else format(b['skill_time_averaged'], '+.3f')}"
+                for name, b in ro["baselines"].items() if name != "no_evidence"
+            )
+        )
     if s["ess"]:
         d, e = min(s["ess"].items(), key=lambda x: x[1])
         lines.append(f"  lowest effective sample size {e:,.0f} (as of {d})")
+    if s.get("mcse"):
+        d, m = max(s["mcse"].items(), key=lambda x: x[1]["mcse"])
+        lines.append(f"  largest Monte Carlo standard error of a forecast {m['mcse']:.4f} ({m['question']}, as of {d})")
     return "\n".join(lines) + "\n"

@@ -242,6 +242,7 @@ class Accumulator:
         self.sum_w = 0.0
         self.sum_w2 = 0.0
         self.sum_wa = 0.0
+        self.sum_w2a = 0.0  # binary: sum of w^2 over worlds where it resolves yes (its delta-method MCSE)
         self.values: list = []
         self.weights: list = []
 
@@ -252,10 +253,13 @@ class Accumulator:
             mask = np.asarray(q.given.evaluate(worlds), dtype=bool)
         w = weights if mask is None else weights * mask
         a = q.resolve.evaluate(worlds)
+        w2 = w * w
         self.sum_w += float(w.sum())
-        self.sum_w2 += float((w * w).sum())
+        self.sum_w2 += float(w2.sum())
         if q.type == "binary":
-            self.sum_wa += float(w[np.asarray(a, dtype=bool)].sum())
+            yes = np.asarray(a, dtype=bool)
+            self.sum_wa += float(w[yes].sum())
+            self.sum_w2a += float(w2[yes].sum())
         else:
             keep = w > 0
             self.values.append(np.asarray(a, dtype=float)[keep])
