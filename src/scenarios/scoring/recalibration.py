@@ -94,10 +94,10 @@ def _check(probs, outcomes, weights):
         raise ScoringError(f"probs and outcomes: expected the same length, found {p.size} and {o.size}")
     if not np.all((p >= 0.0) & (p <= 1.0)):
         bad = p[~((p >= 0.0) & (p <= 1.0))][0]
-        raise ScoringError(f"probs: expected probabilities in [0, 1], found {bad!r}")
+        raise ScoringError(f"probs: expected probabilities in [0, 1], found {float(bad):g}")
     if not np.all((o == 0.0) | (o == 1.0)):
         bad = o[~((o == 0.0) | (o == 1.0))][0]
-        raise ScoringError(f"outcomes: expected binary outcomes (0/1 or bool), found {bad!r}")
+        raise ScoringError(f"outcomes: expected binary outcomes (0/1 or bool), found {float(bad):g}")
     if weights is None:
         w = np.ones_like(p)
     else:
