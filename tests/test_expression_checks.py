@@ -104,3 +104,47 @@ def test_booleans_count_as_one_or_zero_in_arithmetic(capsys, write):
 
     p = json.loads(out)["questions"][0]["probability"]
     assert abs(p - 0.5) < 5 * (0.25 / 20000) ** 0.5  # 0.5 * 0.2 + 0.5 * 0.8
+
+
+# ----------------------------------------------------------------------------- property: models never crash
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from test_expressions import expressions  # noqa: E402
+
+MODEL_NODES = {
+    "x": {"normal": {"mean": 0, "sd": 2}},
+    "y": {"poisson": 1},
+    "b": {"bernoulli": {"p": 0.5}},
+    "c": {"categorical": {"lo": 0.5, "hi": 0.5}},
+    "e": {"event": {"when": "b", "delay": {"uniform": [0, 60]}}},
+    "f": {"flow": {"rate": 3}},
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(expressions(), st.sampled_from(["node", "when", "question"]))
+def test_any_expression_in_a_model_is_a_result_or_a_clear_error(tmp_path, text, where):
+    import yaml
+
+    from scenarios.engine.trial import trial_problems
+    from scenarios.errors import ScenarioError
+    from scenarios.model.load import load_model
+
+    doc = {"as_of": "2023-09-05", "horizon_months": 3, "seed": 1, "samples": 200, "nodes": dict(MODEL_NODES)}
+    question = {"id": "q", "resolve": {"is": {"b": True}}}
+    if where == "node":
+        doc["nodes"]["r"] = {"expr": text}
+    elif where == "when":
+        doc["nodes"]["r"] = {"event": {"when": text, "delay": 5}}
+    else:
+        question = {"id": "q", "resolve": {"expr": text}}
+    doc["questions"] = [question]
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    try:
+        model, questions = load_model(str(path))
+        trial_problems(model, questions, samples=50)
+    except ScenarioError as exc:
+        assert "Traceback" not in str(exc) and "np." not in str(exc)

@@ -195,3 +195,12 @@ def test_backtest_reports_undefined_forecasts_loudly(capsys, write, tmp_path):
     assert counts["undefined_forecast_rows"] == [
         {"question": "qgiven", "as_of": "2023-09-05"}, {"question": "qgiven", "as_of": "2023-09-15"},
     ]
+
+
+def test_worlds_0_keeps_to_the_static_checks(capsys, write):
+    path = write("m.yaml", HEADER + "nodes:\n  x: {normal: {mean: 0.5, sd: 0.5}}\n  a: {bernoulli: {p: x}}\n"
+                 "questions:\n  - {id: q, resolve: {is: {a: true}}}\n")
+    code, out, _ = run(capsys, "validate", path, "--worlds", "0")
+    assert code == 0 and out.startswith(f"ok: {path}: 2 nodes, 1 questions\n")
+    code, _, err = run(capsys, "validate", path, "--worlds", "200")
+    assert code == 2 and "of 200 worlds" in err

@@ -24,6 +24,11 @@ def _positive_samples(text: str) -> int:
     return n
 
 
+def _trial_worlds(text: str) -> int:
+    """``validate --worlds``: a number of worlds, or 0 for the static checks only."""
+    return 0 if text.strip() == "0" else _positive_samples(text)
+
+
 def _seed(text: str) -> int:
     try:
         n = int(text)
@@ -63,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
-    v.add_argument("--worlds", type=_positive_samples, default=1000,
-                   help="worlds simulated to find what only happens in some worlds (default 1,000)")
+    v.add_argument("--worlds", type=_trial_worlds, default=1000,
+                   help="worlds simulated to find what only happens in some worlds (default 1,000; 0: static checks only)")
     b = sub.add_parser("backtest", help="forecast every open question at every as-of date and score against outcomes")
     b.add_argument("params", help="params file (YAML)")
     b.add_argument("--questions", help="questions file (default: the params file's questions)")
@@ -172,7 +177,7 @@ def _cmd_validate(args) -> int:
             model, questions = load_model(path, overrides=args.overrides)
             data = load_model_data(model, data_files(model))
             evidence = data.evidence if model.evidence_raw is not None else None
-            problems = trial_problems(model, questions, evidence, samples=args.worlds)
+            problems = trial_problems(model, questions, evidence, samples=args.worlds) if args.worlds else []
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -191,7 +196,8 @@ def _cmd_validate(args) -> int:
             f", {len(data.resolutions)} resolutions" if data.resolutions is not None else "",
             f", {len(data.series)} series" if data.series is not None else "",
         ])
-        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}; {args.worlds:,} worlds simulated")
+        trial = f"; {args.worlds:,} worlds simulated" if args.worlds else ""
+        print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}{trial}")
     for path in question_files:
         user = used_questions.get(os.path.realpath(path))
         if user is None:

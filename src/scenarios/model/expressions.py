@@ -68,9 +68,9 @@ class ExpressionValueError(ExpressionError):
 
     def __init__(self, what: str, part: str, source: str, count: int, n: int):
         self.part, self.source, self.count, self.n = part, source, count, n
-        where = f"`{part}` {what}"
+        where = f"`{_cut(part)}` {what}"
         if part.strip() != source.strip():
-            where += f" in expression {source!r}"
+            where += f" in expression {_excerpt(source)}"
         if n > 1:
             where += f", in {count:,} of {n:,} worlds ({_percent(count, n)})"
         super().__init__(where)
@@ -214,8 +214,8 @@ class Expression:
         t = _TypeChecker(self.source, kinds).type_of(self.tree.body)
         if t not in ("number", "bool"):
             raise ExpressionError(
-                f"expression {self.source!r} is a categorical node; compare it with a category name, "
-                f"e.g. {self.source.strip()} == 'name'"
+                f"expression {_excerpt(self.source)} is a categorical node; compare it with a category name, "
+                "e.g. x == 'name'"
             )
         return t
 
@@ -284,8 +284,13 @@ def parse_expression(source: str) -> Expression:
     return expression
 
 
+def _cut(text: str, limit: int = 80) -> str:
+    """At most ``limit`` characters of ``text`` (an error quotes an excerpt, never a whole input)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _excerpt(text: str, limit: int = 80) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+    return repr(_cut(text, limit - 2))
 
 
 def _check_size(root, text: str) -> None:
@@ -436,7 +441,7 @@ class _TypeChecker:
 
     def fail(self, node, msg: str):
         part = self.text(node)
-        where = f"`{part}`" + (f" in expression {self.source!r}" if part != self.source else "")
+        where = f"`{_cut(part)}`" + (f" in expression {_excerpt(self.source)}" if part != self.source else "")
         raise ExpressionError(f"{where}: {msg}")
 
     def want(self, node, expected: str, role: str) -> str:
