@@ -288,3 +288,10 @@ def test_random_text_raises_nothing_but_expression_error(text):
         expression.evaluate(TYPED.__getitem__, {"c": ["lo", "hi"]}.get)
     except ExpressionError:
         pass
+
+
+def test_constants_compared_with_strings_are_type_errors_not_node_names():
+    expression = parse_expression("inf < 'lo'")
+    assert expression.string_comparisons() == []
+    with pytest.raises(ExpressionError, match="compared with == or != to a category name"):
+        expression.result_type(KINDS)

@@ -185,7 +185,7 @@ class Expression:
                 operands = [node.left, *node.comparators]
                 for left, right in zip(operands, operands[1:]):
                     for name_node, other in ((left, right), (right, left)):
-                        if isinstance(name_node, ast.Name):
+                        if isinstance(name_node, ast.Name) and name_node.id not in _CONSTANT_NAMES:
                             for s in _string_literals(other):
                                 pairs.append((name_node.id, s))
         return pairs
