@@ -376,6 +376,46 @@ def test_tree_blocks_fill_each_parent_and_merge_thin_branches(tiny, min_label):
     assert parents <= {()} | {b.path for b in tree.branches if b.probability >= min_label}
 
 
+@st.composite
+def random_trees(draw):
+    """Trees of 1-4 levels, 1-6 values per branch with weights from very thin to wide."""
+    n_levels = draw(st.integers(1, 4))
+    branches = []
+
+    def grow(path, level, p):
+        if level == n_levels:
+            return
+        k = draw(st.integers(1, 6))
+        weights = draw(st.lists(st.floats(1e-4, 1.0), min_size=k, max_size=k))
+        total = sum(weights)
+        for i, w in enumerate(weights):
+            q = p * w / total
+            branches.append(plotdata.Branch(level, path + (f"v{level}{i}",), q, w / total, 0.0))
+            grow(path + (f"v{level}{i}",), level + 1, q)
+
+    grow((), 0, 1.0)
+    return plotdata.Tree(tuple(f"l{i}" for i in range(n_levels)), tuple(f"l{i}" for i in range(n_levels)),
+                         tuple(branches))
+
+
+@settings(max_examples=30, deadline=None)
+@given(random_trees(), st.floats(0.0, 0.2))
+def test_tree_blocks_of_any_tree(tree, min_label):
+    blocks = plots.tree_blocks(tree, min_label=min_label)
+    probability = {b.path: b.probability for b in tree.branches} | {(): 1.0}
+    for parent in {b.parent for b in blocks}:
+        under = sorted((b for b in blocks if b.parent == parent), key=lambda b: b.top)
+        assert sum(b.probability for b in under) == pytest.approx(probability[parent], rel=1e-9, abs=1e-12)
+        assert sum(b.merged > 0 for b in under) <= 1 and not any(b.merged for b in under[:-1])
+        assert all(b.probability >= min_label for b in under if not b.merged)
+    assert all(b.label is not None for b in blocks if b.probability >= min_label)
+    # unlabelled blocks: at most one per parent, so never more than the parents drawn
+    assert sum(b.label is None for b in blocks) <= len({b.parent for b in blocks})
+    fig, ax = plots.figure()
+    plots.scenario_tree(tree, ax, min_label=min_label)
+    assert plots.has_data(fig)
+
+
 def test_tree_blocks_by_hand():
     tree = plotdata.Tree(("a", "b"), ("a", "b"), (
         plotdata.Branch(0, ("x",), 0.9, 0.9, 0.0),
@@ -390,6 +430,8 @@ def test_tree_blocks_by_hand():
     blocks = plots.tree_blocks(tree, min_label=0.025)
     as_tuples = [(b.level, b.end, round(b.top, 6), round(b.probability, 6), b.label, b.merged) for b in blocks]
     assert [b.parent for b in blocks] == [(), ("x",), ("x",), (), ()]
+    with pytest.raises(ValueError, match="needs a value, a low or a high end"):
+        plots.estimate_mark(None, None, None)
     assert as_tuples == [
         (0, 1, 0.0, 0.9, "x", 0),
         (1, 2, 0.0, 0.88, "p", 0),

@@ -279,20 +279,12 @@ def fan_overlay(fans: list, points: list, ax, *, title: str = "", ylabel: str = 
         last = dates[keep][-1] if keep.any() else last
     groups: dict = {}
     for p in points:  # one errorbar call per marker: errorbar is slow
-        value = p["value"] if p["value"] is not None else (p["low"] if p["low"] is not None else p["high"])
-        if p["value"] is None and p["high"] is not None and p["low"] is None:
-            marker = "v"
-        elif p["low"] is not None and p["high"] is None:
-            marker = "^"
-        else:
-            marker = "o"
-        lo = p["low"] if p["low"] is not None else value
-        hi = p["high"] if p["high"] is not None else value
-        g = groups.setdefault(marker, ([], [], [], []))
+        mark = plots.estimate_mark(p["value"], p["low"], p["high"])
+        g = groups.setdefault(mark.marker, ([], [], [], []))
         g[0].append(np.datetime64(p["on"], "D"))
-        g[1].append(value)
-        g[2].append(max(value - lo, 0))
-        g[3].append(max(hi - value, 0))
+        g[1].append(mark.y)
+        g[2].append(mark.below)
+        g[3].append(mark.above)
     for marker, (xs, ys, below, above) in groups.items():
         ax.errorbar(xs, ys, yerr=[below, above], fmt=marker, color="black", ms=5, capsize=2.5, lw=1, zorder=6,
                     label=_POINT_MARKERS[marker])

@@ -28,6 +28,8 @@ __all__ = [
     "figure",
     "fan_chart",
     "estimates",
+    "EstimateMark",
+    "estimate_mark",
     "flow_figure",
     "scenario_tree",
     "TreeBlock",
@@ -216,6 +218,47 @@ _ESTIMATE_LEGEND = {"o": "estimate (bar: low–high)", "^": "lower bound ('more 
                     "hollow": "hollow: baseline before as-of"}
 
 
+@dataclass(frozen=True)
+class EstimateMark:
+    """How one reported estimate is drawn: ``marker`` at height ``y`` with a bar from
+    ``y - below`` to ``y + above`` (both 0 for a bound)."""
+
+    marker: str
+    y: float
+    below: float
+    above: float
+
+
+def estimate_mark(value, low, high) -> EstimateMark:
+    """How to draw an estimate given as a value and/or a low and high end (None where not given).
+
+    "More than X" (a lower bound alone, or a value no higher than it) is an upward triangle
+    ``^`` at X; "up to X" (an upper bound alone, or a value no lower than it) a downward one
+    ``v``; anything else a dot ``o`` at the value (the geometric middle of the range when there
+    is no value) with a bar over the range given.
+
+    >>> estimate_mark(None, 1000, None), estimate_mark(2.0, 1.0, 4.0)
+    (EstimateMark(marker='^', y=1000.0, below=0.0, above=0.0), EstimateMark(marker='o', y=2.0, below=1.0, above=2.0))
+    >>> estimate_mark(None, 1.0, 4.0), estimate_mark(5.0, None, 5.0)
+    (EstimateMark(marker='o', y=2.0, below=1.0, above=2.0), EstimateMark(marker='v', y=5.0, below=0.0, above=0.0))
+    """
+    if value is None and low is None and high is None:
+        raise ValueError("estimate_mark: an estimate needs a value, a low or a high end")
+    if high is None and low is not None and (value is None or value <= low):
+        return EstimateMark("^", float(low), 0.0, 0.0)
+    if low is None and high is not None and (value is None or value >= high):
+        return EstimateMark("v", float(high), 0.0, 0.0)
+    if value is not None:
+        y = float(value)
+    elif low > 0:  # both ends, no value: the middle on a ratio scale
+        y = float(np.sqrt(low * high))
+    else:
+        y = (low + high) / 2
+    lo = y if low is None else float(low)
+    hi = y if high is None else float(high)
+    return EstimateMark("o", y, max(y - lo, 0.0), max(hi - y, 0.0))
+
+
 def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
     """Draw dated real-world estimates as black points with their low/high ranges.
 
@@ -226,21 +269,13 @@ def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
     legend = _ESTIMATE_LEGEND
     groups: dict = {}
     for e in points:
-        if e.high is None and e.low is not None and (e.value is None or e.value <= e.low):
-            marker = "^"
-        elif e.low is None and e.high is not None and (e.value is None or e.value >= e.high):
-            marker = "v"
-        else:
-            marker = "o"
+        mark = estimate_mark(e.value, e.low, e.high)
         early = as_of is not None and e.baseline_date is not None and (as_of - e.baseline_date).days > 60
-        y = e.point
-        lo = e.low if (e.low is not None and marker == "o") else y
-        hi = e.high if (e.high is not None and marker == "o") else y
-        g = groups.setdefault((marker, early), ([], [], [], []))
+        g = groups.setdefault((mark.marker, early), ([], [], [], []))
         g[0].append(np.datetime64(e.date, "D"))
-        g[1].append(y)
-        g[2].append(max(y - lo, 0))
-        g[3].append(max(hi - y, 0))
+        g[1].append(mark.y)
+        g[2].append(mark.below)
+        g[3].append(mark.above)
     seen = set()
     for (marker, early), (xs, ys, below, above) in groups.items():  # one call per style: errorbar is slow
         lab = legend[marker] if (label and marker not in seen) else None
@@ -276,7 +311,8 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     if len(points):
         tops[1] = max(tops[1], max(max(e.point, e.high or 0, e.low or 0) for e in points))
     tops = [max(t, 1e-9) * 1.05 for t in tops]
-    row_ticks = [[y for y in MaxNLocator(nbins=5).tick_values(0, t) if 0 <= y <= t] for t in tops]
+    # counts: whole-number ticks once the scale allows (no "1.5 launches")
+    row_ticks = [[y for y in MaxNLocator(nbins=5, integer=t >= 4).tick_values(0, t) if 0 <= y <= t] for t in tops]
     # room on the left for the widest tick label ("16,000,000") and the axis label beside it
     widest = max(len(formatting.number(y)) for ticks in row_ticks for y in ticks)
     width = 3.1 * ncols + 0.9
