@@ -294,3 +294,21 @@ def test_mcse_with_evidence_weights_is_the_delta_method_value(write):
     assert abs(row["mcse"] / exact - 1) < 5 * (rel_v / 2 + rel_w) / math.sqrt(n)
     # sqrt(p(1-p)/ESS) would be 1.6 times larger here
     assert math.sqrt(post * (1 - post) / row["ess"]) > 1.4 * exact
+
+
+def test_the_notebook_overview_shows_the_recalibrated_row_beside_the_model(many, write):
+    from scenarios.notebook.backtest_plots import overview_rows
+
+    model, questions = many
+    res = _resolutions(write, "r.yaml", _base_rows())
+    as_of = [model.as_of, dt.date(2023, 12, 5), D, dt.date(2024, 3, 5)]
+    rec = run_backtest(model, questions, res, Evidence(), as_of_dates=as_of, samples=1000, seed=3, recalibrate=True)
+    raw = run_backtest(model, questions, res, Evidence(), as_of_dates=as_of, samples=1000, seed=3)
+    labels = [r["forecaster"] for r in overview_rows(rec.summary)]
+    assert labels[:2] == ["model with evidence", "model, recalibrated on its track record"]
+    assert "model, recalibrated on its track record" not in [r["forecaster"] for r in overview_rows(raw.summary)]
+    # the paired difference is raw minus recalibrated, question by question
+    recal = {q["id"]: q for q in rec.summary["recalibrated"]["questions"]}
+    d = rec.summary["recalibrated"]["overall"]["difference_raw_minus_recalibrated_time_averaged"]
+    expected = np.mean([q["brier_time_averaged"] - recal[q["id"]]["brier_time_averaged"] for q in rec.summary["questions"]])
+    assert d["mean"] == pytest.approx(expected, abs=1e-12) and d["low"] <= d["mean"] <= d["high"]

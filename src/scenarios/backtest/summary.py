@@ -71,7 +71,7 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
     summary["by_date"] = _by_date(plans, rows, per_question)
     summary["numeric"] = _numeric_summary(targets, numeric_rows, prior_ens)
     if recalibration is not None:
-        summary["recalibrated"] = _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed)
+        summary["recalibrated"] = _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed, per_question)
     return summary
 
 
@@ -115,10 +115,11 @@ def _largest_mcse(rows) -> dict:
     return out
 
 
-def _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed) -> dict:
+def _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed, raw_questions) -> dict:
     """The recalibrated forecasts scored as the raw ones are (own bootstrap stream: raw numbers
-    do not depend on whether recalibration ran)."""
+    do not depend on whether recalibration ran), and the paired difference raw - recalibrated."""
     from ..scoring.recalibration import DEFAULT_MIN_OUTCOMES, DEFAULT_PRIOR_SD
+    from ..scoring.scores import bootstrap_difference_ci
 
     maps, record = recalibration
     forecast, brier, log = RECALIBRATED_COLUMNS
@@ -130,6 +131,15 @@ def _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed)
     per_question = _per_question(model, by_id, resolutions, per_q, prior_p)
     keep = ("id", "outcome", "forecast_open", "brier_open", "brier_time_averaged", "log_score_open",
             "log_score_time_averaged", "forecast_last")
+    rng = np.random.default_rng(seed)
+    overall = _overall(per_question, swapped, rng) if per_question else None
+    if overall is not None:  # paired by question: raw minus recalibrated (negative: raw is better)
+        recal = {q["id"]: q for q in per_question}
+        for which in ("open", "time_averaged"):
+            raw_b = np.array([q[f"brier_{which}"] for q in raw_questions])
+            rec_b = np.array([recal[q["id"]][f"brier_{which}"] for q in raw_questions])
+            d = bootstrap_difference_ci(raw_b, rec_b, rng=rng)
+            overall[f"difference_raw_minus_recalibrated_{which}"] = {"mean": d.mean, "low": d.low, "high": d.high}
     return {
         "method": "logistic recalibration logit(p') = a + b logit(p), MAP with a ~ N(0, s^2), b ~ N(1, s^2), "
                   "fitted at each as-of date D on each question resolved before D (its forecast at open)",
@@ -137,7 +147,7 @@ def _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed)
         "min_outcomes": DEFAULT_MIN_OUTCOMES,
         "maps": map_table(maps, record),
         "questions": [{k: q[k] for k in keep} for q in per_question],
-        "overall": _overall(per_question, swapped, np.random.default_rng(seed)) if per_question else None,
+        "overall": overall,
     }
 
 
@@ -289,6 +299,11 @@ def format_summary(s: dict) -> str:
             + "; ".join([
                 pair("Brier at open", ro["brier_open"]["mean"], o["brier_open"]["mean"]),
                 pair("time-averaged", ro["brier_time_averaged"]["mean"], o["brier_time_averaged"]["mean"]),
+            ])
+        )
+        lines.append(
+            "    "
+            + "; ".join([
                 pair("log score at open", ro["log_score_open"]["mean"], o["log_score_open"]["mean"]),
                 pair("reliability at open", ro["decomposition_open"]["reliability"], o["decomposition_open"]["reliability"]),
             ])

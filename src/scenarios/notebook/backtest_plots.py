@@ -68,6 +68,14 @@ def overview_rows(summary: dict) -> list:
         "Brier, time-averaged": ci(o["brier_time_averaged"]), "skill (time-averaged)": "",
         "difference vs model": "",
     }]
+    recal = (summary.get("recalibrated") or {}).get("overall")
+    if recal:  # beside the raw model, never instead of it (see docs/backtest.md)
+        d = recal["difference_raw_minus_recalibrated_time_averaged"]
+        rows.append({
+            "forecaster": "model, recalibrated on its track record", "Brier at open": ci(recal["brier_open"]),
+            "Brier, time-averaged": ci(recal["brier_time_averaged"]), "skill (time-averaged)": "",
+            "difference vs model": f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]",
+        })
     names = {"always_0.5": "always 0.5", "base_rate": f"base rate {formatting.probability(o['base_rate'])} (hindsight)",
              "no_evidence": "model, no evidence"}
     for key, label in names.items():
