@@ -93,7 +93,7 @@ def test_error_writes_nothing(tmp_path, write):
     bad = write("bad.yaml", "as_of: 2023-09-05\nhorizon_months: 3\nnodes:\n  a: {bernoulli: {p: 2}}\nquestions: []\n")
     code, _, err = run("forecast", bad, "--output", str(out))
     assert code == 2 and not out.exists()
-    assert "bad.yaml: nodes.a.bernoulli.p: expected a probability in [0, 1], got 2" in err
+    assert "bad.yaml:4: nodes.a.bernoulli.p: expected a probability in [0, 1], got 2" in err
 
 
 def test_output_file_written(tmp_path):

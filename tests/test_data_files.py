@@ -221,11 +221,11 @@ def test_validate_counts_the_data(project, capsys):
 # --------------------------------------------------------------------------- bad files stop everything
 
 BAD = {
-    "resolutions": ("questions:\n  - {id: qa, outcome: maybe}\n", r"resolutions\.yaml: questions\.0\.outcome"),
+    "resolutions": ("questions:\n  - {id: qa, outcome: maybe}\n", r"resolutions\.yaml:2: questions\.0\.outcome"),
     "evidence": (f"evidence:\n  - {{public_on: 2023-09-10, source: '{URL}', observe: {{bb: true}}}}\n",
-                 r"evidence\.yaml: evidence\.0\.observe\.bb: .*did you mean 'b'"),
+                 r"evidence\.yaml:2: evidence\.0\.observe\.bb: .*did you mean 'b'"),
     "series": ("size_reported:\n  - {date_of_estimate: 2023-10-13, quantity: q, value: lots, estimator: x, sources: [s]}\n",
-               r"series\.yaml: size_reported\.0\.value: expected a number or null, got a string \('lots'\)"),
+               r"series\.yaml:\d+: size_reported\.0\.value: expected a number or null, got a string \('lots'\)"),
 }
 
 OK_NOTEBOOK = Path(__file__).parent / "fixtures" / "notebooks_failing" / "01_ok.ipynb"
@@ -252,7 +252,7 @@ def test_a_bad_data_file_is_exit_2_before_any_kernel_and_nothing_is_written(proj
 def test_a_bad_file_given_on_the_command_line_stops_the_report(project, tmp_path, capsys):
     bad = _put(tmp_path / "bad_series.yaml", BAD["series"][0])
     out = tmp_path / "reports"
-    with pytest.raises(ParamsError, match=r"bad_series\.yaml: size_reported\.0\.value"):
+    with pytest.raises(ParamsError, match=r"bad_series\.yaml:\d+: size_reported\.0\.value"):
         run_report([str(project / "params" / "m.yaml")], out=out, series=bad, notebooks=OK_NOTEBOOK.parent, tty=False)
     assert not out.exists()
 

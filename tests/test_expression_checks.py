@@ -39,7 +39,7 @@ def test_bad_expressions_in_a_model_are_exit_2_when_validated(capsys, write, nod
     code, out, err = run(capsys, "validate", path)
     assert code == 2, out + err
     assert re.search(pattern, err), err
-    assert err.startswith(f"error: {path}: ")
+    assert re.match(rf"error: {re.escape(path)}:\d+: ", err), err
     assert "Traceback" not in err and "RecursionError" not in err
 
 

@@ -38,11 +38,11 @@ class TestLayering:
     def test_errors_name_the_file_that_set_the_value(self, write):
         write("base.yaml", BASE)
         variant = write("variant.yaml", "extends: base.yaml\nnodes:\n  rate: {ci90: [50, 5]}\n")
-        with pytest.raises(ParamsError, match=r"variant\.yaml: nodes\.rate\.ci90: .*low < high, got \[50, 5\]"):
+        with pytest.raises(ParamsError, match=r"variant\.yaml:\d+: nodes\.rate\.ci90: .*low < high, got \[50, 5\]"):
             load_model(variant)
         write("base2.yaml", BASE.replace("mean: 0.8", "mean: 1.8"))
         v2 = write("v2.yaml", "extends: base2.yaml\nmodel: v2\n")
-        with pytest.raises(ParamsError, match=r"base2\.yaml: nodes\.chance\.beta\.mean"):
+        with pytest.raises(ParamsError, match=r"base2\.yaml:\d+: nodes\.chance\.beta\.mean"):
             load_model(v2)
 
     def test_extends_loop_is_an_error(self, write):

@@ -62,15 +62,20 @@ def test_a_layered_document_names_the_file_that_set_the_key():
     assert Location.of(doc).key("seed").error("bad").file == "variant.yaml"  # unset: the last layer
 
 
-def test_a_document_that_records_lines_gives_them():
-    class Doc:
-        def origin(self, path):
-            return "f.yaml"
-
-        def line(self, path):
-            return 40 + len(path)
-
-    assert str(Location.of(Doc(), ("a", "b")).error("bad")) == "f.yaml:42: a.b: bad"
+def test_the_line_is_looked_up_in_the_file_that_set_the_value(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("as_of: 2023-09-05\nnodes:\n  a:\n    bernoulli:\n      p: 1.5\n  b: {cases: {true: 1}}\n")
+    variant = tmp_path / "variant.yaml"
+    variant.write_text("extends: base.yaml\nnodes:\n  c: 1\n")
+    doc = ParamsDoc(data={}, origins={("nodes", "a"): str(base), ("nodes", "c"): str(variant)}, files=[str(base), str(variant)])
+    assert str(Location.of(doc, ("nodes", "a", "bernoulli", "p")).error("bad")) == f"{base}:5: nodes.a.bernoulli.p: bad"
+    assert Location.of(doc, ("nodes", "c")).error("bad").line == 3
+    assert Location(str(base), ("nodes", "b", "cases", "true")).error("bad").line == 6  # true: read as 'true'
+    assert Location(str(base), ("nodes", "a", "normal", "sd")).error("bad").line == 3  # deepest key found
+    assert Location(str(base), ("nodes", "zz")).error("bad").line == 2
+    assert Location(str(base), ("extends",)).error("bad").line is None  # nothing of the path in the file
+    assert Location(str(tmp_path / "gone.yaml"), ("a",)).error("bad").line is None
+    assert Location(None, ("a",)).error("bad").line is None
 
 
 # --------------------------------------------------------------------------- messages

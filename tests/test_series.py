@@ -99,7 +99,7 @@ def test_a_long_bad_value_is_quoted_short():
 def test_load_series_reads_the_file_and_names_it(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("containers:\n  - {date_of_estimate: 2023-10-13, quantity: q, value: 1, estimator: e}\n")
-    with pytest.raises(ParamsError, match=rf"{path}: containers\.0\.sources: missing sources"):
+    with pytest.raises(ParamsError, match=rf"{path}:2: containers\.0\.sources: missing sources"):
         load_series(str(path))
     with pytest.raises(ParamsError, match="file not found"):
         load_series(str(tmp_path / "none.yaml"))

@@ -58,9 +58,10 @@ class ParamsDoc:
         return self.path
 
     def error(self, path: tuple | list, message: str) -> ParamsError:
-        """A :class:`ParamsError` located at ``path`` in the file that set it."""
-        path = tuple(str(p) for p in path)
-        return ParamsError(self.origin(path), ".".join(path), message)
+        """A :class:`ParamsError` located at ``path`` in the file that set it (and its line)."""
+        from .schema import Location
+
+        return Location.of(self, path).error(message)
 
 
 def _yaml():

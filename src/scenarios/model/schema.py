@@ -61,10 +61,9 @@ class Location:
         Key path from the document's root, e.g. ``("nodes", "summit", "bernoulli", "p")``.
     doc : object, optional
         A layered document (:class:`~scenarios.model.params.ParamsDoc`): when given, the file
-        is the one that set ``path`` (``doc.origin(path)``) and the line ``doc.line(path)``
-        where the document records lines.
+        is the one that set ``path`` (``doc.origin(path)``).
     lines : mapping, optional
-        Key path (tuple of str) -> 1-based line, for a single file.
+        Key path (tuple of str) -> 1-based line; by default the line is looked up in the file.
     """
 
     file: str | None
@@ -93,17 +92,20 @@ class Location:
 
     @property
     def line(self) -> int | None:
-        """1-based line of the value (or of its nearest ancestor), where known."""
-        line_of = getattr(self.doc, "line", None) if self.doc is not None else None
-        if callable(line_of):
-            return line_of(self.path)
+        """1-based line of the value (or of its nearest ancestor) in :attr:`source`, where known.
+
+        From ``lines`` when given, else looked up in the file (only when an error is raised).
+        """
         if self.lines:
             path = self.path
             while path:
                 if path in self.lines:
                     return self.lines[path]
                 path = path[:-1]
-        return None
+            return None
+        from .yaml_lines import line_of
+
+        return line_of(self.source, self.path)
 
     def error(self, message: str) -> ParamsError:
         """A :class:`ParamsError` at this location: ``file:line: key.path: message``."""
