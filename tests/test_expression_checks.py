@@ -92,13 +92,14 @@ def test_division_by_zero_in_a_question_expression(capsys, write):
     assert re.search(r"questions\.0\.resolve\.expr: `x / k` divides by zero .* of 1,000 worlds", err), err
 
 
-def test_booleans_count_as_one_or_zero_in_arithmetic(capsys, write):
-    path = write(
-        "m.yaml",
-        HEADER + "nodes:\n  s: {bernoulli: {p: 0.5}}\n  p: {expr: '0.2 + 0.6 * s'}\n  t: {bernoulli: {p: p}}\n"
-        "questions:\n  - {id: q, resolve: {is: {t: true}}}\n",
-    )
-    code, out, err = run(capsys, "forecast", path, "-n", "20000", "--format", "json")
+def test_a_boolean_in_arithmetic_is_an_error_and_if_else_says_it(capsys, write):
+    node = "  p: {expr: '0.2 + 0.6 * s'}\n"
+    body = "nodes:\n  s: {bernoulli: {p: 0.5}}\n%s  t: {bernoulli: {p: p}}\nquestions:\n  - {id: q, resolve: {is: {t: true}}}\n"
+    code, out, err = run(capsys, "forecast", write("bad.yaml", HEADER + body % node), "-n", "2000")
+    assert code == 2
+    assert "nodes.p.expr: `s` in expression '0.2 + 0.6 * s': arithmetic reads a number, got a boolean" in err
+    good = write("good.yaml", HEADER + body % "  p: {expr: '0.8 if s else 0.2'}\n")
+    code, out, err = run(capsys, "forecast", good, "-n", "20000", "--format", "json")
     assert code == 0, err
     import json
 

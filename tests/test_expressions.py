@@ -191,7 +191,7 @@ KINDS = {"x": K("number"), "b": K("bool"), "c": K("category", ("lo", "hi")), "e"
         ("c in ('lo', 'hi')", "bool"),
         ("x if b else 2", "number"),
         ("where(b, 1, 0)", "number"),
-        ("0.4 + 0.15 * b", "number"),
+        ("0.55 if b else 0.4", "number"),
         ("e <= 30 and f >= 1", "bool"),
         ("b == True", "bool"),
     ],
@@ -219,6 +219,13 @@ def test_result_type(text, expected):
         ("v > 0", r"'v' is a vector node and cannot be read"),
         ("'lo' == 'lo'", r"compared with == or != to a category name"),
         ("b if x > 0 else c", r"reads a number, got a categorical node|branches differ"),
+        ("0.4 + 0.15 * b", r"`b` in expression '0\.4 \+ 0\.15 \* b': arithmetic reads a number, got a boolean"),
+        ("b > 0", r"a boolean is compared with a number"),
+        ("b == 1", r"a boolean is compared with a number"),
+        ("x if b else b", r"the two branches differ"),
+        ("where(b, b, 1)", r"the two branches differ"),
+        ("log(b)", r"reads a number, got a boolean"),
+        ("b in (0, 1)", r"'in' reads a number or a categorical node"),
     ],
 )
 def test_type_errors_are_found_before_simulating(text, pattern):

@@ -15,7 +15,8 @@ An expression cannot lie:
   overflow error, not an integer that wrapped to 0;
 * types are checked before simulating (:meth:`Expression.result_type`): ``and``/``or``/``not``
   and conditions read booleans and a number there is an error (no "non-zero is true");
-  arithmetic and functions read numbers, where a boolean counts as 1 (true) or 0 (false);
+  arithmetic, functions and ``<``/``>`` read numbers and a boolean there is an error too (no
+  "true is 1": write ``0.55 if x else 0.4``);
   categorical nodes are only compared with their category names;
 * at run time every operation that makes a value undefined in a world the expression really
   uses (division or ``%`` by zero, ``log`` of a value <= 0, ``sqrt`` of a negative value, an
@@ -446,13 +447,13 @@ class _TypeChecker:
 
     def want(self, node, expected: str, role: str) -> str:
         t = self.type_of(node)
-        if t == "bool" and expected == "number":
-            return "number"  # a boolean counts as 1 (true) or 0 (false); never the reverse
         if t != expected:
             article = {"number": "a number", "bool": "a boolean (true/false)"}[expected]
             hint = ""
             if expected == "bool" and t == "number":
                 hint = "; compare it, e.g. x > 0"
+            elif expected == "number" and t == "bool":
+                hint = "; choose a number for each case, e.g. where(x, 1.5, 1.0)"
             elif t == "category":
                 hint = "; compare it with a category name, e.g. x == 'name'"
             self.fail(node, f"{role} reads {article}, got {_describe_type(t)}{hint}")
@@ -516,8 +517,6 @@ class _TypeChecker:
             self.want(a, "number", "a branch")
         if ta == tb:
             return ta
-        if {ta, tb} == {"number", "bool"}:
-            return "number"
         self.fail(node, f"the two branches differ: {_describe_type(ta)} and {_describe_type(tb)}")
         return ta
 
@@ -529,7 +528,7 @@ class _TypeChecker:
                 if not all(isinstance(v, str) for v in literals):
                     self.fail(node, "a categorical node is compared with category names (strings)")
                 self.check_categories(left, literals)
-            elif tl in ("number", "bool"):
+            elif tl == "number":
                 if any(isinstance(v, str) for v in literals):
                     self.fail(node, f"{self.text(left)} is a number; 'in' needs numbers here")
             else:
@@ -537,8 +536,10 @@ class _TypeChecker:
             return
         tr = self.type_of(right)
         types = {tl, tr}
-        if types == {"number", "bool"} or types == {"number"}:
-            return  # a boolean compared with a number counts as 1 or 0
+        if types == {"number"}:
+            return
+        if types == {"number", "bool"}:
+            self.fail(node, "a boolean is compared with a number; use the boolean itself, or == true / == false")
         if "category" in types or "string" in types:
             if types != {"category", "string"} or not isinstance(op, (ast.Eq, ast.NotEq)):
                 self.fail(node, "a categorical node is compared with == or != to a category name (a string)")
@@ -580,7 +581,7 @@ def _describe_type(t: str) -> str:
 
 
 def _as_float(x):
-    """Arithmetic is float64: integers (counts, literals) would wrap around silently; booleans count 1 or 0."""
+    """Arithmetic is float64: integers (counts, literals) would wrap around silently."""
     if isinstance(x, np.ndarray):
         return x if x.dtype.kind == "f" else x.astype(float)
     return float(x)
