@@ -21,7 +21,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit
 
 from conftest import HEADER
-from scenarios.backtest import load_resolutions, run_backtest
+from scenarios.backtest import format_summary, load_resolutions, run_backtest
 from scenarios.backtest.recalibrate import maps_by_date, track_record
 from scenarios.cli import main
 from scenarios.engine.evidence import Evidence, parse_evidence
@@ -221,6 +221,9 @@ def test_raw_forecasts_and_scores_are_untouched_and_the_run_is_deterministic(man
     # the recalibrated scores are the scores of the recalibrated forecasts
     for r in rec.rows:
         assert r["brier_recalibrated"] == pytest.approx((r["forecast_recalibrated"] - r["outcome"]) ** 2, abs=1e-15)
+    # before five outcomes are known the map is the identity: recalibrated == raw, bit for bit
+    first = [r for r in rec.rows if r["as_of"] == model.as_of]
+    assert first and all(r["forecast_recalibrated"] == r["forecast"] for r in first)
     header = rec.to_csv().splitlines()[0].split(",")
     assert header[-3:] == ["forecast_recalibrated", "brier_recalibrated", "log_score_recalibrated"]
     assert "forecast_recalibrated" not in raw.to_csv().splitlines()[0]
@@ -312,3 +315,21 @@ def test_the_notebook_overview_shows_the_recalibrated_row_beside_the_model(many,
     d = rec.summary["recalibrated"]["overall"]["difference_raw_minus_recalibrated_time_averaged"]
     expected = np.mean([q["brier_time_averaged"] - recal[q["id"]]["brier_time_averaged"] for q in rec.summary["questions"]])
     assert d["mean"] == pytest.approx(expected, abs=1e-12) and d["low"] <= d["mean"] <= d["high"]
+
+
+def test_recalibration_with_nothing_to_learn_from_or_nothing_to_score(write):
+    # a numeric question only, and binary questions that never resolve: the flag changes nothing
+    model, questions = load_model(write("w.yaml", WEIGHTED + """
+  - {id: qgiven, open: 2023-09-05, close: 2023-12-31, given: {is: {a: true}}, resolve: {is: {b: x}}}
+  - {id: qnever, open: 2023-09-05, close: 2023-12-31, resolve: {is: {b: y}}}
+"""))
+    res = load_resolutions(write("r.yaml", "questions:\n  - {id: qnever, outcome: null}\n"))
+    result = run_backtest(model, questions, res, Evidence(), samples=500, seed=1, recalibrate=True)
+    assert result.rows == [] and result.summary["recalibrated"]["overall"] is None
+    assert "recalibrated" not in result.to_csv() and "recalibrated (" not in format_summary(result.summary)
+    # a given: question: its MCSE counts only the worlds where the condition holds
+    res = load_resolutions(write("r2.yaml", "questions:\n  - {id: qgiven, outcome: true, resolved_on: 2023-12-01}\n"))
+    (row,) = run_backtest(model, questions, res, Evidence(), as_of_dates=[model.as_of], samples=4000, seed=1,
+                          recalibrate=True).rows
+    assert row["ess"] < 2000 and row["mcse"] == pytest.approx(math.sqrt(row["forecast"] * (1 - row["forecast"]) / row["ess"]))
+    assert row["forecast_recalibrated"] == row["forecast"]
