@@ -113,6 +113,11 @@ def months_needed(model: Model, reads: dict) -> dict:
     """
     need = dict(reads)
     for name in reversed(list(model.nodes)):
+        if model.kinds[name].type in ("stock", "statement"):
+            # they read a flow over the whole horizon (a stock's rate, a statement's running total)
+            for ref in model.nodes[name].spec.refs():
+                if model.kinds[ref].is_flow:
+                    need[ref] = model.horizon_months
         if name not in need:
             continue
         for ref in model.nodes[name].spec.refs():

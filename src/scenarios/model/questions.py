@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from .expressions import ExpressionError, ExpressionValueError, parse_expression
+from .kinds.repeated import count_by_day
+from .kinds.statement import said_by_day
+from .kinds.stock import level_at_day
 from .params import load_yaml_file
 from .scenario import Model
 from .schema import (
@@ -137,15 +140,41 @@ class _QuestionCompiler:
         return getattr(self, "clause_" + head)(raw, path)
 
     def clause_event(self, raw, path):
-        self.keys(raw, path, ("event", "by", "between"))
+        self.keys(raw, path, ("event", "occurrence", "by", "between"))
         name = raw["event"]
-        self.node(name, path + ("event",), types=("event",))
+        kind = self.node(name, path + ("event",), types=("event", "repeated", "statement"))
+        if kind.type != "event":
+            return self.event_of_kind(raw, path, name, kind)
+        if "occurrence" in raw:
+            raise self.err(path + ("occurrence",), f"{name!r} happens at most once; occurrence: goes with a repeated event")
+        return self.event_days(raw, path, lambda w: w[name], frozenset([name]), f"{name}")
+
+    def event_of_kind(self, raw, path, name, kind):
+        """The n-th occurrence of a repeated event, or the publication of a statement, as an event."""
+        if kind.type == "repeated":
+            size = self.model.nodes[name].spec.max
+            k = int(check_number(
+                raw.get("occurrence", 1), self.at(path + ("occurrence",)),
+                what=f"an occurrence number in [1, {size}] (the max of {name!r})", lo=1, hi=size, integer=True,
+            ))
+            column, label = k - 1, f"{name} #{k}"
+        else:
+            if "occurrence" in raw:
+                raise self.err(path + ("occurrence",), f"{name!r} is a statement (published once); drop occurrence")
+            column, label = 0, f"{name} published"
+        days = lambda w: w[name][:, column]  # noqa: E731
+        inner = dict(raw)
+        inner.pop("occurrence", None)
+        return self.event_days(inner, path, days, frozenset([name]), label)
+
+    def event_days(self, raw, path, days, refs, label):
+        """An event clause on per-world days ``days(worlds)``: by, between, or the day itself."""
         if "by" in raw and "between" in raw:
             raise self.err(path, "use either by or between, not both")
         if "by" in raw:
             d = self.date(raw["by"], path + ("by",))
             hi = self.day(d, path + ("by",))
-            return Clause(lambda w: w[name] <= hi, frozenset([name]), "bool", f"{name} by {d}")
+            return Clause(lambda w: days(w) <= hi, refs, "bool", f"{label} by {d}")
         if "between" in raw:
             b = raw["between"]
             if not isinstance(b, list) or len(b) != 2:
@@ -155,8 +184,28 @@ class _QuestionCompiler:
                 raise self.err(path + ("between",), f"expected first date <= last date, got {d1} > {d2}")
             # an event at fractional day t falls on calendar date as_of + ceil(t)
             lo, hi = self.model.day_of(d1), self.day(d2, path + ("between",))
-            return Clause(lambda w: (w[name] > lo - 1) & (w[name] <= hi), frozenset([name]), "bool", f"{name} in [{d1}, {d2}]")
-        return Clause(lambda w: w[name], frozenset([name]), "event", name)
+            return Clause(lambda w: (days(w) > lo - 1) & (days(w) <= hi), refs, "bool", f"{label} in [{d1}, {d2}]")
+        return Clause(days, refs, "event", label)
+
+    def quantity_of_kind(self, raw, path, name, kind):
+        """What a repeated event (count), stock (level) or statement (value said) reads on a day."""
+        md = self.model.month_days
+        if "on" in raw:
+            d = self.date(raw["on"], path + ("on",))
+            day, label = self.day(d, path + ("on",)), f"{name} on {d}"
+        elif "month" in raw:
+            m = int(check_number(raw["month"], self.at(path + ("month",)), what="a month number", lo=1, hi=self.model.horizon_months, integer=True))
+            day, label = m * md, f"{name} at the end of month {m}"
+        elif kind.type == "statement":
+            return (lambda w: w[name][:, 1]), name  # noqa: E731
+        else:
+            what = {"repeated": "a count of occurrences", "stock": "a stock's level"}[kind.type]
+            raise self.err(path, f"{name!r} is a {kind.type} node ({what} changes in time): say which date (on: YYYY-MM-DD) or month (month: m)")
+        if kind.type == "repeated":
+            return (lambda w: count_by_day(w[name], day)), f"count of {label}"
+        if kind.type == "stock":
+            return (lambda w: level_at_day(w[name], day, md)), label
+        return (lambda w: said_by_day(w[name], day)), f"{name} said by {d if 'on' in raw else label}"
 
     def clause_is(self, raw, path):
         self.keys(raw, path, ("is",))
@@ -187,7 +236,12 @@ class _QuestionCompiler:
         name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         if "on" in raw and "month" in raw:
             raise self.err(path, "use either on or month, not both")
-        if kind.type == "flow":
+        if kind.type in ("repeated", "stock", "statement"):
+            if series:
+                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
+            fn, label = self.quantity_of_kind(raw, path, name, kind)
+            months = {}
+        elif kind.type == "flow":
             if "on" in raw:
                 d = self.date(raw["on"], path + ("on",))
                 day = self.day(d, path + ("on",))

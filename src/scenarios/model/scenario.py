@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import families
+from . import kinds as node_kinds
 from .expressions import ExpressionError, ExpressionValueError, parse_expression
 from .families import Composite, Family, Options
 from .families.options import ROUNDING
@@ -45,8 +46,9 @@ TOP_KEYS = (
 )
 META_KEYS = ("note", "source")
 TRANSFORM_KEYS = ("truncate", "round", "shift", "clip")
-STRUCTURE_KEYS = ("expr", "event", "flow", "by")
-"""Node kinds that are not a distribution family (families: :func:`kind_keys`)."""
+STRUCTURE_KEYS = ("expr", "event", "flow", "by") + node_kinds.keys()
+"""Node kinds that are not a distribution family (families: :func:`kind_keys`; the newer ones
+live one module each in :mod:`scenarios.model.kinds`)."""
 
 
 def kind_keys() -> tuple:
@@ -567,6 +569,8 @@ class _Compiler:
             return self.flow(body, p)
         if kind == "by":
             return self.by(raw, path)
+        if kind in node_kinds.COMPILERS:
+            return node_kinds.COMPILERS[kind](body, p, self)
         if isinstance(family, Composite):
             return family.compile(body, self.at(p), self)
         return self.family(family, body, p, transforms, path)
@@ -665,6 +669,20 @@ class _Compiler:
             if "chance_per_month" in body else None
         )
         return EventSpec(when, after, delay, chance, p)
+
+    def choice(self, raw, path, options, *, what=None):
+        return check_choice(raw, self.at(path), options, what=what)
+
+    def event_name(self, raw, path) -> str:
+        """``raw`` if it names a node (its kind, an event, is checked when kinds are known)."""
+        if not isinstance(raw, str) or not NAME_RE.match(raw):
+            raise self.err(path, f"expected the name of an event node, got {describe(raw)}")
+        self.check_ref(raw, path)
+        return raw
+
+    def day(self, raw, path) -> float:
+        """Model day (days after as_of) of the ISO date ``raw``."""
+        return float(self.as_of_days(parse_date(raw, self.doc, path)))
 
     def as_of_days(self, date):
         return (date - self.as_of).days

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from .params import ParamsDoc
     from .scenario import Model
 
-__all__ = ["BOOL", "EVENT", "FLOW", "NUMBER", "Context", "Kind", "ModelRuntimeError", "Spec"]
+__all__ = [
+    "BOOL", "EVENT", "FLOW", "NUMBER", "REPEATED", "STATEMENT", "STOCK", "Context", "Kind", "ModelRuntimeError", "Spec",
+]
 
 
 class ModelRuntimeError(ParamsError):
@@ -30,7 +32,10 @@ class Kind:
 
     type is one of ``number`` (shape (n,)), ``bool`` (n,), ``category`` (int codes, (n,)),
     ``vector`` (per-world probabilities, (n, K)), ``event`` (days after as_of, ``inf`` = never,
-    (n,)) or ``flow`` (per-month counts, (n, months)).
+    (n,)), ``flow`` (per-month counts, (n, months)), ``repeated`` (days of the 1st, 2nd, ...
+    occurrences, ``inf`` padded, (n, max)), ``stock`` (level at as_of and at the end of each
+    month, (n, months + 1)) or ``statement`` (publication day, ``inf`` = never, and the value
+    said, NaN if never, (n, 2)).
     """
 
     type: str
@@ -45,6 +50,9 @@ NUMBER = Kind("number")
 BOOL = Kind("bool")
 EVENT = Kind("event")
 FLOW = Kind("flow")
+REPEATED = Kind("repeated")
+STOCK = Kind("stock")
+STATEMENT = Kind("statement")
 
 
 class Context:

@@ -1,0 +1,176 @@
+"""Statements by named sources: what a source says about a quantity or an event, and when.
+
+A source (a government, a military, a monitoring team) publishes at all with probability
+``chance``; when it does, it publishes ``lag`` days after the fact (the event's day; for a
+number or a stock, the day of an ``after`` event, or as_of) or on a fixed date ``on``, if the
+fact exists by then.  What it says is the true value (a number, a stock's level or a flow's
+running total on the publication day; 1 for an event) times ``bias`` times a lognormal error
+exp(noise * Z), rounded as the source rounds (``round_to`` a multiple, ``rounding`` nearest, or
+down for "at least" statements, or up for "at most").  A world holds the publication day
+(``inf``: never, or beyond the horizon) and the value said (NaN if never), shape (n, 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..schema import describe
+from ..spec import STATEMENT, ModelRuntimeError, Spec
+from ..worlds import cumulative_at_day
+from .stock import level_at_day
+
+__all__ = ["StatementSpec", "compile", "said_by_day", "ROUNDING"]
+
+ROUNDING = ("nearest", "down", "up")
+DAY, VALUE = 0, 1
+
+
+@dataclass
+class StatementSpec(Spec):
+    """A statement by a source about the node ``about``.
+
+    Parameters
+    ----------
+    about : str
+        A number, event, stock or flow node.
+    chance : Spec
+        Probability that the source publishes at all, per world.
+    after : str or None
+        Event after which a number or stock is known (default: as_of). Not used with an event.
+    lag : Spec or None
+        Days from the fact to the publication, per world (>= 0).
+    on : float or None
+        Model day of a fixed publication date (instead of ``lag``).
+    bias, noise : Spec
+        Median ratio of what is said to the truth, and the sd of its logarithm.
+    round_to : float or None
+        Said values are multiples of this.
+    rounding : str
+        nearest, down ("at least" statements) or up ("at most").
+    """
+
+    about: str
+    chance: Spec
+    after: str | None
+    lag: Spec | None
+    on: float | None
+    bias: Spec
+    noise: Spec
+    round_to: float | None = None
+    rounding: str = "nearest"
+    path: tuple = ()
+
+    def refs(self):
+        out = {self.about: self.path + ("about",)}
+        for s in (self.chance, self.lag, self.bias, self.noise):
+            if s is not None:
+                out.update(s.refs())
+        if self.after is not None:
+            out[self.after] = self.path + ("after",)
+        return out
+
+    def kind(self, kinds, doc):
+        about = kinds[self.about].type
+        if about not in ("number", "bool", "event", "stock", "flow"):
+            raise doc.error(self.path + ("about",), f"expected a number, event, stock or flow node, {self.about!r} is a {about} node")
+        if self.after is not None:
+            if about == "event":
+                raise doc.error(self.path + ("after",), f"{self.about!r} is an event: its statement follows it; drop after")
+            if kinds[self.after].type != "event":
+                raise doc.error(self.path + ("after",), f"expected an event node, {self.after!r} is a {kinds[self.after].type} node")
+        for s, key in ((self.chance, "chance"), (self.lag, "lag"), (self.bias, "bias"), (self.noise, "noise")):
+            if s is not None and s.kind(kinds, doc).type not in ("number", "bool"):
+                raise doc.error(self.path + (key,), "expected a per-world number")
+        return STATEMENT
+
+    def _draw(self, spec, key, ctx, rng, n, lo, hi=np.inf):
+        v = np.broadcast_to(np.asarray(spec.sample(ctx, rng, n), dtype=float), (n,))
+        bad = ~((v >= lo) & (v <= hi))
+        if bad.any():
+            raise ModelRuntimeError(
+                ctx.model.doc.origin(self.path), ".".join(self.path + (key,)),
+                f"expected a number in [{lo:g}, {hi:g}] in every world, got {float(v[bad][0]):g} in {int(bad.sum())} of {n} worlds",
+            )
+        return v
+
+    def sample(self, ctx, rng, n):
+        model = ctx.model
+        about_kind = ctx.kinds[self.about].type
+        truth = ctx.get(self.about)
+        if about_kind == "event":
+            fact = np.asarray(truth, dtype=float)
+        elif self.after is not None:
+            fact = np.asarray(ctx.get(self.after), dtype=float)
+        else:
+            fact = np.zeros(n)
+        # the random numbers in a fixed order, whatever the parameters: publication, lag, error
+        published = rng.random(n) < self._draw(self.chance, "chance", ctx, rng, n, 0.0, 1.0)
+        if self.lag is not None:
+            day = fact + self._draw(self.lag, "lag", ctx, rng, n, 0.0)
+        else:
+            day = np.where(fact <= self.on, self.on, np.inf)
+        day = np.where(published & (day <= model.horizon_days), day, np.inf)
+        z = rng.standard_normal(n)
+        out = np.empty((n, 2))
+        out[:, DAY] = day
+        out[:, VALUE] = np.nan
+        said = np.isfinite(day)
+        if not said.any():
+            return out
+        idx = np.flatnonzero(said)
+        if about_kind == "event":
+            true = np.ones(len(idx))
+        elif about_kind in ("stock", "flow"):
+            true = _running_value(np.asarray(truth)[idx], day[idx], about_kind, model.month_days)
+        else:
+            true = np.asarray(np.broadcast_to(truth, (n,)), dtype=float)[idx]
+        bias = self._draw(self.bias, "bias", ctx, rng, n, 0.0)[idx]
+        noise = self._draw(self.noise, "noise", ctx, rng, n, 0.0)[idx]
+        value = true * bias * np.exp(noise * z[idx])
+        if self.round_to is not None:
+            step = self.round_to
+            value = {"nearest": np.round, "down": np.floor, "up": np.ceil}[self.rounding](value / step) * step
+        out[idx, VALUE] = value
+        return out
+
+
+def _running_value(values: np.ndarray, days: np.ndarray, kind: str, month_days: int) -> np.ndarray:
+    """A stock's level, or a flow's running total, of each world on its own day: shape (n,)."""
+    out = np.empty(len(days))
+    for day in np.unique(days):  # publication days are few (whole or lagged days); group them
+        rows = np.flatnonzero(days == day)
+        part = values[rows]
+        out[rows] = level_at_day(part, day, month_days) if kind == "stock" else cumulative_at_day(part, day, month_days)
+    return out
+
+
+def said_by_day(statement: np.ndarray, day: float) -> np.ndarray:
+    """The value said by model day ``day`` (NaN where not yet, or never, published): shape (n,)."""
+    return np.where(statement[:, DAY] <= day, statement[:, VALUE], np.nan)
+
+
+def compile(body, path, compiler) -> StatementSpec:
+    """Read ``statement: {about, chance, after, lag | date, bias, noise, round_to, rounding}``."""
+    compiler.mapping(
+        body, path, ("about", "chance", "after", "lag", "date", "bias", "noise", "round_to", "rounding"), ("about",),
+    )
+    about = body["about"]
+    if not isinstance(about, str):
+        raise compiler.err(path + ("about",), f"expected the name of a node, got {describe(about)}")
+    compiler.check_ref(about, path + ("about",))
+    if ("lag" in body) == ("date" in body):
+        raise compiler.err(path, "expected exactly one of 'lag' (days after the fact) and 'date' (a publication date)")
+    chance = compiler.value(body.get("chance", 1), path + ("chance",), lo=0, hi=1, what="a probability")
+    after = compiler.event_name(body["after"], path + ("after",)) if "after" in body else None
+    lag = compiler.value(body["lag"], path + ("lag",), lo=0, what="a lag (days)") if "lag" in body else None
+    on = compiler.day(body["date"], path + ("date",)) if "date" in body else None
+    bias = compiler.value(body.get("bias", 1), path + ("bias",), lo=0, what="a ratio >= 0")
+    noise = compiler.value(body.get("noise", 0), path + ("noise",), lo=0, what="a standard deviation of log(said / true)")
+    round_to = (
+        float(compiler.number(body["round_to"], path + ("round_to",), lo=0, lo_open=True, what="a step > 0"))
+        if "round_to" in body else None
+    )
+    rounding = compiler.choice(body.get("rounding", "nearest"), path + ("rounding",), ROUNDING, what="nearest, down or up")
+    return StatementSpec(about, chance, after, lag, on, bias, noise, round_to, rounding, path)
