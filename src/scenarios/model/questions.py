@@ -142,7 +142,9 @@ class _QuestionCompiler:
     def clause_event(self, raw, path):
         self.keys(raw, path, ("event", "occurrence", "by", "between"))
         name = raw["event"]
-        kind = self.node(name, path + ("event",), types=("event", "repeated", "statement"))
+        kind = self.node(name, path + ("event",))
+        if kind.type not in ("event", "repeated", "statement"):
+            raise self.err(path + ("event",), f"{name!r} is a {kind.type} node; expected a event node (or a repeated event, or a statement)")
         if kind.type != "event":
             return self.event_of_kind(raw, path, name, kind)
         if "occurrence" in raw:
