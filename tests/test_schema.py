@@ -20,6 +20,7 @@ from scenarios.model.schema import (
     check_keys,
     check_list,
     check_mapping,
+    check_name,
     check_number,
     check_pair,
     check_text,
@@ -231,6 +232,19 @@ def test_check_choice_suggests_the_closest_option():
         check_choice(True, AT, (0, 1))  # True == 1, but a boolean is not the number 1 here
     with raises(r"got a list"):
         check_choice([1], AT, ("a",))
+
+
+def test_check_name_suggests_the_closest_name_and_lists_short_sets():
+    assert check_name("summit", AT, ["summit", "venue"], what="variable") == "summit"
+    with raises(r"^m\.yaml: nodes\.a: unknown variable 'sumit' \(did you mean 'summit'\?\)$"):
+        check_name("sumit", AT, ["summit", "venue"], what="variable")
+    with raises(r"unknown category 'moskow' of 'venue'; expected one of \['moscow', 'vlad'\] \(did you mean 'moscow'\?\)$"):
+        check_name("moskow", AT, ("moscow", "vlad"), what="category", of=" of 'venue'", show=True)
+    with raises(r"unknown node 3$"):
+        check_name(3, AT, ["a"], what="node")
+    with raises(r"unknown node 'yyyy.*\.\.\.'$") as info:
+        check_name("y" * 500, AT, ["a"], what="node")
+    assert len(info.value.message) < 120
 
 
 def test_check_date():

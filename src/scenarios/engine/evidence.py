@@ -56,6 +56,7 @@ from ..model.schema import (
     check_keys,
     check_list,
     check_mapping,
+    check_name,
     check_number,
     check_pair,
     check_text,
@@ -420,9 +421,7 @@ class _Parser:
         return float(check_number(raw, self.at(path), what=what, **bounds))
 
     def node(self, name, path):
-        if not isinstance(name, str) or name not in self.model.nodes:
-            raise self.err(path, f"unknown variable {excerpt(name)}" + did_you_mean(name, self.model.nodes))
-        return self.model.kinds[name]
+        return self.model.kinds[check_name(name, self.at(path), self.model.nodes, what="variable")]
 
     def model_day(self, date: _dt.date, path, *, public_on: _dt.date, what: str) -> int:
         if date > public_on:
@@ -501,12 +500,7 @@ class _Parser:
                 raise self.err(path, f"event date {date} is not after the model's as_of ({self.model.as_of}); the model's events start on day 1")
             return Observation(name, "equals", float(day), f"{name} on {date}")
         if kind.type == "category":
-            if not isinstance(value, str) or value not in kind.categories:
-                raise self.err(
-                    path,
-                    f"unknown category {excerpt(value)} of {name!r}; expected one of {list(kind.categories)}"
-                    + did_you_mean(value, kind.categories),
-                )
+            check_name(value, self.at(path), kind.categories, what="category", of=f" of {name!r}", show=True)
             if not supports_category(spec):
                 raise self.err(path, f"{name!r} cannot be observed: its categories are not a distribution the likelihood can be computed for")
             return Observation(name, "equals", kind.categories.index(value), f"{name} is {value}")

@@ -30,6 +30,7 @@ from .schema import (
     check_identifier,
     check_keys,
     check_list,
+    check_name,
     check_number,
     check_text,
     describe,
@@ -106,11 +107,7 @@ class _QuestionCompiler:
         return check_date(raw, self.at(path))
 
     def node(self, name, path, types=None):
-        if not isinstance(name, str) or name not in self.model.nodes:
-            raise self.err(
-                path,
-                f"unknown variable {excerpt(name)}" + did_you_mean(name, self.model.nodes),
-            )
+        check_name(name, self.at(path), self.model.nodes, what="variable")
         kind = self.model.kinds[name]
         if types is not None and kind.type not in types:
             raise self.err(path, f"{name!r} is a {kind.type} node; expected a {' or '.join(types)} node")
@@ -223,12 +220,7 @@ class _QuestionCompiler:
         wants = want if isinstance(want, list) else [want]
         codes = []
         for cat in wants:
-            if not isinstance(cat, str) or cat not in kind.categories:
-                raise self.err(
-                    path + ("is", name),
-                    f"unknown category {excerpt(cat)} of {name!r}; expected one of {list(kind.categories)}"
-                    + did_you_mean(cat, kind.categories),
-                )
+            check_name(cat, self.at(path + ("is", name)), kind.categories, what="category", of=f" of {name!r}", show=True)
             codes.append(kind.categories.index(cat))
         return Clause(lambda w: np.isin(w[name], codes), frozenset([name]), "bool", f"{name} in {wants}")
 
@@ -386,7 +378,7 @@ def parse_quantity(ref, model: Model, err, path) -> tuple:
         raise err(path, f"expected a variable such as containers.cumulative, got {describe(ref)}")
     name, _, series = ref.partition(".")
     if name not in model.nodes:
-        raise err(path, f"unknown variable {name!r}" + did_you_mean(name, model.nodes))
+        raise err(path, f"unknown variable {excerpt(name)}" + did_you_mean(name, model.nodes))
     if series not in ("", "cumulative"):
         raise err(path, f"unknown series {series!r}; expected {name} or {name}.cumulative")
     return name, series, model.kinds[name]

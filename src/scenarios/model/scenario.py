@@ -29,6 +29,7 @@ from .schema import (
     check_date,
     check_keys,
     check_mapping,
+    check_name,
     check_number,
     check_pair,
     check_text,
@@ -512,8 +513,7 @@ class _Compiler:
         return self.value(raw, path, what="a boolean")
 
     def check_ref(self, name, path):
-        if name not in self.node_names:
-            raise self.err(path, f"unknown node {excerpt(name)}" + did_you_mean(name, self.node_names))
+        check_name(name, self.at(path), self.node_names, what="node")
 
     def number(self, raw, path, *, what="a number", lo=None, hi=None, lo_open=False, integer=False):
         return check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open, integer=integer)

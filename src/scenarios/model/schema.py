@@ -15,7 +15,6 @@ its location, returns the value converted (a float, a date, ...) and raises
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -38,6 +37,7 @@ __all__ = [
     "check_text",
     "check_identifier",
     "check_choice",
+    "check_name",
     "check_date",
     "check_pair",
 ]
@@ -190,6 +190,8 @@ def did_you_mean(word: Any, options: Iterable) -> str:
     """
     if not isinstance(word, str):
         return ""
+    import difflib  # only when there is an error to explain
+
     close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -333,6 +335,24 @@ def check_choice(raw: Any, at: Location, options: Iterable, *, what: str | None 
         expected = what or f"one of {list(options)}"
         raise at.error(f"expected {expected}, got {describe(raw)}" + did_you_mean(raw, options))
     return raw
+
+
+def check_name(raw: Any, at: Location, names: Iterable, *, what: str, of: str = "", show: bool = False) -> str:
+    """``raw`` if it is one of ``names`` (a node, a category): else ``unknown {what} 'x'``.
+
+    ``of`` qualifies the name (``" of 'venue'"``); ``show`` lists the names (categories; a
+    model's nodes are too many).  The closest name is suggested either way.
+
+    >>> check_name("sumit", Location("m.yaml", ("resolve", "event")), ["summit"], what="variable")
+    Traceback (most recent call last):
+    ...
+    scenarios.errors.ParamsError: m.yaml: resolve.event: unknown variable 'sumit' (did you mean 'summit'?)
+    """
+    if isinstance(raw, str) and raw in names:
+        return raw
+    names = list(names)
+    expected = f"; expected one of {names}" if show else ""
+    raise at.error(f"unknown {what} {excerpt(raw)}{of}{expected}" + did_you_mean(raw, names))
 
 
 def check_date(raw: Any, at: Location) -> _dt.date:

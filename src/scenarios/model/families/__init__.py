@@ -11,7 +11,7 @@ any numeric family takes (truncate, round, shift, clip) are :mod:`.options`.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 
 from .base import REGISTRY, Composite, Domain, Family, ParamReader, get, keys, register
 from .options import Options
@@ -20,6 +20,8 @@ __all__ = ["Composite", "Domain", "Family", "Options", "ParamReader", "REGISTRY"
 
 _NOT_FAMILIES = {"base", "options"}
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if _module not in _NOT_FAMILIES:
+# every module in this folder is a family (a listing, not pkgutil: 10+ ms less to start the CLI)
+for _file in sorted(os.listdir(os.path.dirname(__file__))):
+    _module, _ext = os.path.splitext(_file)
+    if _ext == ".py" and _module.isidentifier() and not _module.startswith("_") and _module not in _NOT_FAMILIES:
         importlib.import_module(f"{__name__}.{_module}")
