@@ -249,6 +249,16 @@ def test_a_bad_data_file_is_exit_2_before_any_kernel_and_nothing_is_written(proj
     assert not out.exists()
 
 
+@pytest.mark.parametrize("key", ["resolutions", "evidence", "series"])
+def test_report_takes_each_option_and_a_missing_file_stops_it(project, tmp_path, key, capsys):
+    out = tmp_path / "reports"
+    code = main(["report", str(project / "params" / "m.yaml"), "--out", str(out), "--notebooks", str(OK_NOTEBOOK.parent),
+                 f"--{key}", str(tmp_path / "nope.yaml")])
+    assert code == 2
+    assert f"--{key}: file not found: {tmp_path / 'nope.yaml'}" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_bad_file_given_on_the_command_line_stops_the_report(project, tmp_path, capsys):
     bad = _put(tmp_path / "bad_series.yaml", BAD["series"][0])
     out = tmp_path / "reports"
