@@ -347,3 +347,52 @@ questions:
     said = result.path("us_said")
     assert [r["as_of"] for r in said] == [dt.date(2023, 9, 5), dt.date(2023, 10, 15)]
     assert said[1]["forecast"] != said[0]["forecast"]
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_a_statement_observed_as_evidence_agrees_with_exact_bayes(write):
+    # x ~ lognormal(median 1000, sigma 0.5); the source says 1,300 (nearest 100) with bias 1.2 and
+    # lognormal noise 0.3. Exact posterior by numerical integration over x.
+    nodes = """\
+  x: {lognormal: {mu: 6.907755278982137, sigma: 0.5}}
+  says: {statement: {about: x, lag: 0, bias: 1.2, noise: 0.3, round_to: 100}}
+"""
+    qs = [{"id": f"a{t}", "resolve": {"quantity": "x", "at_least": t}} for t in (800, 1000, 1200)]
+    model, questions = load(write, nodes, qs)
+    evidence = parse_evidence(model, [
+        {"public_on": "2023-10-01", "source": "https://example.org/s", "report": {"quantity": "says", "said": {"value": 1300}}},
+    ])
+    prior = stats.lognorm(0.5, scale=1000)
+
+    def likelihood(x):
+        centre = np.log(1.2 * x)
+        return stats.norm.cdf((np.log(1350) - centre) / 0.3) - stats.norm.cdf((np.log(1250) - centre) / 0.3)
+
+    evidence_total, _ = integrate.quad(lambda x: prior.pdf(x) * likelihood(x), 0, np.inf, limit=200)
+    from scenarios.engine.asof import forecast_as_of
+
+    fc = forecast_as_of(model, questions, evidence, dt.date(2023, 10, 1), samples=N, seed=3)
+    for t in (800, 1000, 1200):
+        exact = integrate.quad(lambda x: prior.pdf(x) * likelihood(x), t, np.inf, limit=200)[0] / evidence_total
+        got = next(q for q in fc.questions if q.id == f"a{t}").probability
+        assert close_share(got, exact, n=fc.ess)
+
+
+def test_bad_reports_on_statements(write):
+    nodes = """\
+  x: {lognormal: {mu: 7, sigma: 0.5}}
+  fixed: {statement: {about: x, lag: 0}}
+  s: {statement: {about: x, lag: 0, noise: 0.2}}
+"""
+    model, _ = load(write, nodes)
+    cases = [
+        ({"quantity": "fixed", "said": {"value": 5}}, r"bias and noise are fixed numbers > 0"),
+        ({"quantity": "s", "said": {"value": -5}}, r"said\.value: expected a figure > 0"),
+        ({"quantity": "s", "said": {"at_least": 5}}, r"said\.at_least: unknown key"),
+        ({"quantity": "s", "said": {"value": 5}, "likelihood": {}}, r"likelihood: unknown key"),
+    ]
+    for report, pattern in cases:
+        with pytest.raises(ParamsError, match=pattern):
+            parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "report": report}])

@@ -555,8 +555,10 @@ class _Parser:
 
     # -- reports -----------------------------------------------------------------
     def report(self, raw, path, public_on) -> Report:
+        ref = raw.get("quantity") if isinstance(raw, dict) else None
+        if isinstance(ref, str) and ref in self.model.kinds and self.model.kinds[ref].type == "statement":
+            return self.statement_report(raw, path, public_on)
         check_keys(raw, self.at(path), REPORT_KEYS, required=("quantity", "said", "likelihood"), what="a mapping with quantity, said and likelihood")
-        ref = raw["quantity"]
         name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         on = day = None
         if kind.type == "flow":
@@ -577,6 +579,45 @@ class _Parser:
         value, low, high = self.said(raw["said"], path + ("said",), positive=noise.family != "normal")
         estimator = check_text(raw.get("estimator", ""), self.at(path + ("estimator",)))
         return Report(ref, name, series, on, day, value, low, high, noise, estimator)
+
+    def statement_report(self, raw, path, public_on) -> Report:
+        """What a statement node's source said, published on ``public_on``, as a report on the
+        node it is about, with the statement's own error model: lognormal(log bias, noise) and the
+        source's rounding as an interval (said X rounded to the nearest multiple of s is X - s/2 <=
+        figure < X + s/2; down: [X, X + s); up: (X - s, X]).  Exact given that it was published:
+        the publication itself (its chance and lag) is not weighted.
+        """
+        check_keys(raw, self.at(path), ("quantity", "said", "estimator"), required=("quantity", "said"),
+                   what="a mapping with quantity (a statement node) and said (its figure)")
+        name = raw["quantity"]
+        spec = self.model.nodes[name].spec
+        about, about_kind = spec.about, self.model.kinds[spec.about].type
+        bias, noise = spec.bias.static_value(), spec.noise.static_value()
+        if bias is None or noise is None or not noise > 0 or not bias > 0:
+            raise self.err(path + ("quantity",), f"statement {name!r} can be observed by a report when its bias and noise are fixed numbers > 0")
+        if about_kind not in ("number", "flow"):
+            raise self.err(path + ("quantity",), f"statement {name!r} is about a {about_kind} node; a report on it needs a number or a flow")
+        said = check_mapping(raw["said"], self.at(path + ("said",)), what="{value: x}")
+        self.keys(said, path + ("said",), ("value",))
+        if "value" not in said:
+            raise self.err(path + ("said",), "missing key 'value' (the figure the source gave)")
+        value = self.number(said["value"], path + ("said", "value"), what="a figure > 0", lo=0, lo_open=True)
+        low = high = None
+        if spec.round_to is not None:
+            step = spec.round_to
+            low, high = {"nearest": (value - step / 2, value + step / 2), "down": (value, value + step), "up": (value - step, value)}[spec.rounding]
+            low = max(low, 0.0)
+        on = day = None
+        series = ""
+        quantity = about
+        if about_kind == "flow":
+            on, series, quantity = public_on, "cumulative", f"{about}.cumulative"
+            day = self.model_day(on, path + ("quantity",), public_on=public_on, what="date")
+            if day < 1:
+                raise self.err(path, f"published on {on}, not after the model's as_of ({self.model.as_of})")
+        estimator = check_text(raw.get("estimator", name), self.at(path + ("estimator",)))
+        noise_model = Noise("lognormal", math.log(bias), float(noise))
+        return Report(quantity, about, series, on, day, value, low, high, noise_model, estimator)
 
     def said(self, raw, path, *, positive: bool):
         check_mapping(raw, self.at(path), what="{value: x}, {at_least: x}, {low: x, high: y} ...", nonempty=True)
