@@ -80,6 +80,7 @@ def test_runtime_parameter_out_of_range_names_node(write):
     with pytest.raises(ParamsError, match=r"nodes\.a: parameter p must lie in \[0\.0, 1\.0\] in every world, got -?\d\.\d+ in \d+ of 1000 worlds$") as info:
         run_forecast(model, qs, samples=1000, seed=1)
     assert "np." not in str(info.value)  # the value as a reader writes it, not numpy's repr
+    assert str(info.value).startswith(f"{path}:7: nodes.a: ")  # the node's line in its file
 
 
 def test_valid_model_compiles_kinds_and_order(write):

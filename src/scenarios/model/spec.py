@@ -23,7 +23,14 @@ __all__ = [
 
 
 class ModelRuntimeError(ParamsError):
-    """A per-world value outside its valid range, found while drawing."""
+    """A per-world value outside its valid range, found while drawing (located by file and line)."""
+
+    def __init__(self, file: str | None, path: str, message: str, line: int | None = None):
+        if line is None and file and path:
+            from .yaml_lines import line_of
+
+            line = line_of(file, tuple(path.split(".")))
+        super().__init__(file, path, message, line)
 
 
 @dataclass(frozen=True)
