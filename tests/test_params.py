@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 
 import pytest
@@ -169,3 +170,18 @@ def test_no_traceback_on_any_yaml_document(tmp_path, doc):
 @given(text=st.text(alphabet=st.sampled_from(list("ab:-[]{},'\"!&*#|>%@ \n\t0123456789.")), max_size=80))
 def test_no_traceback_on_arbitrary_text(tmp_path, text):
     _only_scenario_errors(tmp_path, text)
+
+
+SET_KEYS = ["theta.beta.a", "theta", "summit", "samples", "horizon_months", "as_of", "nodes.x", "questions", "note",
+            "extends", "evidence", "summit_delay.gamma"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.sampled_from(SET_KEYS), text=st.text(alphabet=st.sampled_from(list("ab:-[]{},'\"!&*#|>%@ \n\t0123456789.")), max_size=60))
+def test_no_traceback_on_any_set_value(key, text):
+    from conftest import REPO
+
+    try:
+        load_model(os.path.join(REPO, "params", "reference.yaml"), overrides=[f"{key}={text}"])
+    except ScenarioError:
+        pass

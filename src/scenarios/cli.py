@@ -46,14 +46,53 @@ def _data_file_options(parser: argparse.ArgumentParser, *, resolutions: str) -> 
     parser.add_argument("--series", metavar="FILE", help="real dated series file (default: the params file's series:, else none)")
 
 
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
+
+
+def _bytes(text: str) -> int:
+    """A size such as ``4194304``, ``8MiB``, ``500MB`` or ``1.5GiB``."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"expected a size such as 8MiB, 500MB or 1.5GiB, got {text[:80]!r}")
+    n = int(float(match.group(1)) * _UNITS[unit])
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size above 0, got {text[:80]!r}")
+    return n
+
+
+def _input_options() -> argparse.ArgumentParser:
+    """Options every command that reads files shares."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--max-file-size", type=_bytes, default=None, metavar="SIZE",
+                        help="largest input file read, e.g. 16MiB (default 4MiB)")
+    common.add_argument("--allow-outside-project", action="store_true",
+                        help="let paths inside params files (extends:, questions:, evidence:, ...) name files "
+                             "outside the project folder")
+    return common
+
+
+def _run_options() -> argparse.ArgumentParser:
+    """Options of the commands that simulate worlds."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--memory-budget", type=_bytes, default=None, metavar="SIZE",
+                        help="refuse a run whose estimated peak memory is larger, e.g. 2GiB (default: "
+                             "half of the memory available when the run starts)")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
+    inputs, runs = _input_options(), _run_options()
     parser = argparse.ArgumentParser(
         prog="scenarios",
         description="Probabilistic scenario models in YAML: forecasts, reports and backtests.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    f = sub.add_parser("forecast", help="forecast every question of a params file")
+    f = sub.add_parser("forecast", parents=[inputs, runs], help="forecast every question of a params file")
     f.add_argument("params", help="params file (YAML)")
     f.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
     f.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
@@ -61,16 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a value, e.g. --set summit_chance.beta.mean=0.7 (repeatable; value parsed as YAML)")
     f.add_argument("--questions", help="questions file to use instead of the params file's own")
     f.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    f.add_argument("--output", "-o", help="write to this file (atomically) instead of standard output")
+    f.add_argument("--output", "-o", help="write to this file (atomically; only a regular file is replaced) instead of standard output; - is standard output")
     f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
     _data_file_options(f, resolutions="with --as-of: skip questions resolved by then")
 
-    v = sub.add_parser("validate", help="check params files and their questions; print clear errors")
+    v = sub.add_parser("validate", parents=[inputs], help="check params files and their questions; print clear errors")
     v.add_argument("params", nargs="+", help="params files (YAML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     v.add_argument("--worlds", type=_trial_worlds, default=1000,
                    help="worlds simulated to find what only happens in some worlds (default 1,000; 0: static checks only)")
-    b = sub.add_parser("backtest", help="forecast every open question at every as-of date and score against outcomes")
+    b = sub.add_parser("backtest", parents=[inputs, runs], help="forecast every open question at every as-of date and score against outcomes")
     b.add_argument("params", help="params file (YAML)")
     b.add_argument("--questions", help="questions file (default: the params file's questions)")
     _data_file_options(b, resolutions="the outcomes scored against")
@@ -83,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--recalibrate", action="store_true",
                    help="also score forecasts recalibrated from questions resolved before each as-of date (beside the raw ones)")
 
-    r = sub.add_parser("report", help="execute the notebooks for params files into a dated HTML report")
+    r = sub.add_parser("report", parents=[inputs, runs], help="execute the notebooks for params files into a dated HTML report")
     r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")
     r.add_argument("--out", default="reports", help="reports folder (default: reports/)")
     r.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
@@ -139,7 +178,7 @@ def _cmd_forecast(args) -> int:
     else:
         result = run_forecast(model, questions, samples=args.samples, seed=args.seed)
     text = {"table": result.to_table, "json": result.to_json, "csv": result.to_csv}[args.format]()
-    if args.output:
+    if args.output and args.output != "-":
         write_text(args.output, text)
     else:
         sys.stdout.write(text)
@@ -188,8 +227,7 @@ def _cmd_validate(args) -> int:
             failed += 1
             continue
         if isinstance(model.questions_raw, str):
-            origin = model.doc.origin(("questions",)) or path
-            qpath = os.path.realpath(os.path.join(os.path.dirname(origin), model.questions_raw))
+            qpath = os.path.realpath(model.doc.resolve_path(("questions",), model.questions_raw))
             used_questions.setdefault(qpath, path)
         extra = "".join([
             f", {len(data.evidence.items)} evidence items" if model.evidence_raw is not None else "",
@@ -212,6 +250,35 @@ def _cmd_validate(args) -> int:
     return 2 if failed else 0
 
 
+def _location_errors() -> frozenset:
+    import errno
+
+    names = ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOTDIR", "EISDIR", "ENAMETOOLONG", "ELOOP",
+             "EEXIST", "EMLINK", "EFBIG", "ENOENT", "EMFILE", "ENFILE")
+    return frozenset(getattr(errno, n) for n in names if hasattr(errno, n))
+
+
+_LOCATION_ERRORS = _location_errors()
+"""Errors of the system about a place to read or write (bad input or environment: exit 2, not a bug)."""
+
+
+def _apply_limits(args) -> None:
+    """Set the input and memory limits the command line gives, for this process and its kernels."""
+    limits = {}
+    if getattr(args, "max_file_size", None) is not None:
+        limits["max_file_size"] = args.max_file_size
+    if getattr(args, "allow_outside_project", False):
+        limits["allow_outside_project"] = True
+    if limits:
+        from .model.loader import set_input_limits
+
+        set_input_limits(export=True, **limits)
+    if getattr(args, "memory_budget", None) is not None:
+        from .engine.memory import set_memory_budget
+
+        set_memory_budget(args.memory_budget, export=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -220,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import ScenarioError
 
+    _apply_limits(args)
     handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report, "backtest": _cmd_backtest}[args.command]
     try:
         return handler(args)
@@ -231,7 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:
+    except MemoryError:
+        print("error: out of memory; use fewer --samples or a smaller model", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in _LOCATION_ERRORS:
+            where = exc.filename if exc.filename is not None else "a file"
+            print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         import traceback
 
         traceback.print_exc()

@@ -43,3 +43,24 @@ class ScoringError(ScenarioError, ValueError):
 
 class UsageError(ScenarioError, ValueError):
     """A bad command-line argument (e.g. ``--samples 0``)."""
+
+
+class OutputError(ScenarioError):
+    """An output location that cannot be written (read-only, full, not a regular file, ...).
+
+    Parameters
+    ----------
+    path : str
+        The file that was to be written.
+    reason : str
+        Why it cannot be, e.g. ``No space left on device``.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot write: {reason}")
+
+
+class ResourceLimitError(ScenarioError):
+    """A run that would pass a resource limit (memory), refused before it starts."""

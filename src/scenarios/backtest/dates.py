@@ -22,7 +22,13 @@ def monthly_dates(start: _dt.date, end: _dt.date) -> list:
     if end < start:
         raise UsageError(f"--monthly: expected FROM <= TO, got {start} > {end}")
     out, k = [], 0
-    while (d := _add_months(start, k)) <= end:
+    while True:
+        try:
+            d = _add_months(start, k)
+        except ValueError:  # past 9999-12-31: there is no later date
+            break
+        if d > end:
+            break
         out.append(d)
         k += 1
     return out

@@ -29,6 +29,7 @@ from ..model.worlds import Worlds
 from .conditional import freeze, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
+from .memory import check_memory
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
 
 __all__ = [
@@ -217,10 +218,12 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
                 all_reads.setdefault(name, None)
             else:
                 all_reads[name] = max(all_reads.get(name) or 0, m)
-        plan.accs = [Accumulator(q) for q in plan.questions]
+        plan.accs = [Accumulator(q, samples) for q in plan.questions]
         plan.sum_w = plan.sum_w2 = 0.0
     order = [name for name in model.nodes if name in model.ancestors(all_reads)]
     months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
+    check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
+                 chunk_size=chunk_size, weighted=True)
     for chunk, size in enumerate(chunk_sizes(samples, chunk_size)):
         arrays: dict = {}
         factors: dict = {}
@@ -265,6 +268,7 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
             plan.sum_w2 += float((w * w).sum())
             for sink in (*plan.accs, *plan.sinks):
                 sink.add(worlds, w)
+            del worlds  # the next chunk's draws must not meet this one's still in memory
 
 
 # =========================================================================== forecasting as of a date

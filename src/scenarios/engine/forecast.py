@@ -23,6 +23,7 @@ import numpy as np
 
 from ..model.questions import Question
 from ..model.scenario import Model
+from .memory import check_memory
 from .simulate import CHUNK_SIZE, months_needed, simulate_chunks
 
 __all__ = ["QUANTILES", "QuestionForecast", "Forecast", "run_forecast", "weighted_quantiles", "weighted_quantiles_by_column"]
@@ -235,16 +236,30 @@ class Forecast:
 
 
 class Accumulator:
-    """Collects what one question needs from each chunk, without keeping flows."""
+    """Collects what one question needs from each chunk, without keeping flows.
 
-    def __init__(self, question: Question):
+    A numeric or date question keeps one float64 per world it counts, in one buffer allocated
+    for ``capacity`` worlds (8 bytes a world); weights are kept (8 more) only once some world
+    weighs other than 1, i.e. with evidence.  Results equal those of keeping every value and
+    weight (tested): with all weights 1, sums of weights are exact counts.
+
+    Parameters
+    ----------
+    question : Question
+    capacity : int, optional
+        Worlds of the whole run (the buffer grows when not given).
+    """
+
+    def __init__(self, question: Question, capacity: int | None = None):
         self.q = question
         self.sum_w = 0.0
         self.sum_w2 = 0.0
         self.sum_wa = 0.0
         self.sum_w2a = 0.0  # binary: sum of w^2 over worlds where it resolves yes (its delta-method MCSE)
-        self.values: list = []
-        self.weights: list = []
+        self.n = 0
+        self.capacity = capacity
+        self.values = None  # allocated at the first chunk (after the run's memory check)
+        self.weights = None
 
     def add(self, worlds, weights):
         q = self.q
@@ -260,12 +275,34 @@ class Accumulator:
             yes = np.asarray(a, dtype=bool)
             self.sum_wa += float(w[yes].sum())
             self.sum_w2a += float(w2[yes].sum())
+            return
+        keep = w > 0
+        a = np.broadcast_to(np.asarray(a, dtype=float), keep.shape)
+        if keep.all():
+            kept_values, kept_weights = a, w
         else:
-            keep = w > 0
-            self.values.append(np.asarray(a, dtype=float)[keep])
-            self.weights.append(w[keep])
+            kept_values, kept_weights = a[keep], w[keep]
+        start, stop = self.n, self.n + len(kept_values)
+        self._reserve(stop)
+        self.values[start:stop] = kept_values
+        if self.weights is None and not np.all(kept_weights == 1.0):
+            self.weights = np.ones(len(self.values))
+        if self.weights is not None:
+            self.weights[start:stop] = kept_weights
+        self.n = stop
+
+    def _reserve(self, size: int) -> None:
+        if self.values is None:
+            self.values = np.empty(max(size, self.capacity or 1024))
+        if size <= len(self.values):
+            return
+        grown = max(size, 2 * len(self.values))
+        self.values = np.concatenate([self.values[: self.n], np.empty(grown - self.n)])
+        if self.weights is not None:
+            self.weights = np.concatenate([self.weights[: self.n], np.ones(grown - self.n)])
 
     def result(self, as_of) -> QuestionForecast:
+        """The forecast; consumes the buffers (call once)."""
         q = self.q
         ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
         out = QuestionForecast(q.id, q.text, q.type, q.open, q.close, ess, as_of=as_of)
@@ -276,34 +313,22 @@ class Accumulator:
                 p = min(1.0, max(0.0, self.sum_wa / self.sum_w))
                 out.probability, out.stderr = p, math.sqrt(p * (1 - p) / ess)
             return out
-        values = np.concatenate(self.values) if self.values else np.zeros(0)
-        weights = np.concatenate(self.weights) if self.weights else np.zeros(0)
-        if len(values) == 0:
+        if self.n == 0:
             nan = math.nan
             out.mean, out.stderr = nan, nan
             out.quantiles = {qq: nan for qq in QUANTILES}
             out.quantile_stderr = {qq: nan for qq in QUANTILES}
             out.probability_never = nan
             return out
-        uniform = bool(np.all(weights == weights[0]))
-        wts = None if uniform else weights
-        finite = np.isfinite(values)
-        if q.type == "date":
-            out.probability_never = float(weights[~finite].sum() / weights.sum())
-        fw = weights[finite]
-        fv = values[finite]
-        if len(fv):
-            mean = float(np.average(fv, weights=fw))
-            var = float(np.average((fv - mean) ** 2, weights=fw))
-            f_ess = fw.sum() ** 2 / (fw * fw).sum()
-            out.mean, out.stderr = mean, math.sqrt(var / f_ess)
+        values, weights = self.values[: self.n], None if self.weights is None else self.weights[: self.n]
+        self.values = self.weights = None
+        if weights is None:
+            _unit_weight_moments(out, values)
+            qv = np.quantile(values, _quantile_levels(ess), method="inverted_cdf", overwrite_input=True)
         else:
-            out.mean, out.stderr = (math.inf if q.type == "date" else math.nan), math.nan
-        levels = []
-        for qq in QUANTILES:
-            half = math.sqrt(qq * (1 - qq) / max(ess, 1.0))
-            levels += [qq, qq - half, qq + half]
-        qv = weighted_quantiles(values, wts, levels)
+            _weighted_moments(out, values, weights)
+            uniform = bool(np.all(weights == weights[0]))
+            qv = weighted_quantiles(values, None if uniform else weights, _quantile_levels(ess))
         out.quantiles, out.quantile_stderr = {}, {}
         for i, qq in enumerate(QUANTILES):
             mid, lo, hi = qv[3 * i : 3 * i + 3]
@@ -311,6 +336,55 @@ class Accumulator:
             finite_pair = np.isfinite(hi) and np.isfinite(lo)
             out.quantile_stderr[qq] = float((hi - lo) / 2) if finite_pair else math.nan
         return out
+
+
+def _quantile_levels(ess: float) -> list:
+    """Each quantile level with the levels of its order-statistic interval: q, q - h, q + h."""
+    levels = []
+    for qq in QUANTILES:
+        half = math.sqrt(qq * (1 - qq) / max(ess, 1.0))
+        levels += [qq, qq - half, qq + half]
+    return levels
+
+
+def _weighted_moments(out: QuestionForecast, values: np.ndarray, weights: np.ndarray) -> None:
+    """Mean, its standard error and P(never) of weighted values (inf: never)."""
+    finite = np.isfinite(values)
+    if out.type == "date":
+        out.probability_never = float(weights[~finite].sum() / weights.sum())
+    fw = weights[finite]
+    fv = values[finite]
+    if len(fv):
+        mean = float(np.average(fv, weights=fw))
+        var = float(np.average((fv - mean) ** 2, weights=fw))
+        f_ess = fw.sum() ** 2 / (fw * fw).sum()
+        out.mean, out.stderr = mean, math.sqrt(var / f_ess)
+    else:
+        out.mean, out.stderr = (math.inf if out.type == "date" else math.nan), math.nan
+
+
+def _unit_weight_moments(out: QuestionForecast, values: np.ndarray) -> None:
+    """:func:`_weighted_moments` with every weight 1, the same numbers without a weights array.
+
+    With weights of 1, ``np.average`` sums ``values * 1`` (the same array, summed the same way)
+    and divides by a sum of ones (an exact count); so does this, holding one temporary at most.
+    """
+    finite = np.isfinite(values)
+    n_finite = int(np.count_nonzero(finite))
+    if out.type == "date":
+        out.probability_never = float(np.float64(len(values) - n_finite) / np.float64(len(values)))
+    if n_finite == 0:
+        out.mean, out.stderr = (math.inf if out.type == "date" else math.nan), math.nan
+        return
+    count = np.float64(n_finite)
+    fv = values if n_finite == len(values) else values[finite]
+    del finite
+    mean = float(fv.sum() / count)
+    deviations = fv - mean if fv is values else np.subtract(fv, mean, out=fv)
+    np.square(deviations, out=deviations)
+    var = float(deviations.sum() / count)
+    del deviations, fv
+    out.mean, out.stderr = mean, math.sqrt(var / (count**2 / count))
 
 
 def flow_months(model: Model, questions: list[Question]) -> dict:
@@ -355,7 +429,9 @@ def run_forecast(
     seed = model.seed if seed is None else seed
     needed = set().union(*(q.refs for q in questions)) if questions else set()
     months = flow_months(model, questions)
-    accs = [Accumulator(q) for q in questions]
+    check_memory(model, questions, samples, nodes=needed, months=months, chunk_size=chunk_size,
+                 weighted=weight_fn is not None)
+    accs = [Accumulator(q, samples) for q in questions]
     sum_w = sum_w2 = 0.0
     chunks = simulate_chunks(model, samples, seed, nodes=needed, fixed=fixed, months=months, chunk_size=chunk_size)
     for worlds in chunks:
@@ -364,6 +440,7 @@ def run_forecast(
         sum_w2 += float((weights * weights).sum())
         for acc in accs:
             acc.add(worlds, weights)
+        del worlds, weights  # before the next chunk is drawn: one chunk in memory at a time
     ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
     return Forecast(
         model=model.name,

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ParamsError
+from .loader import excerpt, load_yaml_file, parse_yaml_text, project_root, resolve_path
 
-__all__ = ["ParamsDoc", "load_params", "parse_override", "apply_overrides", "load_yaml_file"]
+__all__ = ["ParamsDoc", "load_params", "parse_override", "apply_overrides", "load_yaml_file", "parse_yaml_text"]
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -42,6 +43,7 @@ class ParamsDoc:
     files: list = field(default_factory=list)
     sha256: dict = field(default_factory=dict)
     overrides: list = field(default_factory=list)
+    root: str | None = None
 
     @property
     def path(self) -> str:
@@ -57,99 +59,26 @@ class ParamsDoc:
             path = path[:-1]
         return self.path
 
+    def resolve_path(self, path: tuple | list, name: Any) -> str:
+        """The file ``name`` given at key ``path``: relative to the file that set the key, inside the project.
+
+        A value given on the command line (``--set``) is relative to the working folder and not
+        confined (the user typed it).
+
+        Raises
+        ------
+        ParamsError
+            Not a path, or outside :attr:`root` (see :func:`scenarios.model.loader.resolve_path`).
+        """
+        path = tuple(str(p) for p in path)
+        origin = self.origin(path)
+        return resolve_path(name, named_in=origin, root=self.root if origin is not None else None, key=".".join(path))
+
     def error(self, path: tuple | list, message: str) -> ParamsError:
         """A :class:`ParamsError` located at ``path`` in the file that set it (and its line)."""
         from .schema import Location
 
         return Location.of(self, path).error(message)
-
-
-def _yaml():
-    import yaml  # imported here: `scenarios --help` must not pay for it
-
-    return yaml
-
-
-def load_yaml_file(path: str) -> tuple[Any, bytes]:
-    """Parse one YAML file safely; return (document, raw bytes).
-
-    Raises
-    ------
-    ParamsError
-        If the file is missing, unreadable, not UTF-8 or not valid YAML (with its line number).
-    """
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise ParamsError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ParamsError(path, "", "expected a YAML file, got a directory") from None
-    except OSError as exc:
-        raise ParamsError(path, "", f"cannot read file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParamsError(path, "", f"file is not UTF-8 text (byte {exc.start})") from None
-    return parse_yaml_text(text, path), raw
-
-
-def parse_yaml_text(text: str, path: str) -> Any:
-    """Parse YAML text with ``safe_load``, rejecting duplicate keys; errors carry line numbers."""
-    yaml = _yaml()
-    try:
-        return yaml.load(text, Loader=_unique_key_loader())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ParamsError(path, "", f"malformed YAML: {problem}", line=line) from None
-    except yaml.YAMLError as exc:
-        raise ParamsError(path, "", f"malformed YAML: {exc}") from None
-    except RecursionError:
-        raise ParamsError(path, "", "malformed YAML: nested too deeply") from None
-    except ValueError as exc:  # e.g. an impossible timestamp such as 2023-02-30
-        raise ParamsError(path, "", f"bad value: {exc}") from None
-
-
-_LOADER = None
-
-
-def _unique_key_loader():
-    global _LOADER
-    if _LOADER is not None:
-        return _LOADER
-    yaml = _yaml()
-
-    # libyaml's parser when present (about 6x faster); the constructor stays the safe one
-    base_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class UniqueKeyLoader(base_loader):
-        """SafeLoader that refuses duplicate mapping keys (a silent overwrite hides typos)."""
-
-    def construct_mapping(loader, node, deep=False):
-        loader.flatten_mapping(node)
-        seen = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                ) from None
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen[key] = True
-        return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
-
-    UniqueKeyLoader.add_constructor(
-        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping
-    )
-    _LOADER = UniqueKeyLoader
-    return _LOADER
 
 
 def _record_origins(value: Any, prefix: tuple, file: str | None, origins: dict) -> None:
@@ -199,6 +128,7 @@ def load_params(path: str, overrides: list[str] | None = None) -> ParamsDoc:
     chain: list[tuple[str, dict, bytes]] = []
     seen: list[str] = []
     current = path
+    root = project_root(path)
     while current is not None:
         real = os.path.realpath(current)
         if real in seen:
@@ -221,14 +151,12 @@ def load_params(path: str, overrides: list[str] | None = None) -> ParamsDoc:
         parent = doc.get("extends")
         if parent is None:
             current = None
-        elif not isinstance(parent, str) or not parent.strip():
-            raise ParamsError(current, "extends", f"expected a file path, got {parent!r}")
         else:
-            current = os.path.join(os.path.dirname(current), parent)
-            if not os.path.exists(current):
-                raise ParamsError(chain[-1][0], "extends", f"file not found: {current}")
+            current = resolve_path(parent, named_in=current, root=root, key="extends")
+            if not os.path.lexists(current):
+                raise ParamsError(chain[-1][0], "extends", f"file not found: {excerpt(current, 200)}")
 
-    result = ParamsDoc(data={})
+    result = ParamsDoc(data={}, root=root)
     for file, doc, raw in reversed(chain):
         doc = {k: v for k, v in doc.items() if k != "extends"}
         result.data = _merge(result.data, doc, (), file, result.origins)
@@ -245,11 +173,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     (['summit', 'delay', 'ci90'], [3, 40])
     """
     if not isinstance(text, str) or "=" not in text:
-        raise ParamsError(None, "--set", f"expected dotted.path=value, got {text!r}")
+        raise ParamsError(None, "--set", f"expected dotted.path=value, got {excerpt(text)}")
     key, _, raw_value = text.partition("=")
     parts = key.strip().split(".")
     if not key.strip() or any(not p for p in parts):
-        raise ParamsError(None, "--set", f"expected dotted.path=value, got {text!r}")
+        raise ParamsError(None, "--set", f"expected dotted.path=value, got {excerpt(text)}")
     value = parse_yaml_text(raw_value, f"--set {key}") if raw_value.strip() else None
     return parts, value
 
@@ -319,10 +247,10 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({excerpt(value)})"
     if isinstance(value, (_dt.date, _dt.datetime)):
         return f"a date ({value})"
-    return f"{type(value).__name__} ({value!r})"
+    return f"{type(value).__name__} ({excerpt(value)})"
 
 
 describe = _kind

@@ -10,7 +10,6 @@ Outcomes are not part of a question; they live in ``data/resolutions.yaml``.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -414,7 +413,7 @@ def load_questions(model: Model, source: Any = None) -> list[Question]:
         if raw is None:
             return []
         if isinstance(raw, str):
-            source = os.path.join(os.path.dirname(file or "."), raw)
+            source = model.doc.resolve_path(("questions",), raw)
             raw = None
     else:
         raw = source if isinstance(source, list) else None
