@@ -5,7 +5,7 @@ Run from anywhere, e.g. from the repo root::
     .venv/bin/python benchmarks/bench_memory.py [--params params/base.yaml] [--samples 1000000 4000000]
 
 Each run is ``python -m scenarios forecast PARAMS --samples N`` in a child process of its own; its
-peak resident memory is the child's ``ru_maxrss``.  Reports
+peak resident memory is the child's ``VmHWM`` (``ru_maxrss`` off Linux).  Reports
 
 * the peak at each ``--samples`` and the engine's own estimate (:mod:`scenarios.engine.memory`),
   which must not be below it;
@@ -32,7 +32,11 @@ CHILD = """
 import resource, sys
 from scenarios.cli import main
 code = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+try:  # VmHWM: this process's own peak (ru_maxrss can carry a parent's over exec)
+    kib = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+except OSError:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+print(kib, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -44,8 +48,7 @@ def peak_rss(params: str, samples: int) -> int:
          "--output", "-"],
         capture_output=True, text=True, cwd=REPO, check=True,
     )
-    kib = int(proc.stderr.strip().splitlines()[-1])
-    return kib * (1 if sys.platform == "darwin" else 1024)
+    return int(proc.stderr.strip().splitlines()[-1]) * 1024
 
 
 def main() -> int:
