@@ -257,11 +257,15 @@ class _ExpansionError(Exception):
 
 
 def _children(node) -> list:
-    if isinstance(node.value, list):
-        if node.value and isinstance(node.value[0], tuple):
-            return [n for pair in node.value for n in pair]
-        return node.value
-    return []
+    value = node.value
+    if value and isinstance(value[0], tuple):  # a mapping: (key, value) pairs
+        return [n for pair in value for n in pair]
+    return value
+
+
+def _recursive(node) -> _ExpansionError:
+    line = node.start_mark.line + 1 if node.start_mark is not None else None
+    return _ExpansionError("an alias refers to a node that contains it (a recursive document); refused", line)
 
 
 def check_expansion(root, max_nodes: int) -> int:
@@ -277,38 +281,38 @@ def check_expansion(root, max_nodes: int) -> int:
         When the count passes ``max_nodes`` (with the line of the node where it did) or an alias
         refers to a node that contains it.
     """
+    scalar = _yaml().ScalarNode
+    if isinstance(root, scalar):
+        return 1
     sizes: dict = {}
     open_nodes: set = set()
-    stack = [(root, False)]
+    stack = [root]
     while stack:
-        node, children_done = stack.pop()
+        node = stack[-1]
         key = id(node)
-        if children_done:
-            open_nodes.discard(key)
-            size = 1 + sum(sizes[id(c)] for c in _children(node))
-            if size > max_nodes:
-                line = node.start_mark.line + 1 if node.start_mark is not None else None
-                raise _ExpansionError(
-                    f"the document expands to more than {max_nodes:,} values (aliases are counted at "
-                    "every use); refused", line,
-                )
-            sizes[key] = size
-            continue
-        if key in sizes:
-            continue
-        if key in open_nodes:
-            line = node.start_mark.line + 1 if node.start_mark is not None else None
-            raise _ExpansionError("an alias refers to a node that contains it (a recursive document); refused", line)
-        open_nodes.add(key)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) not in sizes:
+        children = _children(node)
+        if key not in open_nodes:  # first visit: count the children first
+            open_nodes.add(key)
+            for child in children:
+                if isinstance(child, scalar) or id(child) in sizes:
+                    continue
                 if id(child) in open_nodes:
-                    line = child.start_mark.line + 1 if child.start_mark is not None else None
-                    raise _ExpansionError(
-                        "an alias refers to a node that contains it (a recursive document); refused", line
-                    )
-                stack.append((child, False))
+                    raise _recursive(child)
+                stack.append(child)
+            continue
+        stack.pop()
+        if key in sizes:  # reached twice before it was counted (an alias among siblings)
+            continue
+        size = 1
+        for child in children:
+            size += 1 if isinstance(child, scalar) else sizes[id(child)]
+        if size > max_nodes:
+            line = node.start_mark.line + 1 if node.start_mark is not None else None
+            raise _ExpansionError(
+                f"the document expands to more than {max_nodes:,} values (aliases are counted at every use); refused",
+                line,
+            )
+        sizes[key] = size
     return sizes[id(root)]
 
 
