@@ -153,7 +153,7 @@ def test_extends_a_system_file_is_refused_and_never_printed(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isfile(PASSWD), reason="no /etc/passwd here")
-@pytest.mark.parametrize("key", ["evidence", "questions"])
+@pytest.mark.parametrize("key", ["evidence", "questions", "resolutions", "series"])
 def test_data_keys_cannot_climb_out_of_the_project(tmp_path, key):
     climb = "../" * (len(tmp_path.parts) + 2) + PASSWD.lstrip("/")
     path = model_folder(tmp_path / "model")

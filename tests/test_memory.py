@@ -196,3 +196,15 @@ def test_the_estimate_holds_for_a_real_run(model):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     peak = int(out.stdout.strip()) * 1024
     assert peak < memory.estimate_peak_bytes(m, questions, samples, chunk_size=100_000)
+
+
+def test_a_result_asked_twice_is_the_same(model):
+    m, questions = model
+    accs = [Accumulator(q, 4_000) for q in questions]
+    for worlds in simulate_chunks(m, 4_000, 3, chunk_size=1_500):
+        for acc in accs:
+            acc.add(worlds, worlds.weights)
+    first = [acc.result(m.as_of).to_dict() for acc in accs]
+    assert [acc.result(m.as_of).to_dict() for acc in accs] == first
+    with pytest.raises(RuntimeError):
+        accs[0].add(worlds, worlds.weights)

@@ -13,6 +13,7 @@ The JSON form (``Forecast.to_dict``) is a stable interface read by scheduled job
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as _dt
 import io
 import json
@@ -260,8 +261,11 @@ class Accumulator:
         self.capacity = capacity
         self.values = None  # allocated at the first chunk (after the run's memory check)
         self.weights = None
+        self.done: QuestionForecast | None = None
 
     def add(self, worlds, weights):
+        if self.done is not None:
+            raise RuntimeError("worlds added to an accumulator after its result")
         q = self.q
         mask = None
         if q.given is not None:
@@ -302,7 +306,18 @@ class Accumulator:
             self.weights = np.concatenate([self.weights[: self.n], np.ones(grown - self.n)])
 
     def result(self, as_of) -> QuestionForecast:
-        """The forecast; consumes the buffers (call once)."""
+        """The forecast of the worlds added so far.
+
+        The first call of a numeric or date question computes it in the value buffer (sorting it
+        in place) and frees the buffer; later calls return the same numbers, and adding more
+        worlds after it is an error.
+        """
+        if self.done is not None:
+            return dataclasses.replace(self.done, as_of=as_of)
+        self.done = self._result(as_of)
+        return dataclasses.replace(self.done)
+
+    def _result(self, as_of) -> QuestionForecast:
         q = self.q
         ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
         out = QuestionForecast(q.id, q.text, q.type, q.open, q.close, ess, as_of=as_of)
