@@ -8,13 +8,9 @@ too large, a path the file does not hold) gives the line of the deepest key foun
 
 from __future__ import annotations
 
-import os
+from .loader import read_input_bytes
 
 __all__ = ["line_of"]
-
-MAX_BYTES = 32 * 1024 * 1024
-"""Files larger than this are not read again for a line number."""
-
 
 def line_of(file: str | None, path: tuple) -> int | None:
     """1-based line of ``path`` (keys and list indices as strings) in YAML ``file``, or None.
@@ -28,10 +24,7 @@ def line_of(file: str | None, path: tuple) -> int | None:
     if not file:
         return None
     try:
-        if not os.path.isfile(file) or os.path.getsize(file) > MAX_BYTES:
-            return None
-        with open(file, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_input_bytes(file).decode("utf-8")  # the one loader's checks: regular file, size
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
