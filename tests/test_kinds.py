@@ -197,7 +197,7 @@ def test_what_is_said_is_truth_times_lognormal_bias_and_noise(write):
   killed: {constant: 1000}
   says: {statement: {about: killed, bias: 1.2, noise: 0.3, lag: 10}}
 """
-    qs = [{"id": "v", "type": "numeric", "resolve": {"quantity": "says"}}]
+    qs = [{"id": "v", "type": "numeric", "resolve": {"quantity": "says"}, "given": {"event": "says", "by": "2023-12-01"}}]
     model, questions = load(write, nodes, qs)
     said = forecast(model, questions)["v"]
     truth = stats.lognorm(0.3, scale=1200)
@@ -214,8 +214,8 @@ def test_rounding_and_at_least_statements(write):
   at_least: {statement: {about: troops, noise: 0.1, lag: 0, round_to: 1000, rounding: down}}
 """
     qs = [
-        {"id": "n", "type": "numeric", "resolve": {"quantity": "nearest"}},
-        {"id": "a", "type": "numeric", "resolve": {"quantity": "at_least"}},
+        {"id": "n", "type": "numeric", "resolve": {"quantity": "nearest"}, "given": {"event": "nearest", "by": "2023-10-01"}},
+        {"id": "a", "type": "numeric", "resolve": {"quantity": "at_least"}, "given": {"event": "at_least", "by": "2023-10-01"}},
         {"id": "says15", "resolve": {"quantity": "at_least", "on": day(30), "at_least": 13000}},
     ]
     model, questions = load(write, nodes, qs)
@@ -238,7 +238,7 @@ def test_statement_on_a_date_reads_a_stock_and_is_unknown_until_published(write)
     qs = [
         {"id": "before", "resolve": {"quantity": "us_says", "on": day(60), "at_least": 0}},
         {"id": "after", "resolve": {"quantity": "us_says", "on": day(100), "at_least": 700}},
-        {"id": "value", "type": "numeric", "resolve": {"quantity": "us_says"}},
+        {"id": "value", "type": "numeric", "resolve": {"quantity": "us_says", "on": day(120)}, "given": {"event": "us_says", "by": day(120)}},
     ]
     model, questions = load(write, nodes, qs)
     out = forecast(model, questions)
@@ -283,6 +283,7 @@ BAD_QUESTIONS = [
     ({"quantity": "dead", "at_least": 2}, r"'dead' is a stock node .*say which date"),
     ({"quantity": "dead.cumulative", "month": 2}, r"'dead' is a stock node, not a flow; it has no \.cumulative"),
     ({"event": "says", "occurrence": 2}, r"statement .*drop occurrence"),
+    ({"quantity": "says", "on": "2023-11-01"}, r"resolve: what statement 'says' says is undefined .*add given: \{event: says, by: DATE\}"),
 ]
 
 
@@ -295,7 +296,7 @@ def test_bad_questions_on_the_new_kinds(write, clause, pattern):
   says: {statement: {about: e, lag: 3}}
 """
     with pytest.raises(ParamsError, match=pattern):
-        load(write, nodes, [{"id": "q", "resolve": clause}])
+        load(write, nodes, [{"id": "q", "type": "binary" if "by" in clause or "at_least" in clause else "numeric", "resolve": clause}])
 
 
 def test_cli_exits_2_and_writes_nothing_on_a_bad_new_kind(write, tmp_path, capsys):

@@ -59,6 +59,7 @@ class Clause:
     kind: str  # "bool", "number" or "event"
     text: str = ""
     months: dict = field(default_factory=dict)  # flow node -> last month read
+    spoken: str = ""  # a statement whose value this quantity is: undefined where it has not spoken
 
 
 def _merge_months(parts) -> dict:
@@ -270,7 +271,7 @@ class _QuestionCompiler:
         if len(cmps) > 1:
             raise self.err(path, f"expected one comparison, got {cmps}")
         if not cmps:
-            return Clause(fn, frozenset([name]), "number", label, months)
+            return Clause(fn, frozenset([name]), "number", label, months, name if kind.type == "statement" else "")
         op = cmps[0]
         x = check_number(raw[op], self.at(path + (op,)))
         cmp = COMPARISONS[op]
@@ -365,6 +366,13 @@ class _QuestionCompiler:
             given = self.clause(raw["given"], path + ("given",))
             if given.kind != "bool":
                 raise self.err(path + ("given",), "expected a true/false clause")
+        spoken = resolve.spoken
+        if spoken and (given is None or spoken not in given.refs):
+            raise self.err(
+                path + ("resolve",),
+                f"what statement {spoken!r} says is undefined in worlds where the source has not spoken; "
+                f"add given: {{event: {spoken}, by: DATE}}",
+            )
         return Question(qid, text, qtype, opened, closed, resolve, given, self.root.source, raw)
 
 
