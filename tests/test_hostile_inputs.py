@@ -318,3 +318,9 @@ def test_a_budget_nothing_fits_in():
 def test_a_bad_size_is_a_usage_error(size):
     code, _, err = run("forecast", BASE, "--memory-budget", size)
     assert code == 2 and "Traceback" not in err and "--memory-budget" in err
+
+
+def test_report_folder_under_a_regular_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    refused(run("report", BASE, "-n", "500", "--out", tmp_path / "file" / "reports"), str(tmp_path / "file" / "reports"))
+    assert (tmp_path / "file").read_text() == "x"
