@@ -397,3 +397,20 @@ def test_bad_reports_on_statements(write):
     for report, pattern in cases:
         with pytest.raises(ParamsError, match=pattern):
             parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "report": report}])
+
+
+def test_scheduled_publication_dates_take_the_first_on_or_after_the_fact(write):
+    # fact uniform on days (0, 90]; bulletins on days 30, 60, 90: published on the first one after it
+    nodes = """\
+  strike: {event: {delay: {uniform: [0, 90]}}}
+  bulletin: {statement: {about: strike, date: [2023-10-05, 2023-11-04, 2023-12-04], chance: 0.5}}
+"""
+    model, _ = load(write, nodes)
+    w = simulate(model, N, seed=8)
+    fact, published = w["strike"], w["bulletin"][:, 0]
+    spoke = np.isfinite(published)
+    assert close_share(spoke.mean(), 0.5)
+    expected = np.array([30.0, 60.0, 90.0])[np.searchsorted([30, 60, 90], fact[spoke])]
+    assert np.array_equal(published[spoke], expected)
+    with pytest.raises(ParamsError, match=r"statement\.date\.1: expected dates in increasing order"):
+        load(write, "  e: {event: {delay: 1}}\n  s: {statement: {about: e, date: [2023-11-01, 2023-10-01]}}\n")

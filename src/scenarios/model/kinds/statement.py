@@ -2,8 +2,8 @@
 
 A source (a government, a military, a monitoring team) publishes at all with probability
 ``chance``; when it does, it publishes ``lag`` days after the fact (the event's day; for a
-number or a stock, the day of an ``after`` event, or as_of) or on a fixed date ``on``, if the
-fact exists by then.  What it says is the true value (a number, a stock's level or a flow's
+number or a stock, the day of an ``after`` event, or as_of) or on a scheduled ``date``: the first
+of its dates on or after the fact.  What it says is the true value (a number, a stock's level or a flow's
 running total on the publication day; 1 for an event) times ``bias`` times a lognormal error
 exp(noise * Z), rounded as the source rounds (``round_to`` a multiple, ``rounding`` nearest, or
 down for "at least" statements, or up for "at most").  A world holds the publication day
@@ -41,8 +41,9 @@ class StatementSpec(Spec):
         Event after which a number or stock is known (default: as_of). Not used with an event.
     lag : Spec or None
         Days from the fact to the publication, per world (>= 0).
-    on : float or None
-        Model day of a fixed publication date (instead of ``lag``).
+    on : tuple of float or None
+        Model days of scheduled publication dates, ascending (instead of ``lag``): the source
+        speaks on the first of them on or after the fact.
     bias, noise : Spec
         Median ratio of what is said to the truth, and the sd of its logarithm.
     round_to : float or None
@@ -55,7 +56,7 @@ class StatementSpec(Spec):
     chance: Spec
     after: str | None
     lag: Spec | None
-    on: float | None
+    on: tuple | None  # model days of the scheduled publication dates, ascending
     bias: Spec
     noise: Spec
     round_to: float | None = None
@@ -110,7 +111,8 @@ class StatementSpec(Spec):
         if self.lag is not None:
             day = fact + self._draw(self.lag, "lag", ctx, rng, n, 0.0)
         else:
-            day = np.where(fact <= self.on, self.on, np.inf)
+            dates = np.append(np.asarray(self.on, dtype=float), np.inf)
+            day = dates[np.searchsorted(dates, fact, side="left")]  # first date >= fact; NaN-free
         day = np.where(published & (day <= model.horizon_days), day, np.inf)
         z = rng.standard_normal(n)
         out = np.empty((n, 2))
@@ -151,6 +153,19 @@ def said_by_day(statement: np.ndarray, day: float) -> np.ndarray:
     return np.where(statement[:, DAY] <= day, statement[:, VALUE], np.nan)
 
 
+def _dates(raw, path, compiler) -> tuple:
+    """Model days of one publication date or a list of them, ascending, no repeats."""
+    if not isinstance(raw, list):
+        return (compiler.day(raw, path),)
+    if not raw:
+        raise compiler.err(path, "expected a date or a non-empty list of dates, got an empty list")
+    days = [compiler.day(d, path + (str(i),)) for i, d in enumerate(raw)]
+    for i in range(1, len(days)):
+        if days[i] <= days[i - 1]:
+            raise compiler.err(path + (str(i),), f"expected dates in increasing order, got {raw[i]} after {raw[i - 1]}")
+    return tuple(days)
+
+
 def compile(body, path, compiler) -> StatementSpec:
     """Read ``statement: {about, chance, after, lag | date, bias, noise, round_to, rounding}``."""
     compiler.mapping(
@@ -165,7 +180,7 @@ def compile(body, path, compiler) -> StatementSpec:
     chance = compiler.value(body.get("chance", 1), path + ("chance",), lo=0, hi=1, what="a probability")
     after = compiler.event_name(body["after"], path + ("after",)) if "after" in body else None
     lag = compiler.value(body["lag"], path + ("lag",), lo=0, what="a lag (days)") if "lag" in body else None
-    on = compiler.day(body["date"], path + ("date",)) if "date" in body else None
+    on = _dates(body["date"], path + ("date",), compiler) if "date" in body else None
     bias = compiler.value(body.get("bias", 1), path + ("bias",), lo=0, what="a ratio >= 0")
     noise = compiler.value(body.get("noise", 0), path + ("noise",), lo=0, what="a standard deviation of log(said / true)")
     round_to = (
