@@ -85,10 +85,11 @@ def _from_params(doc: ParamsDoc, key: str) -> str | None:
     raw = doc.data.get(key)
     if raw is None or (key == "evidence" and isinstance(raw, list)):
         return None
-    origin = doc.origin((key,))  # None: set on the command line with --set
-    if key == "evidence" and not isinstance(raw, str):
-        raise doc.error((key,), f"expected a file path or a list of evidence items, got {describe(raw)}")
-    if origin is not None and isinstance(raw, str) and raw.strip():  # in a file: inside the project (model/loader.py)
+    if not isinstance(raw, str) or not raw.strip():
+        expected = "a file path or a list of evidence items" if key == "evidence" else "a file path"
+        raise doc.error((key,), f"expected {expected}, got {describe(raw)}")
+    origin = doc.origin((key,))  # None: set on the command line with --set, relative to the current folder
+    if origin is not None:  # written in a file: relative to it, and inside its project (model/loader.py)
         raw = os.path.abspath(doc.resolve_path((key,), raw))
     return resolve_path(raw, origin, file=origin, key=key)
 
