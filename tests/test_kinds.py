@@ -414,3 +414,15 @@ def test_scheduled_publication_dates_take_the_first_on_or_after_the_fact(write):
     assert np.array_equal(published[spoke], expected)
     with pytest.raises(ParamsError, match=r"statement\.date\.1: expected dates in increasing order"):
         load(write, "  e: {event: {delay: 1}}\n  s: {statement: {about: e, date: [2023-11-01, 2023-10-01]}}\n")
+
+
+def test_memory_estimate_counts_the_arrays_of_the_new_kinds(write):
+    from scenarios.engine.memory import estimate_peak_bytes
+
+    def peak(nodes):
+        model, _ = load(write, nodes, months=24)
+        return estimate_peak_bytes(model, [], 1_000_000, chunk_size=100_000)
+
+    base = peak("  r: 1\n")
+    assert peak("  r: 1\n  v: {repeated: {rate: r, max: 200}}\n") - base >= 200 * 8 * 100_000
+    assert peak("  r: 1\n  s: {stock: {rate: r}}\n") - base >= 25 * 8 * 100_000

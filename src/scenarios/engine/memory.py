@@ -107,7 +107,8 @@ def bytes_per_world(questions, *, weighted: bool = False) -> int:
 
 
 def _chunk_bytes(model, nodes, months: dict, chunk_size: int) -> int:
-    """Bytes of one chunk: every node drawn (a flow for its months, a vector for its categories)."""
+    """Bytes of one chunk: every node drawn (a flow for its months, a vector for its categories,
+    a repeated event for its max occurrences, a stock for its months)."""
     names = model.ancestors(nodes) if nodes is not None else set(model.nodes)
     cells = 0
     for name in names:
@@ -116,6 +117,12 @@ def _chunk_bytes(model, nodes, months: dict, chunk_size: int) -> int:
             cells += months.get(name, model.horizon_months)
         elif kind.type == "vector":
             cells += len(kind.categories or ()) or 1
+        elif kind.type == "repeated":  # days of each occurrence
+            cells += model.nodes[name].spec.max
+        elif kind.type == "stock":  # level at as_of and at each month's end
+            cells += model.horizon_months + 1
+        elif kind.type == "statement":  # publication day, value said
+            cells += 2
         else:
             cells += 1
     return CHUNK_BYTES_PER_CELL * cells * chunk_size
