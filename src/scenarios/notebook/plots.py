@@ -4,7 +4,12 @@ Plot functions take data and an ``ax``, draw, and return the ``ax``; they never 
 ``plt.show()``.  Figures are made with :func:`figure` (``matplotlib.figure.Figure``, not pyplot,
 so no GUI backend and no duplicate inline image), and :func:`show` renders a figure once,
 saves it as PNG and SVG into a notebook's ``output_dir`` (atomically) and returns an object
-that Jupyter displays as that PNG.
+that Jupyter displays as that PNG, with the figure's title as its alt text.  :func:`show`
+refuses a figure with nothing drawn (:func:`has_data`): no blank image is ever saved.
+
+Numbers in tables, tick labels and annotations are written by :mod:`.formatting` (one format
+everywhere); what a figure shows is computed by small tested functions (:func:`tree_blocks`,
+:func:`estimate_mark`, :func:`date_ticks`) apart from the drawing.
 """
 
 from __future__ import annotations
