@@ -20,6 +20,25 @@ def limits():
 
 
 class TestReading:
+    def test_booleans_are_yaml_1_2_only_true_and_false(self, tmp_path):
+        path = tmp_path / "a.yaml"
+        path.write_text("{on: 2024-01-31, yes: 1, off: no, a: true, b: FALSE, c: [True, y, n, Off]}\n")
+        doc, _ = loader.load_yaml_file(str(path))
+        assert doc == {"on": __import__("datetime").date(2024, 1, 31), "yes": 1, "off": "no", "a": True, "b": False,
+                       "c": [True, "y", "n", "Off"]}
+
+    def test_a_question_can_say_on_without_quotes(self, tmp_path):
+        from scenarios.model.load import load_model
+
+        path = tmp_path / "m.yaml"
+        path.write_text(
+            "model: m\nas_of: 2024-01-01\nhorizon_months: 3\nsamples: 100\nseed: 1\n"
+            "nodes:\n  f: {flow: {rate: 2, start_month: 1}}\n"
+            "questions:\n  - {id: q, resolve: {quantity: f.cumulative, on: 2024-02-15, at_least: 1}}\n"
+        )
+        model, questions = load_model(str(path))
+        assert [q.id for q in questions] == ["q"]
+
     def test_reads_a_regular_file(self, tmp_path):
         path = tmp_path / "a.yaml"
         path.write_text("a: 1\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass, replace
 from typing import Any
@@ -317,6 +318,8 @@ def check_expansion(root, max_nodes: int) -> int:
 
 
 _LOADER = None
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
 def _loader():
@@ -354,6 +357,13 @@ def _loader():
         return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
 
     BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    # YAML 1.2 booleans: only true/false. YAML 1.1 (PyYAML's default) also reads on/off/yes/no as
+    # booleans, so a question's `on: 2024-01-31` key became True and `yes` an unexpected boolean.
+    BoundedLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+        for first, resolvers in base_loader.yaml_implicit_resolvers.items()
+    }
+    BoundedLoader.add_implicit_resolver(_BOOL_TAG, _YAML12_BOOL, list("tTfF"))
     _LOADER = BoundedLoader
     return _LOADER
 
