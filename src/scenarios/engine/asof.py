@@ -37,6 +37,7 @@ __all__ = [
     "run_plans",
     "forecast_as_of",
     "check_as_of",
+    "factor_ess",
     "is_open",
     "REPORT_CANDIDATES",
     "DIAGNOSIS_WORLDS",
@@ -65,6 +66,8 @@ class Plan:
     accs: list = field(default_factory=list)
     sum_w: float = 0.0
     sum_w2: float = 0.0
+    factors: dict | None = None
+    """None, or a dict to fill with each weight factor's sums (see :func:`factor_ess`)."""
 
     @property
     def ess(self) -> float:
@@ -254,14 +257,14 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
                     factors[name] = frozen.prob_within(mode[name][1], mode[name][2])
                     drawn[name] = key
                     version[name] = version.get(name, 0) + 1  # its old values are stale now
+            parts = [(name, factors[name]) for name in mode if factors.get(name) is not None]
+            parts += [(f"report on {rep.node}", rep.likelihood_from(model, arrays[rep.node])) for rep in plain_reports]
+            parts += [(f"check on {ob.node}", ob.holds(arrays[ob.node])) for ob in plan.cond.checks]
             w = np.ones(size)
-            for name in mode:
-                if factors.get(name) is not None:
-                    w *= factors[name]
-            for rep in plain_reports:
-                w *= rep.likelihood_from(model, arrays[rep.node])
-            for ob in plan.cond.checks:
-                w *= ob.holds(arrays[ob.node])
+            for label, f in parts:
+                w *= f
+                if plan.factors is not None:
+                    _add_factor(plan.factors, label, f, size)
             w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
             worlds = Worlds(model, {k: arrays[k] for k in order if k in need}, w)
             plan.sum_w += float(w.sum())
@@ -269,6 +272,41 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size:
             for sink in (*plan.accs, *plan.sinks):
                 sink.add(worlds, w)
             del worlds  # the next chunk's draws must not meet this one's still in memory
+
+
+def _add_factor(sums: dict, label: str, f, size: int) -> None:
+    f = np.broadcast_to(np.asarray(f, dtype=np.float64), (size,))
+    f = np.where(np.isfinite(f) & (f > 0), f, 0.0)
+    s = sums.setdefault(label, [0.0, 0.0, 0])
+    s[0] += float(f.sum())
+    s[1] += float((f * f).sum())
+    s[2] += size
+
+
+def factor_ess(model: Model, evidence: Evidence, as_of, *, samples: int, seed: int,
+               chunk_size: int = CHUNK_SIZE) -> dict:
+    """Where the effective sample size goes: the ESS share of each weight factor alone.
+
+    A world's weight as of ``as_of`` is a product of factors, one per conditioned node (its
+    observation's probability given the world's parents, a constrained event's probability of
+    its interval, a reported node's mean candidate likelihood), one per plain report and one per
+    check.  For each factor f this gives (sum f)^2 / (n sum f^2), the share of the ``samples``
+    worlds that f alone would leave (1: f is the same in every world, so it teaches nothing
+    about the world's other nodes; small: f varies a lot across worlds and drives the ESS down).
+    The shares do not multiply to the share of the whole weight (the factors are correlated),
+    but the smallest ones name the evidence that collapses likelihood weighting.
+
+    Returns
+    -------
+    dict
+        ``{"ess": share of the whole weight, "factors": {label: share}}``, factors sorted from
+        the smallest share; labels are node names, ``"report on NODE"`` or ``"check on NODE"``.
+    """
+    as_of = check_as_of(model, as_of)
+    plan = Plan(as_of, evidence.conditioning(model, as_of), factors={})
+    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    shares = {label: (s[0] ** 2 / s[1] / s[2] if s[1] > 0 else 0.0) for label, s in plan.factors.items()}
+    return {"ess": plan.ess / samples, "factors": dict(sorted(shares.items(), key=lambda kv: kv[1]))}
 
 
 # =========================================================================== forecasting as of a date
