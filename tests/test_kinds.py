@@ -381,6 +381,32 @@ def test_a_statement_observed_as_evidence_agrees_with_exact_bayes(write):
         assert close_share(got, exact, n=fc.ess)
 
 
+def test_a_statement_observed_as_evidence_is_what_the_source_said_from_then_on(write):
+    # Once the evidence has the source's figure, questions on the statement read that figure and
+    # that day in every world (before it, the statement is still drawn).
+    nodes = """\
+  x: {lognormal: {mu: 6.907755278982137, sigma: 0.5}}
+  says: {statement: {about: x, chance: 0.5, lag: {uniform: [0, 200]}, bias: 1.0, noise: 0.3, round_to: 100}}
+"""
+    qs = [
+        {"id": "said_1300", "resolve": {"quantity": "says", "on": "2023-12-31", "at_least": 1300}},
+        {"id": "said_1400", "resolve": {"quantity": "says", "on": "2023-12-31", "at_least": 1400}},
+        {"id": "spoke_by_oct", "resolve": {"event": "says", "by": "2023-10-15"}},
+        {"id": "spoke_by_sep", "resolve": {"event": "says", "by": "2023-09-30"}},
+    ]
+    model, questions = load(write, nodes, qs)
+    evidence = parse_evidence(model, [
+        {"public_on": "2023-10-01", "source": "https://example.org/s", "report": {"quantity": "says", "said": {"value": 1300}}},
+    ])
+    from scenarios.engine.asof import forecast_as_of
+
+    before = forecast_as_of(model, questions, evidence, dt.date(2023, 9, 20), samples=4000, seed=3)
+    after = forecast_as_of(model, questions, evidence, dt.date(2023, 10, 2), samples=4000, seed=3)
+    p = {q.id: q.probability for q in after.questions}
+    assert p == {"said_1300": 1.0, "said_1400": 0.0, "spoke_by_oct": 1.0, "spoke_by_sep": 0.0}
+    assert 0.0 < next(q for q in before.questions if q.id == "spoke_by_oct").probability < 1.0
+
+
 def test_bad_reports_on_statements(write):
     nodes = """\
   x: {lognormal: {mu: 7, sigma: 0.5}}

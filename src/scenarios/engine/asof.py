@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParamsError
+from ..model.kinds.statement import DAY as STATEMENT_DAY
+from ..model.kinds.statement import VALUE as STATEMENT_VALUE
 from ..model.scenario import Context, FlowSpec, Model, parse_date
 from ..model.worlds import Worlds
 from .conditional import freeze, node_likelihood
@@ -167,6 +169,10 @@ def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache):
         value = np.broadcast_to(mode[1], (n,)).copy()
         ctx.arrays[name] = value
         return value, node_likelihood(model, name, mode[1], ctx, node_rng(seed, chunk, "evidence:" + name))
+    if mode[0] == "said":  # a statement known to have been made: its day and figure, not a draw
+        value = np.array(draw_node(model, name, ctx, seed, chunk), dtype=float)
+        value[:, STATEMENT_DAY], value[:, STATEMENT_VALUE] = mode[1], mode[2]
+        return value, None
     if mode[0] == "within":
         frozen = freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name), n)
         u = node_rng(seed, chunk, "within:" + name).random(n)

@@ -183,6 +183,8 @@ class Report:
     high: float | None
     noise: Noise
     estimator: str = ""
+    statement: str = ""  # the statement node whose figure this is ("" for other reports)
+    said_day: float | None = None  # model day the statement was published
 
     def months(self, model: Model) -> int | None:
         if self.day is None:
@@ -304,6 +306,9 @@ class Conditioning:
                 by_node.setdefault(rep.node, []).append(rep)
         for name, reps in by_node.items():
             out[name] = ("reports", tuple(reps))
+        for rep in self.reports:  # what a source said is known: its statement node says it, on that day
+            if rep.statement:
+                out[rep.statement] = ("said", rep.said_day, rep.value)
         return out
 
     def plain_reports(self, model: Model) -> list:
@@ -617,7 +622,8 @@ class _Parser:
                 raise self.err(path, f"published on {on}, not after the model's as_of ({self.model.as_of})")
         estimator = check_text(raw.get("estimator", name), self.at(path + ("estimator",)))
         noise_model = Noise("lognormal", math.log(bias), float(noise))
-        return Report(quantity, about, series, on, day, value, low, high, noise_model, estimator)
+        return Report(quantity, about, series, on, day, value, low, high, noise_model, estimator,
+                      statement=name, said_day=float(self.model.day_of(public_on)))
 
     def said(self, raw, path, *, positive: bool):
         check_mapping(raw, self.at(path), what="{value: x}, {at_least: x}, {low: x, high: y} ...", nonempty=True)
