@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .params import load_params
 from .questions import Question, load_questions
+from .report_spec import report_spec
 from .scenario import Model, build_model
 
 __all__ = ["load_model"]
@@ -25,4 +26,5 @@ def load_model(path: str, *, overrides=None, questions=None) -> tuple[Model, lis
         overrides = list(overrides.items())
     doc = load_params(path, overrides)
     model = build_model(doc)
+    report_spec(model)  # the report: section is checked with the rest of the file
     return model, load_questions(model, questions)

@@ -43,7 +43,7 @@ __all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "
 
 TOP_KEYS = (
     "model", "description", "as_of", "horizon_months", "month_days", "seed", "samples",
-    "nodes", "questions", "evidence", "resolutions", "series", "note", "source", "extends",
+    "nodes", "questions", "evidence", "resolutions", "series", "note", "source", "extends", "report",
 )
 META_KEYS = ("note", "source")
 TRANSFORM_KEYS = ("truncate", "round", "shift", "clip")

@@ -6,8 +6,9 @@ Two sides of the same parameters cell:
   papermill's own reader (types from the annotations) and :func:`check_parameters` rejects an
   unknown name or a wrong type, naming the notebook, the parameter and the closest declared name
   (papermill itself only warns);
-- the notebook's: :func:`notebook_inputs` turns the standard parameters into the validated
-  model, so a notebook opened in JupyterLab with its defaults runs exactly as the runner runs it.
+- the notebook's: :func:`scenarios.notebook.inputs.notebook_inputs` (re-exported here) turns
+  the standard parameters into the validated model, so a notebook opened in JupyterLab with its
+  defaults runs exactly as the runner runs it.
 
 Also here: the report's errors, and :func:`import_papermill`, the one fast way to import
 papermill (every stage that needs it goes through it).
@@ -16,15 +17,13 @@ papermill (every stage that needs it goes through it).
 from __future__ import annotations
 
 import ast
-import datetime as _dt
 import difflib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 
 from ..errors import ScenarioError
-from ..model.data_files import DataFiles
+from ..notebook.inputs import NotebookInputs, notebook_inputs
 
 __all__ = [
     "STANDARD_PARAMETERS",
@@ -64,74 +63,6 @@ class NotebookParameterError(ReportError, ValueError):
         self.notebook = notebook
         self.parameter = parameter
         super().__init__(f"{notebook}: parameter {parameter!r}: {message}")
-
-
-# --------------------------------------------------------------------------- notebook side
-
-
-@dataclass
-class NotebookInputs:
-    """What a notebook works on: the validated model, its questions, worlds, seed and data files."""
-
-    model: object
-    questions: list
-    samples: int
-    seed: int
-    params_file: str
-    files: DataFiles = field(default_factory=DataFiles)
-
-
-def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of: str = "",
-                    overrides: dict | None = None, resolutions_file: str = "", evidence_file: str = "",
-                    series_file: str = "") -> NotebookInputs:
-    """Load a notebook's model from its parameters (the parameters cell's conventions).
-
-    Parameters
-    ----------
-    params_file : str
-    samples : int
-        Worlds to simulate; 0 means the params file's ``samples``.
-    seed : int
-        Random seed; -1 means the params file's ``seed``.
-    as_of : str
-        Forecast date ``YYYY-MM-DD``; "" means the model's own ``as_of``.  Only that date is
-        supported here: forecasting as of a later date means conditioning on the evidence public
-        by then, which these notebooks do not do yet (the model's clock is never moved).
-    overrides : dict, optional
-        ``{"dotted.path": value}``, as ``--set dotted.path=value``.
-    resolutions_file, evidence_file, series_file : str
-        Data files overriding the params file's keys; "" means the params file's own (none when
-        it names none).  ``files`` of the result holds them resolved
-        (:func:`scenarios.model.data_files.data_files`).
-
-    Raises
-    ------
-    ScenarioError
-        A bad params file or override, or an ``as_of`` other than the model's.
-    """
-    from ..model.data_files import data_files
-    from ..model.load import load_model
-
-    model, questions = load_model(params_file, overrides=dict(overrides or {}))
-    files = data_files(model, resolutions=resolutions_file, evidence=evidence_file, series=series_file)
-    if as_of:
-        try:
-            day = _dt.date.fromisoformat(str(as_of).strip())
-        except ValueError:
-            raise ReportError(f"as_of: expected a date as YYYY-MM-DD, got {as_of!r}") from None
-        if day != model.as_of:
-            raise ReportError(
-                f"as_of: {day} is not the model's as_of ({model.as_of}); forecasting as of another date "
-                "(conditioning on the evidence public by then) is not wired into the report notebooks "
-                "yet: leave as_of empty"
-            )
-    return NotebookInputs(
-        model, questions,
-        model.samples if samples in (0, None) else int(samples),
-        model.seed if seed in (-1, None) else int(seed),
-        params_file,
-        files,
-    )
 
 
 # --------------------------------------------------------------------------- runner side

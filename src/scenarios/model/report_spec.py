@@ -1,0 +1,351 @@
+"""What a model's report shows: the ``report:`` section of a params file, or defaults from the model.
+
+The report notebooks read nothing model-specific from their own code: the scenario tree's levels,
+the events charted by date and the flows drawn as fan charts (each with the real series drawn on
+it and the node that splits its fans) come from :func:`report_spec`.
+
+A params file may say it explicitly::
+
+    report:
+      tree:                                   # levels of the scenario tree, in order
+        - summit                              # a node name, or
+        - {node: summit_day, label: when, bins: [2023-09-30, 2023-12-31]}
+      events: [summit_day, arms_start]        # event nodes charted by date
+      flows:                                  # flow nodes drawn as fan charts
+        - {node: containers, title: Containers shipped, unit: containers,
+           series: containers_nk_to_russia, by: outcome}
+
+Every part is optional; an absent part takes its default from the model's structure
+(:func:`default_tree`, :func:`default_events`, :func:`default_flows`), an empty list means
+"show none".  The section is validated like the rest of the file: an unknown key, a node the
+model lacks or a node of the wrong kind is a :class:`~scenarios.errors.ParamsError` naming
+the file, the key path, the bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+from .params import describe
+from .scenario import Model, did_you_mean, parse_date
+
+__all__ = [
+    "REPORT_KEYS",
+    "MAX_DEFAULT_TREE_LEVELS",
+    "TreeLevel",
+    "FlowChart",
+    "ReportSpec",
+    "report_spec",
+    "default_tree",
+    "default_events",
+    "default_flows",
+]
+
+REPORT_KEYS = ("tree", "events", "flows", "note")
+"""Keys a ``report:`` section may hold."""
+
+TREE_LEVEL_KEYS = ("node", "label", "bins")
+FLOW_KEYS = ("node", "title", "unit", "series", "by")
+
+TREE_KINDS = ("bool", "category", "event")
+"""Node kinds a tree level can split on (yes/no, categories, date bins)."""
+
+SPLIT_KINDS = ("bool", "category")
+"""Node kinds a flow's fans can be split by."""
+
+MAX_DEFAULT_TREE_LEVELS = 4
+"""Levels of a default tree at most: more makes slivers nobody can read."""
+
+
+@dataclass(frozen=True)
+class TreeLevel:
+    """One level of the scenario tree.
+
+    Attributes
+    ----------
+    node : str
+        A boolean, categorical or event node.
+    label : str
+        The level's title in the figure.
+    bins : tuple of datetime.date
+        Date edges for an event level (empty: the default bins of the plot data).
+    """
+
+    node: str
+    label: str
+    bins: tuple = ()
+
+    def as_level(self) -> dict:
+        """The level as :func:`scenarios.notebook.plotdata.scenario_tree` takes it."""
+        out = {"node": self.node, "label": self.label}
+        if self.bins:
+            out["bins"] = list(self.bins)
+        return out
+
+
+@dataclass(frozen=True)
+class FlowChart:
+    """One flow drawn as fan charts.
+
+    Attributes
+    ----------
+    node : str
+        A flow node (per-month counts).
+    title : str
+        The figure's title.
+    unit : str
+        What is counted (axis label).
+    series : str or None
+        Key of the real dated estimates drawn on the chart in the series file; None: none.
+    by : str or None
+        Boolean or categorical node whose values split the fans; None: all worlds only.
+    """
+
+    node: str
+    title: str
+    unit: str
+    series: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What the report of one model shows.
+
+    Attributes
+    ----------
+    tree : tuple of TreeLevel
+        Empty: no scenario tree.
+    events : tuple of str
+        Event nodes charted by date; empty: none.
+    flows : tuple of FlowChart
+        Empty: no fan charts.
+    explicit : frozenset of str
+        The parts the params file states ("tree", "events", "flows"); the rest are defaults.
+    """
+
+    tree: tuple = ()
+    events: tuple = ()
+    flows: tuple = ()
+    explicit: frozenset = frozenset()
+
+    @property
+    def tree_levels(self) -> list[dict]:
+        """The tree's levels as :func:`scenarios.notebook.plotdata.scenario_tree` takes them."""
+        return [level.as_level() for level in self.tree]
+
+    @property
+    def series_keys(self) -> dict:
+        """Flow node -> series key, for the flows that name one."""
+        return {f.node: f.series for f in self.flows if f.series}
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def _public(model: Model) -> list[str]:
+    return [n for n in model.nodes if not n.startswith("_")]
+
+
+def _kind(model: Model, name: str) -> str:
+    return model.kinds[name].type
+
+
+def _by_parent(model: Model, name: str) -> str | None:
+    """The node ``name`` is conditioned on with ``by:`` (its top-level spec), or None."""
+    by = getattr(model.nodes[name].spec, "by", None)
+    return by if isinstance(by, str) and by in model.nodes else None
+
+
+def default_tree(model: Model) -> tuple:
+    """The tree from the model's ``by:`` conditioning: a root and the nodes conditioned on it.
+
+    The root is the node the most nodes depend on through chains of ``by:`` (the first in
+    model order on a tie); the levels are the root and the boolean, categorical or event nodes
+    of its ``by:`` chains, in model order, at most :data:`MAX_DEFAULT_TREE_LEVELS`.  A model
+    without ``by:`` nodes has no default tree.
+    """
+    children: dict[str, list[str]] = {}
+    for name in _public(model):
+        parent = _by_parent(model, name)
+        if parent is not None and _kind(model, parent) in TREE_KINDS:
+            children.setdefault(parent, []).append(name)
+    if not children:
+        return ()
+
+    def descendants(root: str) -> list[str]:
+        out, stack = [], [root]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in out:
+                    out.append(child)
+                    stack.append(child)
+        return out
+
+    order = {name: i for i, name in enumerate(model.nodes)}
+    roots = [n for n in children if _by_parent(model, n) is None or _by_parent(model, n) not in children]
+    roots = roots or list(children)
+    root = max(roots, key=lambda r: (len(descendants(r)), -order[r]))
+    members = [root] + [n for n in descendants(root) if _kind(model, n) in TREE_KINDS and not n.startswith("_")]
+    members.sort(key=order.__getitem__)
+    return tuple(TreeLevel(n, n) for n in members[:MAX_DEFAULT_TREE_LEVELS])
+
+
+def default_events(model: Model) -> tuple:
+    """Every event node, in model order."""
+    return tuple(n for n in _public(model) if _kind(model, n) == "event")
+
+
+def default_flows(model: Model, tree: tuple = ()) -> tuple:
+    """Every flow node, in model order, split by the last boolean or categorical tree level it
+    depends on (none if it depends on no such level), with no real series."""
+    out = []
+    for name in _public(model):
+        if _kind(model, name) != "flow":
+            continue
+        ancestors = model.ancestors([name]) - {name}
+        splits = [lv.node for lv in tree if lv.node in ancestors and _kind(model, lv.node) in SPLIT_KINDS]
+        out.append(FlowChart(name, name, name, None, splits[-1] if splits else None))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- the section
+
+
+def report_spec(model: Model) -> ReportSpec:
+    """What the report of ``model`` shows: its ``report:`` section, defaults for what it omits.
+
+    Raises
+    ------
+    ParamsError
+        An unknown key, a node the model lacks (with the closest name) or of the wrong kind,
+        a label that is not text, bins that are not increasing dates.
+    """
+    doc = model.doc
+    raw = doc.data.get("report")
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise doc.error(("report",), f"expected a mapping with keys {', '.join(REPORT_KEYS)}, got {describe(raw)}")
+    _known_keys(model, raw, ("report",), REPORT_KEYS)
+    if "note" in raw and not isinstance(raw["note"], str):
+        raise doc.error(("report", "note"), f"expected text, got {describe(raw['note'])}")
+    tree = _tree(model, raw["tree"]) if "tree" in raw else default_tree(model)
+    events = _events(model, raw["events"]) if "events" in raw else default_events(model)
+    flows = _flows(model, raw["flows"]) if "flows" in raw else default_flows(model, tree)
+    explicit = frozenset(k for k in ("tree", "events", "flows") if k in raw)
+    return ReportSpec(tree, events, flows, explicit)
+
+
+def _known_keys(model: Model, raw: dict, path: tuple, allowed: tuple) -> None:
+    for key in raw:
+        if not isinstance(key, str) or key not in allowed:
+            raise model.doc.error(
+                path + (str(key),), f"unknown key {key!r}; expected one of {list(allowed)}" + did_you_mean(key, allowed)
+            )
+
+
+def _list(model: Model, raw, path: tuple, what: str) -> list:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise model.doc.error(path, f"expected a list of {what}, got {describe(raw)}")
+    return raw
+
+
+def _node(model: Model, raw, path: tuple, kinds: tuple, what: str) -> str:
+    """A node name of one of ``kinds``, or a ParamsError saying which were expected."""
+    names = _public(model)
+    if not isinstance(raw, str):
+        raise model.doc.error(path, f"expected the name of {what}, got {describe(raw)}")
+    if raw not in model.nodes:
+        fitting = [n for n in names if _kind(model, n) in kinds]
+        raise model.doc.error(path, f"unknown node {raw!r}; expected {what}" + (did_you_mean(raw, fitting) or did_you_mean(raw, names)))
+    kind = _kind(model, raw)
+    if kind not in kinds:
+        fitting = [n for n in names if _kind(model, n) in kinds]
+        hint = f" (the model's: {', '.join(fitting[:8])}{', ...' if len(fitting) > 8 else ''})" if fitting else " (the model has none)"
+        raise model.doc.error(path, f"expected {what}, {raw!r} is {_a(kind)} node{hint}")
+    return raw
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _text(model: Model, raw, path: tuple, default: str) -> str:
+    if raw is None:
+        return default
+    if not isinstance(raw, str) or not raw.strip():
+        raise model.doc.error(path, f"expected text, got {describe(raw)}")
+    return raw
+
+
+def _tree(model: Model, raw) -> tuple:
+    what = "a boolean, categorical or event node"
+    out, seen = [], set()
+    for i, item in enumerate(_list(model, raw, ("report", "tree"), f"tree levels ({what} or {{node: ..., label: ...}})")):
+        path = ("report", "tree", i)
+        if isinstance(item, dict):
+            _known_keys(model, item, path, TREE_LEVEL_KEYS)
+            if "node" not in item:
+                raise model.doc.error(path, "missing key 'node'")
+            node = _node(model, item["node"], path + ("node",), TREE_KINDS, what)
+            label = _text(model, item.get("label"), path + ("label",), node)
+            bins = _bins(model, item.get("bins"), path + ("bins",), node)
+        else:
+            node = _node(model, item, path, TREE_KINDS, what)
+            label, bins = node, ()
+        if node in seen:
+            raise model.doc.error(path, f"node {node!r} is already a level of the tree")
+        seen.add(node)
+        out.append(TreeLevel(node, label, bins))
+    return tuple(out)
+
+
+def _bins(model: Model, raw, path: tuple, node: str) -> tuple:
+    if raw is None:
+        return ()
+    if _kind(model, node) != "event":
+        raise model.doc.error(path, f"bins go with an event node; {node!r} is {_a(_kind(model, node))} node")
+    if not isinstance(raw, list) or not raw:
+        raise model.doc.error(path, f"expected a list of dates YYYY-MM-DD, got {describe(raw)}")
+    days = [parse_date(d, model.doc, path + (i,)) for i, d in enumerate(raw)]
+    if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+        raise model.doc.error(path, f"expected increasing dates, got {[d.isoformat() for d in days]}")
+    if days[0] <= model.as_of:
+        raise model.doc.error(path + (0,), f"expected dates after the model's as_of ({model.as_of}), got {days[0]}")
+    return tuple(_dt.date(d.year, d.month, d.day) for d in days)
+
+
+def _events(model: Model, raw) -> tuple:
+    out = []
+    for i, item in enumerate(_list(model, raw, ("report", "events"), "event nodes")):
+        name = _node(model, item, ("report", "events", i), ("event",), "an event node")
+        if name in out:
+            raise model.doc.error(("report", "events", i), f"event {name!r} is listed twice")
+        out.append(name)
+    return tuple(out)
+
+
+def _flows(model: Model, raw) -> tuple:
+    out = []
+    for i, item in enumerate(_list(model, raw, ("report", "flows"), "flows (a flow node or {node: ..., series: ..., by: ...})")):
+        path = ("report", "flows", i)
+        if not isinstance(item, dict):
+            item = {"node": item}
+        _known_keys(model, item, path, FLOW_KEYS)
+        if "node" not in item:
+            raise model.doc.error(path, "missing key 'node'")
+        node = _node(model, item["node"], path + ("node",), ("flow",), "a flow node")
+        if any(f.node == node for f in out):
+            raise model.doc.error(path + ("node",), f"flow {node!r} is listed twice")
+        title = _text(model, item.get("title"), path + ("title",), node)
+        unit = _text(model, item.get("unit"), path + ("unit",), node)
+        series = _text(model, item.get("series"), path + ("series",), "") or None
+        by = item.get("by")
+        if by is not None:
+            by = _node(model, by, path + ("by",), SPLIT_KINDS, "a boolean or categorical node")
+        out.append(FlowChart(node, title, unit, series, by))
+    return tuple(out)

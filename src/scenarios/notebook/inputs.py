@@ -1,0 +1,234 @@
+"""What a report notebook works on, from its parameters cell.
+
+:func:`notebook_inputs` turns the standard parameters (``params_file``, ``samples``, ``seed``,
+``as_of``, ``overrides``) into the validated model, its questions and what its report shows,
+so a notebook run by ``scenarios report``, by the ``papermill`` command (from the repository
+root or from ``notebooks/``) or opened in JupyterLab with its defaults works on the same inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ScenarioError
+from ..model.data_files import DataFiles
+from ..model.report_spec import ReportSpec, report_spec
+
+__all__ = [
+    "NotebookInputError",
+    "NotebookInputs",
+    "notebook_inputs",
+    "resolve_path",
+    "search_folders",
+    "BacktestInputs",
+    "backtest_inputs",
+]
+
+
+class NotebookInputError(ScenarioError, ValueError):
+    """A notebook parameter that cannot be used (a file not found, a bad date)."""
+
+
+@dataclass(frozen=True)
+class NotebookInputs:
+    """What a notebook works on.
+
+    Attributes
+    ----------
+    model : scenarios.model.scenario.Model
+    questions : list of Question
+    samples : int
+        Worlds to simulate.
+    seed : int
+    params_file : str
+        The params file as found (see :func:`resolve_path`).
+    report : ReportSpec
+        What the report shows: tree levels, events, flows.
+    files : DataFiles
+        The model's resolutions, evidence and series files (absolute paths; None: none).
+    """
+
+    model: object
+    questions: list
+    samples: int
+    seed: int
+    params_file: str
+    report: ReportSpec
+    files: DataFiles = DataFiles()
+
+
+def search_folders(cwd: str | os.PathLike | None = None) -> list[Path]:
+    """Where a relative notebook path is looked for, in order: the working folder, then the
+    repository root (the working folder's parent when it is ``notebooks/``, and the checkout
+    holding this package)."""
+    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    folders = [cwd]
+    if (cwd.parent / "notebooks").is_dir():
+        folders.append(cwd.parent)
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "notebooks").is_dir() and (checkout / "pyproject.toml").exists():
+        folders.append(checkout)
+    unique = []
+    for f in folders:
+        if f.resolve() not in [u.resolve() for u in unique]:
+            unique.append(f)
+    return unique
+
+
+def resolve_path(path: str, what: str, *, cwd: str | os.PathLike | None = None) -> str:
+    """The file ``path`` names: as given when absolute, else the first of :func:`search_folders`
+    that holds it.
+
+    Raises
+    ------
+    NotebookInputError
+        When no folder holds it (naming every place tried).
+    """
+    text = str(path).strip()
+    if not text:
+        raise NotebookInputError(f"{what}: expected a file path, got an empty string")
+    if os.path.isabs(text):
+        if not os.path.isfile(text):
+            raise NotebookInputError(f"{what}: file not found: {text}")
+        return text
+    tried = []
+    for folder in search_folders(cwd):
+        candidate = folder / text
+        if candidate.is_file():
+            return str(candidate)
+        tried.append(str(candidate))
+    raise NotebookInputError(f"{what}: file not found: {text!r} (looked for {' and '.join(tried)})")
+
+
+def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of: str = "",
+                    overrides: dict | None = None, resolutions_file: str = "", evidence_file: str = "",
+                    series_file: str = "") -> NotebookInputs:
+    """Load a notebook's model from its parameters (the parameters cell's conventions).
+
+    Parameters
+    ----------
+    params_file : str
+        Absolute, or relative to the working folder or the repository root.
+    samples : int
+        Worlds to simulate; 0 means the params file's ``samples``.
+    seed : int
+        Random seed; -1 means the params file's ``seed``.
+    as_of : str
+        Forecast date ``YYYY-MM-DD``; "" means the model's own ``as_of``.  Only that date is
+        supported here: forecasting as of a later date means conditioning on the evidence public
+        by then, which these notebooks do not do yet (the model's clock is never moved).
+    overrides : dict, optional
+        ``{"dotted.path": value}``, as ``--set dotted.path=value``.
+    resolutions_file, evidence_file, series_file : str
+        Data files overriding the params file's ``resolutions:``, ``evidence:`` and ``series:``
+        (found like ``params_file``); "" means the params file's own (none when it names none).
+        ``files`` of the result holds them resolved (:func:`scenarios.model.data_files.data_files`).
+
+    Raises
+    ------
+    ScenarioError
+        A params file not found or invalid, a bad override, a bad ``report:`` section, an
+        ``as_of`` other than the model's, a data file not found.
+    """
+    from ..model.data_files import data_files
+    from ..model.load import load_model
+
+    path = resolve_path(params_file, "params_file")
+    model, questions = load_model(path, overrides=dict(overrides or {}))
+    named = {key: resolve_path(value, f"{key}_file") if str(value or "").strip() else None
+             for key, value in (("resolutions", resolutions_file), ("evidence", evidence_file), ("series", series_file))}
+    files = data_files(model, **named)
+    if as_of:
+        try:
+            day = _dt.date.fromisoformat(str(as_of).strip())
+        except ValueError:
+            raise NotebookInputError(f"as_of: expected a date as YYYY-MM-DD, got {as_of!r}") from None
+        if day != model.as_of:
+            raise NotebookInputError(
+                f"as_of: {day} is not the model's as_of ({model.as_of}); forecasting as of another date "
+                "(conditioning on the evidence public by then) is not wired into the report notebooks "
+                "yet: leave as_of empty"
+            )
+    return NotebookInputs(
+        model, questions,
+        model.samples if samples in (0, None) else int(samples),
+        model.seed if seed in (-1, None) else int(seed),
+        path, report_spec(model), files,
+    )
+
+
+# --------------------------------------------------------------------------- the backtest notebook
+
+
+@dataclass(frozen=True)
+class BacktestInputs:
+    """The backtest a notebook shows, and why each of its sections does not apply ("" if it does).
+
+    Attributes
+    ----------
+    result : BacktestResult or None
+        None when nothing can be scored (no questions, no resolutions file, no resolved question).
+    resolutions_file : str
+        The resolutions file read ("" if none).
+    skipped : str
+        Why there is no backtest at all.
+    scores_skipped : str
+        Why there are no Brier scores (no binary question scored).
+    fans_skipped : str
+        Why there are no fans of reported running totals.
+    numeric_skipped : str
+        Why there is no CRPS table (no numeric estimate scored).
+    evidence_note : str
+        Said when the model has no evidence (every forecast is then the prior).
+    """
+
+    result: object
+    resolutions_file: str
+    skipped: str = ""
+    scores_skipped: str = ""
+    fans_skipped: str = ""
+    numeric_skipped: str = ""
+    evidence_note: str = ""
+
+
+def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
+    """Run the backtest of ``run``'s model (its own data files) with fans, or say why it cannot
+    be run.
+
+    Parameters
+    ----------
+    run : NotebookInputs
+    until : str
+        Last as-of date ``YYYY-MM-DD``; "" for every date.
+    """
+    from .. import backtest
+    from ..backtest.data import NO_RESOLUTIONS, load_model_data
+
+    if not run.questions:
+        return BacktestInputs(None, "", skipped="the model has no questions, so there is nothing to backtest.")
+    if not run.files.resolutions:
+        return BacktestInputs(None, "", skipped=NO_RESOLUTIONS + ".")
+    path = run.files.resolutions
+    data = load_model_data(run.model, run.files)
+    resolved = [q.id for q in run.questions if getattr(data.resolutions.get(q.id), "status", None) == "resolved"]
+    if not resolved:
+        return BacktestInputs(None, path, skipped=(
+            f"none of the model's {len(run.questions)} questions has an outcome in {os.path.basename(path)}, "
+            "so no forecast can be scored against what happened."))
+    result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
+                                   samples=run.samples, seed=run.seed, until=until, fans=True, recalibrate=True)
+    scored = result.summary["counts"]["binary_scored"]
+    return BacktestInputs(
+        result, path,
+        scores_skipped="" if scored else (
+            "no binary question with an outcome was open at any as-of date, so there are no Brier scores."),
+        fans_skipped="" if result.fans else (
+            "the evidence reports no running totals of the model's flows, so there are no fans of them."),
+        numeric_skipped="" if result.summary["numeric"]["targets"] else (
+            "no reported number (numeric question or estimate in the evidence) can be scored, so there is no CRPS table."),
+        evidence_note="" if len(data.evidence) else (
+            "the model has no evidence, so every forecast below is the model's prior as of its as_of date."),
+    )
