@@ -1,7 +1,13 @@
-"""The committed notebooks: thin and output-free, and they really run through papermill.
+"""The committed notebooks: thin and output-free, and they really run, on any valid model.
 
-One real report run (both notebooks, small samples, two jobs) is shared by the execution
-checks through a module-scoped fixture; a second run checks that unchanged inputs are reused.
+One real report run of params/base.yaml (every notebook, small samples, two jobs) is shared by
+the execution checks through a module-scoped fixture; a second run checks that unchanged inputs
+are reused.  The notebooks also run through the ``papermill`` command from the repository root
+and from ``notebooks/`` (as JupyterLab runs them, with their defaults), on params/reference.yaml
+and every example model in params/, and through the runner on small random valid models
+(hypothesis): events only, flows only, no ``by:`` nodes, no questions, no resolutions.  Every
+run must be complete, every saved PNG must show something, and every section that does not
+apply must say why.
 """
 
 from __future__ import annotations
@@ -10,10 +16,21 @@ import ast
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
+from scenarios.errors import ScenarioError
+from scenarios.model.load import load_model
+from scenarios.model.report_spec import report_spec
+from scenarios.notebook import sections
+from scenarios.notebook.inputs import NotebookInputError, notebook_inputs, resolve_path
 from scenarios.report import STANDARD_PARAMETERS, declared_parameters, import_papermill, run_report
 
 import_papermill()  # nbformat, via the runner's fast import (see scenarios.report.import_papermill)
@@ -27,11 +44,42 @@ SAMPLES = 2000
 FIGURES = {
     "01_scenarios": {"scenario_tree", "event_dates", "event_strips"},
     "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles"},
+    "03_backtest": {"backtest_calibration", "backtest_paths", "backtest_fans"},
 }
+BASE = str(REPO / "params" / "base.yaml")
+PAPERMILL = str(Path(sys.executable).with_name("papermill"))
+MIN_PIXEL_VARIANCE = 1e-3
+"""A PNG whose pixels vary less than this (values in [0, 1]) is blank or nearly so."""
 
 
 def _code(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _outputs_text(nb) -> str:
+    """Everything an executed notebook shows: Markdown, plain text and printed streams."""
+    parts = []
+    for cell in _code(nb):
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                parts.append(out.text)
+            for mime in ("text/markdown", "text/plain", "text/html"):
+                if mime in out.get("data", {}):
+                    parts.append(out["data"][mime])
+    return "\n".join(parts)
+
+
+def _assert_complete(nb) -> None:
+    errors = [o for c in _code(nb) for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    assert all(c.execution_count is not None for c in _code(nb)), "a cell was not run"
+
+
+def _assert_visible(png: Path) -> None:
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(png))
+    assert float(np.var(pixels[..., :3])) > MIN_PIXEL_VARIANCE, f"{png} is blank"
 
 
 def test_the_notebooks_are_there():
@@ -92,8 +140,8 @@ def test_every_notebook_runs(report_run):
     assert report_run["run"].status == "complete"
     for path in NOTEBOOKS:
         nb = nbformat.read(report_run["run"].path / path.name, as_version=4)
-        errors = [o for c in _code(nb) for o in c.outputs if o.output_type == "error"]
-        assert errors == []
+        _assert_complete(nb)
+        assert "Not shown:" not in _outputs_text(nb)  # base.yaml has every section
         injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
         assert f"samples = {SAMPLES}" in injected.source
 
@@ -106,6 +154,7 @@ def test_figures_saved_as_png_and_svg(report_run, stem):
     for name in FIGURES[stem]:
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert (folder / f"{name}.png").stat().st_size > 10_000
+        _assert_visible(folder / f"{name}.png")
 
 
 @pytest.mark.parametrize("stem", sorted(FIGURES))
@@ -165,3 +214,197 @@ def test_unchanged_inputs_are_reused_not_rerun(report_run):
         assert nb["executed"] is False and nb["cached_from"] == report_run["run"].name
     assert (report_run["again"].path / "02_arms_flows.html").exists()
     assert (report_run["again"].path / "figures" / "02_arms_flows" / "fan_shells.svg").exists()
+
+
+# --------------------------------------------------------------------------- notebook inputs
+
+
+def test_notebook_inputs_defaults_come_from_the_params_file():
+    run = notebook_inputs(BASE)
+    assert (run.samples, run.seed) == (run.model.samples, run.model.seed) == (20000, 20230905)
+    run = notebook_inputs(BASE, samples=500, seed=7, as_of="2023-09-05", overrides={"summit_chance.beta.mean": 0.5})
+    assert (run.samples, run.seed) == (500, 7)
+    assert run.model.doc.data["nodes"]["summit_chance"]["beta"]["mean"] == 0.5
+    assert len(run.questions) == 40
+    assert run.report == report_spec(run.model)
+    assert run.files.series == str(REPO / "data" / "numeric_series.yaml")  # the params file's series:
+
+
+@pytest.mark.parametrize(
+    "as_of, match",
+    [("2023-10-01", r"as_of: 2023-10-01 is not the model's as_of \(2023-09-05\).*leave as_of empty"),
+     ("1 Oct", r"as_of: expected a date as YYYY-MM-DD, got '1 Oct'")],
+)
+def test_notebook_inputs_as_of(as_of, match):
+    with pytest.raises(NotebookInputError, match=match):
+        notebook_inputs(BASE, as_of=as_of)
+
+
+def test_relative_paths_resolve_from_the_root_and_from_notebooks(tmp_path):
+    expected = (REPO / "params" / "base.yaml").resolve()
+    assert Path(resolve_path("params/base.yaml", "params_file", cwd=REPO)).resolve() == expected
+    assert Path(resolve_path("params/base.yaml", "params_file", cwd=REPO / "notebooks")).resolve() == expected
+    assert Path(resolve_path("../params/base.yaml", "params_file", cwd=REPO / "notebooks")).resolve() == expected
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "base.yaml").write_text("mine")  # the working folder comes first
+    assert Path(resolve_path("params/base.yaml", "params_file", cwd=tmp_path)) == tmp_path / "params" / "base.yaml"
+    with pytest.raises(NotebookInputError, match=r"params_file: file not found: 'params/nowhere.yaml' \(looked for "):
+        resolve_path("params/nowhere.yaml", "params_file", cwd=tmp_path)
+    with pytest.raises(NotebookInputError, match="series_file: file not found"):
+        notebook_inputs(BASE, series_file=str(tmp_path / "missing.yaml"))
+
+
+def test_a_bad_report_section_stops_the_notebook_with_the_key_path():
+    with pytest.raises(ScenarioError, match=r"report\.tree\.0: unknown node 'sumit'.*did you mean 'summit'"):
+        notebook_inputs(BASE, overrides={"report.tree": ["sumit"]})
+
+
+# --------------------------------------------------------------------------- the papermill command
+
+
+def _papermill(notebook: Path, cwd: Path, out: Path, *parameters: str) -> subprocess.CompletedProcess:
+    args = [PAPERMILL, str(notebook), str(out), "-k", "python3", "--log-level", "ERROR"]
+    for p in parameters:
+        args += ["-p", *p.split("=", 1)]
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+EXAMPLES = sorted(p for p in (REPO / "params").glob("*.yaml") if p.name not in ("base.yaml", "questions.yaml"))
+
+
+@pytest.mark.parametrize("params", EXAMPLES, ids=lambda p: p.stem)
+def test_papermill_from_the_repository_root(params, tmp_path):
+    """`papermill notebooks/01_scenarios.ipynb out.ipynb -p params_file params/other.yaml -p samples 2000`."""
+    try:
+        load_model(str(params))
+    except ScenarioError:
+        pytest.skip(f"{params.name} is not a model (a layer or questions file)")
+    for path in NOTEBOOKS:
+        out = tmp_path / path.name
+        figures = tmp_path / path.stem
+        done = _papermill(path.relative_to(REPO), REPO, out, f"params_file={params.relative_to(REPO)}", "samples=2000",
+                          f"output_dir={figures}")
+        assert done.returncode == 0, done.stderr[-3000:]
+        nb = nbformat.read(out, as_version=4)
+        _assert_complete(nb)
+        for png in figures.glob("*.png") if figures.exists() else []:
+            _assert_visible(png)
+
+
+def test_papermill_from_the_notebooks_folder_with_the_defaults(tmp_path):
+    """As JupyterLab runs a notebook: from notebooks/, its parameters cell as committed (only
+    fewer worlds)."""
+    for path in NOTEBOOKS:
+        out = tmp_path / path.name
+        done = _papermill(path, REPO / "notebooks", out, "samples=2000")
+        assert done.returncode == 0, done.stderr[-3000:]
+        nb = nbformat.read(out, as_version=4)
+        _assert_complete(nb)
+        assert "Not shown:" not in _outputs_text(nb)
+
+
+# --------------------------------------------------------------------------- any valid model
+
+FLAVOURS = ("events_only", "flows_only", "no_by", "no_questions", "no_resolutions")
+
+
+@st.composite
+def params_documents(draw, flavour: str) -> dict:
+    """A small valid params document of one flavour (see FLAVOURS)."""
+    p = st.floats(0.05, 0.95).map(lambda x: round(x, 2))
+    nodes: dict = {}
+    questions: list = []
+    has_events = flavour != "flows_only"
+    has_flows = flavour != "events_only"
+    has_by = flavour in ("no_questions", "no_resolutions")
+    if flavour not in ("events_only", "flows_only"):
+        nodes["happens"] = {"bernoulli": {"p": draw(p)}}
+        questions.append({"id": "q_happens", "text": "Does it happen?", "resolve": {"expr": "happens"}})
+    if has_by:
+        cats = draw(st.lists(st.sampled_from(["low", "mid", "high", "other"]), min_size=2, max_size=3, unique=True))
+        weights = draw(st.lists(st.integers(1, 9), min_size=len(cats), max_size=len(cats)))
+        probs = [round(w / sum(weights), 4) for w in weights[:-1]]
+        probs.append(round(1 - sum(probs), 4))
+        nodes["kind_of"] = {"by": "happens", "cases": {
+            "true": {"categorical": dict(zip(cats, probs, strict=True))},
+            "false": {"categorical": {"none": 1.0}},
+        }}
+        questions.append({"id": "q_kind", "text": f"Is it {cats[0]}?", "resolve": {"is": {"kind_of": cats[0]}}})
+    for i in range(draw(st.integers(1, 3)) if has_events else 0):
+        if i == 0 and "happens" in nodes:
+            spec = {"when": "happens", "delay": {"uniform": [1, draw(st.integers(5, 200))]}}
+        elif i == 0:
+            spec = {"chance_per_month": draw(p)}
+        else:
+            spec = {"after": f"event_{i - 1}", "delay": {"ci90": [1, draw(st.integers(10, 90))]}}
+        nodes[f"event_{i}"] = {"event": spec}
+        questions.append({"id": f"q_event_{i}", "text": f"Event {i} within 60 days?", "resolve": {"expr": f"event_{i} <= 60"}})
+    for i in range(draw(st.integers(1, 2)) if has_flows else 0):
+        low = draw(st.integers(1, 50))
+        rate = {"ci90": [low, low * draw(st.integers(2, 20))]}
+        if has_by and i == 0:
+            rate = {"by": "kind_of", "default": rate, "cases": {"none": {"constant": 0.5}}}
+        nodes[f"flow_{i}"] = {"flow": {"rate": rate}}
+        questions.append({"id": f"q_flow_{i}", "text": f"Flow {i} total by month 2", "type": "numeric",
+                          "resolve": {"quantity": f"flow_{i}.cumulative", "month": 2}})
+    doc = {
+        "model": f"random-{flavour}", "as_of": "2024-01-15", "horizon_months": draw(st.integers(3, 12)),
+        "seed": draw(st.integers(0, 2**31)), "samples": 2000, "nodes": nodes,
+    }
+    if flavour != "no_questions":
+        doc["questions"] = questions
+    if flavour == "no_resolutions" and draw(st.booleans()):
+        doc["report"] = {"events": []}  # an explicit empty part: said, not silently dropped
+    return doc
+
+
+def _expected(path: str):
+    """What the report of the model at ``path`` must show and what it must say it leaves out."""
+    model, questions = load_model(path)
+    spec = report_spec(model)
+    figures = {
+        "01_scenarios": ({"scenario_tree"} if spec.tree else set()) | ({"event_dates"} if spec.events else set())
+        | ({"event_strips"} if not sections.event_nodes_skipped(model) else set()),
+        "02_arms_flows": {f"fan_{f.node}" for f in spec.flows},
+        "03_backtest": set(),
+    }
+    said = {
+        "01_scenarios": [r for r in (sections.tree_skipped(spec), sections.events_skipped(spec, model),
+                                     sections.event_nodes_skipped(model), sections.questions_skipped(questions)) if r],
+        "02_arms_flows": [r for r in (sections.flows_skipped(spec, model), sections.series_skipped(spec, "", {})) if r],
+        "03_backtest": ["so there is nothing to backtest" if not questions else "the model has no resolutions file"],
+    }
+    return figures, said
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_valid_model_gets_a_complete_report(flavour, data, tmp_path_factory):
+    doc = data.draw(params_documents(flavour))
+    folder = tmp_path_factory.mktemp(flavour)
+    (folder / "params").mkdir()
+    path = folder / "params" / "model.yaml"  # no data/resolutions.yaml beside it: nothing to score
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    figures, said = _expected(str(path))
+    # the flavour's point: its missing part is said, not silently dropped
+    words = {"events_only": ("no boolean or categorical node", "no flow nodes"),
+             "flows_only": ("no event nodes",), "no_by": ("no boolean or categorical node",),
+             "no_questions": ("no questions",), "no_resolutions": ("no resolutions file",)}[flavour]
+    flat = " ".join(r for rs in said.values() for r in rs)
+    assert all(w in flat for w in words), flat
+
+    run = run_report([str(path)], out=folder / "reports", samples=2000, jobs=2, tty=False)[0]
+    assert run.status == "complete", run.notebooks
+    for stem, names in figures.items():
+        nb = nbformat.read(run.path / f"{stem}.ipynb", as_version=4)
+        _assert_complete(nb)
+        shown = _outputs_text(nb)
+        for reason in said[stem]:
+            assert reason in shown, (stem, reason)
+        folder_of = run.path / "figures" / stem
+        saved = {p.stem for p in folder_of.glob("*.png")} if folder_of.exists() else set()
+        assert saved == names, stem
+        for name in names:
+            _assert_visible(folder_of / f"{name}.png")

@@ -404,27 +404,7 @@ def test_cache_key_changes_with_each_input(tmp_path):
     assert key() != base
 
 
-# --------------------------------------------------------------------------- notebook side
-
-
-def test_notebook_inputs_defaults_come_from_the_params_file():
-    run = report.notebook_inputs(BASE)
-    assert (run.samples, run.seed) == (run.model.samples, run.model.seed) == (20000, 20230905)
-    run = report.notebook_inputs(BASE, samples=500, seed=7, as_of="2023-09-05",
-                                 overrides={"summit_chance.beta.mean": 0.5})
-    assert (run.samples, run.seed) == (500, 7)
-    assert run.model.doc.data["nodes"]["summit_chance"]["beta"]["mean"] == 0.5
-    assert len(run.questions) == 40
-
-
-@pytest.mark.parametrize(
-    "as_of, match",
-    [("2023-10-01", r"as_of: 2023-10-01 is not the model's as_of \(2023-09-05\).*leave as_of empty"),
-     ("1 Oct", r"as_of: expected a date as YYYY-MM-DD, got '1 Oct'")],
-)
-def test_notebook_inputs_as_of(as_of, match):
-    with pytest.raises(ReportError, match=match):
-        report.notebook_inputs(BASE, as_of=as_of)
+# --------------------------------------------------------------------------- kernels
 
 
 def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path):
