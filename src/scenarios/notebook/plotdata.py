@@ -37,6 +37,7 @@ __all__ = [
     "Estimate",
     "estimates",
     "read_estimates",
+    "series_names",
     "estimate_rows",
     "forecast_rows",
     "parameter_rows",
@@ -507,6 +508,15 @@ def read_estimates(path: str | None, series: dict) -> dict:
             raise ParamsError(path, str(key), f"no series {key!r} in the file; it holds {', '.join(sorted(found))}"
                               + did_you_mean(key, found))
     return {name: estimates(found[key]) for name, key in series.items()}
+
+
+def series_names(path: str | None) -> list[str]:
+    """The names of the series in a series file, in file order ([] for no file)."""
+    if not path:
+        return []
+    from ..model.series import load_series
+
+    return list(load_series(path))
 
 
 # --------------------------------------------------------------------------- tables

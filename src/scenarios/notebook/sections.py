@@ -20,6 +20,7 @@ __all__ = [
     "event_nodes_skipped",
     "flows_skipped",
     "series_skipped",
+    "series_not_drawn",
     "questions_skipped",
 ]
 
@@ -124,6 +125,16 @@ def series_skipped(spec, series_file: str, observed: dict) -> str:
     keys = ", ".join(spec.series_keys.values())
     return (f"the series {keys} of {os.path.basename(series_file)} hold no dated running totals, "
             "so the charts show the model only.")
+
+
+def series_not_drawn(spec, names) -> str:
+    """Which series of the model's series file no flow draws (``names``: the file's series)."""
+    drawn = set(spec.series_keys.values())
+    left = [n for n in names if n not in drawn]
+    if not left:
+        return ""
+    return (f"the series file also holds {', '.join(left)}, which no flow of the report draws "
+            "(name it as a flow's series: under report: flows: to draw it).")
 
 
 def questions_skipped(questions) -> str:
