@@ -120,6 +120,7 @@ def test_a_bad_section_names_file_key_path_value_and_expectation(write, section,
     with pytest.raises(ParamsError, match=match) as err:
         load_model(file)  # checked on load, with the rest of the file
     assert err.value.file == file and err.value.path == path
+    assert err.value.line == SMALL.count("\n") + 1  # the line of report:, or of its part on that line
 
 
 def test_the_command_line_rejects_a_bad_section_with_exit_2_and_writes_nothing(write, tmp_path):
@@ -127,5 +128,5 @@ def test_the_command_line_rejects_a_bad_section_with_exit_2_and_writes_nothing(w
     for args in (["validate", file], ["report", file, "--out", str(tmp_path / "reports")]):
         proc = subprocess.run([sys.executable, "-m", "scenarios", *args], capture_output=True, text=True, cwd=REPO, timeout=300)
         assert proc.returncode == 2, proc.stderr
-        assert f"{file}: report.events.0: unknown node 'meet'" in proc.stderr and "did you mean 'meets'" in proc.stderr
+        assert f"{file}:25: report.events.0: unknown node 'meet'; expected an event node (did you mean 'meets'?)" in proc.stderr
     assert not (tmp_path / "reports").exists()
