@@ -78,10 +78,13 @@ def test_defaults_without_by_nodes_have_no_tree_and_a_partial_section_keeps_the_
 
 
 def test_a_default_tree_has_at_most_a_few_levels():
-    spec = spec_of(BASE, overrides={"report": None})
+    model, _ = load_model(BASE, overrides={"report": None})
+    spec = report_spec(model)
     assert [lv.node for lv in spec.tree] == ["summit", "summit_timing", "place", "outcome"]
     assert len(spec.tree) <= MAX_DEFAULT_TREE_LEVELS
-    assert len(spec.events) > 7 and [f.node for f in spec.flows] == ["containers", "shells", "missiles"]
+    assert list(spec.events) == [n for n, k in model.kinds.items() if k.type == "event" and not n.startswith("_")]
+    assert [f.node for f in spec.flows] == [n for n, k in model.kinds.items() if k.type == "flow" and not n.startswith("_")]
+    assert {"containers", "shells", "missiles"} <= {f.node for f in spec.flows}
 
 
 def test_bins_and_labels(write):
