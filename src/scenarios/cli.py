@@ -133,9 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     _data_file_options(r, resolutions="the outcomes the backtest notebook scores against")
     r.add_argument("--notebooks", default=None, help="notebooks folder (default: the package's notebooks/)")
     r.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
-    r.add_argument("--fresh-kernels", action="store_true",
-                   help="start each kernel as a new process (default: fork kernels from one process that has "
-                        "already imported ipykernel and what the notebooks import)")
     return parser
 
 

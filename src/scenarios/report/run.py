@@ -1,31 +1,28 @@
 """``scenarios report``: execute the notebooks for params files into dated HTML reports.
 
 For each params file, every notebook in ``notebooks/`` is executed with papermill (notebooks in
-parallel worker processes, each with its own kernel) into a run folder::
+parallel worker processes, each with a stock kernel of its own) into a run folder::
 
     reports/2024-05-01T0600_base/
-        manifest.json                 what produced the run, per-notebook status and duration
+        manifest.json                 what produced the run, per-notebook status, file hashes
         forecasts.csv, forecasts.json every question's forecast (computed here, in-process)
-        01_scenarios.ipynb/.html      executed copy and standalone HTML (code hidden by default)
+        01_scenarios.ipynb/.html      executed copy and standalone HTML (works offline)
         figures/01_scenarios/*.png|svg
         logs/01_scenarios.log         the kernel's standard error
-    reports/index.html                every run, newest first
-    reports/latest -> 2024-05-01T0600_base   the newest complete run
+    reports/index.html                every run, grouped by params file, newest first
+    reports/latest-base -> 2024-05-01T0600_base   the newest complete run of params/base.yaml
+    reports/latest -> 2024-05-01T0600_base        the newest complete run of any
 
-This module runs the stages in order; each stage is a module of its own:
-
-- :mod:`scenarios.report.params`: the parameters each notebook declares, checked before any
-  kernel starts (and :func:`notebook_inputs`, what they mean inside a notebook);
-- :mod:`scenarios.report.execute`: notebooks executed in parallel worker processes, one kernel
-  each, with timeouts, failures kept apart and progress shown;
-- :mod:`scenarios.report.html`: each executed notebook as a standalone HTML page, written by a
-  process that warms up while this one checks the parameters;
-- :mod:`scenarios.report.index`: the run folder, its manifest, cache keys and reuse of
-  unchanged notebooks, ``index.html`` and ``latest``.
+The stages, in order: **check** (:func:`check_inputs`: the reports folder, every params file,
+its data files and every notebook parameter; nothing is written and no kernel starts before
+they pass), **reuse** (:func:`scenarios.report.runs.reuse_or_queue`), **execute**
+(:mod:`scenarios.report.worker`, which also writes each HTML page), **publish** (manifest,
+rename, :func:`scenarios.report.index.build_index`).
 
 A run is built in ``reports/.<name>.partial-XXXX/`` and renamed when done, so a folder under
 its final name is always whole; a failed run is renamed too (so the error can be read) but
-marked failed, and ``latest`` does not move.
+marked failed, and no ``latest`` link moves.  Interrupted (Ctrl-C, SIGTERM), the runner stops
+its workers (each kills its kernel) and removes its partial folders.
 """
 
 from __future__ import annotations
@@ -34,55 +31,39 @@ import contextlib
 import datetime as _dt
 import os
 import shutil
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 from ..atomic import write_text
 from ..errors import UsageError
-from . import execute as report_execute
-from .html import HtmlExportError, HtmlProcess
-from .index import (
+from . import worker
+from .index import build_index
+from .params import ReportError, check_parameters, declared_parameters
+from .progress import Progress
+from .runs import (
     Plan,
     RunResult,
     Task,
-    build_index,
-    cache_key,
+    check_out,
     finish_runs,
     jsonable,
     reuse_or_queue,
     tree_files,
     versions,
 )
-from .kernel_pool import KernelPool, guess_kernel_interpreter, preload_modules
-from .params import (
-    STANDARD_PARAMETERS,
-    NotebookInputs,
-    NotebookParameterError,
-    ReportError,
-    check_parameters,
-    declared_parameters,
-    import_papermill,
-    notebook_inputs,
-)
 
 __all__ = [
-    "ReportError",
-    "NotebookParameterError",
-    "NotebookInputs",
-    "notebook_inputs",
-    "declared_parameters",
-    "check_parameters",
-    "import_papermill",
-    "cache_key",
-    "run_report",
-    "run_report_command",
-    "build_index",
+    "EXIT_NOTEBOOK_FAILED",
+    "HEADLINE_QUESTIONS",
+    "repo_root",
     "find_notebooks",
     "default_jobs",
-    "repo_root",
-    "RunResult",
-    "STANDARD_PARAMETERS",
-    "EXIT_NOTEBOOK_FAILED",
+    "check_data_files",
+    "check_inputs",
+    "run_report",
+    "run_report_command",
 ]
 
 EXIT_NOTEBOOK_FAILED = 3
@@ -94,7 +75,7 @@ HEADLINE_QUESTIONS = 6
 
 def repo_root() -> Path:
     """The project folder: the checkout holding this package (src layout), else the cwd."""
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[3]
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
@@ -131,18 +112,52 @@ def _overrides_dict(overrides) -> dict:
     return out
 
 
-def _plans(params_files, nb_paths, declared, *, samples, seed, overrides, parameters, data) -> list[Plan]:
-    """Load every params file, its data files, and check every notebook's parameters: nothing runs
-    before this.  ``data``: command-line data files, {"resolutions": path or None, ...}."""
+def check_data_files(model, data: dict | None = None):
+    """Resolve and validate the data files of ``model``, before any kernel starts.
+
+    Parameters
+    ----------
+    model : Model
+    data : dict, optional
+        Command-line data files, ``{"resolutions": path or None, "evidence": ..., "series": ...}``,
+        overriding the params file's keys of the same names.
+
+    Returns
+    -------
+    scenarios.model.data_files.DataFiles
+        Every data file, checked (:func:`scenarios.backtest.data.load_model_data`).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the key path, the bad value and what was expected.
+    """
     from ..backtest.data import load_model_data
     from ..model.data_files import data_files
+
+    return load_model_data(model, data_files(model, **(data or {}))).files
+
+
+def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters, data=None) -> list[Plan]:
+    """Load every params file, check its data files and every notebook's parameters.
+
+    ``data``: command-line data files (see :func:`check_data_files`).
+
+    Nothing runs and nothing is written before this passes.
+
+    Returns
+    -------
+    list of Plan, one per params file, each with a :class:`~scenarios.report.runs.Task` per
+    notebook.
+    """
     from ..model.load import load_model
 
+    declared = {p: declared_parameters(p) for p in nb_paths}
     over = _overrides_dict(overrides)
     plans = []
     for pf in params_files:
         model, questions = load_model(pf, overrides=list(overrides or []))
-        files = load_model_data(model, data_files(model, **data)).files  # every data file checked here
+        files = check_data_files(model, data)
         n = samples if samples is not None else model.samples
         s = seed if seed is not None else model.seed
         plan = Plan(pf, Path(pf).stem, model, questions, n, s, over)
@@ -186,6 +201,55 @@ def _git_info(root: Path) -> dict | None:
     return {"commit": commit or None, "dirty": bool(dirty)}
 
 
+@contextlib.contextmanager
+def _sigterm_raises():
+    """SIGTERM ends the runner like Ctrl-C: through the clean-up, with exit status 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(executor, tasks: list[Task], *, timeout, progress, own_work) -> None:
+    """Run ``tasks`` on the workers, recording each as it finishes; ``own_work()`` runs once,
+    while the notebooks execute."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    futures = {}
+    for t in tasks:
+        task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
+                "html": str(t.plan.partial / (t.stem + ".html")), "title": f"{t.stem} · {t.plan.name}",
+                "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
+                "log": str(t.plan.partial / "logs" / (t.stem + ".log"))}
+        futures[executor.submit(worker.execute, task)] = t
+    own_work()
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+        for f in done:
+            t = futures[f]
+            try:
+                result = f.result()
+            except Exception as exc:  # the worker process itself died (killed, out of memory)
+                result = {"status": "failed", "duration": None, "pid": None,
+                          "message": f"the worker process failed: {type(exc).__name__}: {exc}"}
+            t.status, t.message, t.duration, t.pid = result["status"], result["message"], result["duration"], result["pid"]
+            progress.set(t.label, t.status, t.message, took=t.duration)
+        for f in pending:
+            t = futures[f]
+            if t.status == "queued" and f.running():
+                t.status = "running"
+                progress.set(t.label, "running")
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -203,7 +267,6 @@ def run_report(
     parameters: dict | None = None,
     stream=None,
     tty: bool | None = None,
-    fresh_kernels: bool = False,
     resolutions: str | None = None,
     evidence: str | None = None,
     series: str | None = None,
@@ -230,9 +293,6 @@ def run_report(
         Extra notebook parameters, checked like the others.
     stream, tty
         Where progress goes (default stderr) and whether to draw it as one updating line.
-    fresh_kernels : bool
-        Start each kernel as a new process instead of forking it from a
-        :class:`~scenarios.report.kernel_pool.KernelPool` (where the platform has fork).
     resolutions, evidence, series : str, optional
         Data files overriding each params file's keys of the same names; every data file is
         validated before any kernel starts and passed to the notebooks that declare
@@ -246,8 +306,8 @@ def run_report(
     Raises
     ------
     ScenarioError
-        Bad params files, overrides or notebook parameters: raised before any kernel starts
-        and before anything is written.
+        Bad params or data files, overrides, notebook parameters or reports folder: raised
+        before any kernel starts and before anything is written.
     """
     started = _dt.datetime.now().astimezone()
     if jobs is not None and jobs < 1:
@@ -255,75 +315,42 @@ def run_report(
     if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout: expected a number of seconds > 0, got {timeout}")
     jobs = jobs or default_jobs()
-    with contextlib.ExitStack() as stack:
-        nb_paths = find_notebooks(notebooks)
-        # The kernel pool imports ipykernel and what the notebooks import, once, on the core this
-        # process leaves idle while it checks everything below; it forks kernels only when asked,
-        # after the checks (it is stopped, unused, when they fail).  It starts at once, run as the
-        # kernel spec's file says; jupyter_client confirms the spec after the checks.
-        kernels = None
-        if not fresh_kernels and KernelPool.supported():
-            kernels = KernelPool.start(preload_modules(nb_paths), interpreter=guess_kernel_interpreter(report_execute.KERNEL_NAME),
-                                       cwd=nb_paths[0].parent.absolute())
-            if kernels is not None:
-                stack.enter_context(kernels)
-        report_execute.trace("pool started")
-        declared = {p: declared_parameters(p) for p in nb_paths}
-        root = repo_root()
-        out = Path(out).absolute()  # kernels run in the notebooks folder: every path they get is absolute
-        report_execute.trace("notebooks inspected")
+    out = check_out(out)  # absolute: kernels run in the notebooks folder
+    nb_paths = find_notebooks(notebooks)
+    root = repo_root()
+    with _sigterm_raises(), contextlib.ExitStack() as stack:
+        # the workers import papermill and warm up their HTML exporter while this process checks
+        executor = worker.pool(min(jobs, len(nb_paths) * len(params_files)) or 1)
+        stack.callback(worker.stop, executor)
+        plans = check_inputs(params_files, nb_paths, samples=samples, seed=seed, overrides=overrides,
+                             parameters=parameters,
+                             data={"resolutions": resolutions, "evidence": evidence, "series": series})
+        lib_versions, git = versions(), None
+        progress = Progress([t.label for p in plans for t in p.tasks], stream=stream, tty=tty)
+        stack.callback(progress.close)
 
-        # ---- everything is validated before any kernel starts or anything is written
-        plans = _plans(params_files, nb_paths, declared, samples=samples, seed=seed, overrides=overrides,
-                       parameters=parameters, data={"resolutions": resolutions, "evidence": evidence, "series": series})
-        report_execute.trace("params loaded and parameters checked")
-        # From here kernels may start.  The HTML writer warms up in a process of its own (niced),
-        # forked now that papermill's imports (nbformat, traitlets...) are done.
-        html = stack.enter_context(HtmlProcess())
-        if kernels is not None:  # another Python or interpreter options: a pool of its own
-            spec_pool = kernels.for_kernel_spec(report_execute.KERNEL_NAME)
-            if spec_pool is not None and spec_pool is not kernels:
-                stack.enter_context(spec_pool)
-            kernels = spec_pool
-
-        out.mkdir(parents=True, exist_ok=True)
-        lib_versions = versions()
-        git = None
-
-        def own_work():  # forecasts and git, while the slowest kernels still work
+        def own_work():  # forecasts and git, while the kernels work
             nonlocal git
             for plan in plans:
-                _forecast(plan)
-            report_execute.trace("forecasts written")
+                if plan.unchanged is None:
+                    _forecast(plan)
             git = _git_info(root)
 
-        def finished(t: Task):
-            ipynb = t.plan.partial / (t.stem + ".ipynb")
-            if ipynb.exists():
-                try:
-                    html.write(ipynb, t.plan.partial / (t.stem + ".html"), f"{t.stem} · {t.plan.name}")
-                except HtmlExportError as exc:
-                    t.status, t.message = "failed", f"HTML export failed: {exc}"
-            elif t.status == "ok":
-                t.status, t.message = "failed", "papermill wrote no executed notebook"
-
-        progress = report_execute.Progress([t.label for p in plans for t in p.tasks], stream=stream, tty=tty)
         try:
             todo = reuse_or_queue(plans, out, force=force, versions=lib_versions,
-                                  package_files=sorted(Path(__file__).parent.glob("*.py")),
-                                  data_files=tree_files(root / "data", "*"), progress=progress, jobs=jobs)
-            report_execute.run_all(todo, jobs=jobs, timeout=timeout, progress=progress, first_done=own_work,
-                                   finished=finished, kernel_pool=kernels.address if kernels else None)
+                                  package_files=tree_files(Path(__file__).resolve().parents[1], "*.py"),
+                                  data_files=tree_files(root / "data", "*"), progress=progress)
+            _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work)
+            executor.shutdown(wait=True)
         except BaseException:
-            progress.close()
+            worker.stop(executor)
             for plan in plans:
                 if plan.partial is not None:
                     shutil.rmtree(plan.partial, ignore_errors=True)
             raise
-        progress.close()
-
     results = finish_runs(plans, out, started=started, versions=lib_versions, git=git)
-    report_execute.trace("manifests, index and latest written")
+    if any(not r.unchanged for r in results):
+        build_index(out)
     return results
 
 
@@ -339,11 +366,11 @@ def run_report_command(args) -> int:
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
-        fresh_kernels=args.fresh_kernels, resolutions=args.resolutions, evidence=args.evidence, series=args.series,
+        resolutions=args.resolutions, evidence=args.evidence, series=args.series,
     )
     failed = 0
     for r in results:
-        print(f"{r.status}: {r.path}")
+        print(f"{'unchanged' if r.unchanged else r.status}: {r.path}")
         for nb in r.notebooks:
             if nb["status"] != "ok":
                 failed += 1
