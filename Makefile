@@ -37,9 +37,13 @@ forecast: $(STAMP)
 backtest: $(STAMP)
 	$(VENV)/bin/scenarios backtest $(PARAMS) --samples 100000
 
-## lab: open the notebooks in JupyterLab
+# JupyterLab's options: on this machine only, no browser; as root (e.g. in a container) JupyterLab
+# refuses to start without --allow-root.  Override with make lab LAB_ARGS="...".
+LAB_ARGS ?= --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
+## lab: open the notebooks in JupyterLab (options in LAB_ARGS; --allow-root added when run as root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 ## bench: run the speed benchmarks (engine against a plain-numpy floor, scoring)
 bench: $(STAMP)

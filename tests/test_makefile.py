@@ -22,3 +22,15 @@ def test_readme_make_targets_exist():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in open(os.path.join(REPO, ".ci", "run")).read()
+
+
+def _lab_command(*args) -> str:
+    out = subprocess.run(["make", "-n", "lab", *args], cwd=REPO, check=True, capture_output=True, text=True).stdout
+    return next(line for line in out.splitlines() if "jupyter lab" in line)
+
+
+def test_make_lab_runs_as_root_and_takes_lab_args():
+    line = _lab_command()
+    assert "--ip=127.0.0.1" in line and "--no-browser" in line
+    assert ("--allow-root" in line) == (os.getuid() == 0)  # JupyterLab refuses root without it
+    assert _lab_command("LAB_ARGS=--port=9999").split()[-2:] == ["--port=9999", "notebooks/"]

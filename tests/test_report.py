@@ -1,4 +1,5 @@
-"""The report runner: parameter checks, failure isolation, timeouts, atomic runs, the index.
+"""The report runner: parameter checks, failure isolation, timeouts, atomic runs, the verified
+cache, the reports folder's safety rules, clean stops and offline HTML.
 
 Notebook execution here uses the tiny notebooks in tests/fixtures/ (no scenarios import, so
 each costs little more than a kernel start); the real notebooks run in test_notebooks.py.
@@ -9,7 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,10 +30,11 @@ from scenarios.report import (
     declared_parameters,
     run_report,
 )
-from scenarios.report import execute as report_execute
 from scenarios.report import html as report_html
-from scenarios.report import index as report_index
 from scenarios.report import run as report_run_module
+from scenarios.report import runs as report_runs
+from scenarios.report import worker as report_worker
+from scenarios.report.progress import Progress
 
 report.import_papermill()  # nbformat, via the runner's fast import (see scenarios.report.import_papermill)
 
@@ -39,6 +45,8 @@ BASE = str(REPO / "params" / "base.yaml")
 FIXTURES = Path(__file__).parent / "fixtures"
 FAILING = FIXTURES / "notebooks_failing"
 MISSPELT = FIXTURES / "notebooks_misspelt"
+EXITS = FIXTURES / "notebooks_exits"
+SCENARIOS = Path(sys.executable).with_name("scenarios")
 
 DECLARED = {
     "samples": {"type": "int", "default": "0", "help": ""},
@@ -124,30 +132,26 @@ def test_a_notebook_without_parameters_cell_is_an_error(tmp_path):
         declared_parameters(path)
 
 
+def _no_kernel(*_a, **_k):
+    raise AssertionError("a notebook was about to be executed")
+
+
 def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypatch):
+    import multiprocessing
+
     import papermill  # noqa: F401  (the import is paid once per process, not per check)
 
-    def no_pool(*_a, **_k):
-        raise AssertionError("a kernel was about to start")
-
-    monkeypatch.setattr(report_execute, "pool", no_pool)
-    from scenarios.report.kernel_pool import KernelPool
-
-    pools = []  # the kernel pool starts importing before the checks; it must be gone after them
-    start_pool = KernelPool.__init__
-    monkeypatch.setattr(KernelPool, "__init__", lambda self, *a, **k: (pools.append(self), start_pool(self, *a, **k))[1])
+    monkeypatch.setattr(report_worker, "execute", _no_kernel)
     out = tmp_path / "reports"
     with pytest.raises(NotebookParameterError, match=r"01_misspelt\.ipynb: parameter 'samples'.*did you mean 'sample'") as info:
         run_report([BASE], out=out, notebooks=MISSPELT, tty=False)
     assert info.value.parameter == "samples"
     assert not out.exists()  # nothing written
-    assert pools or not KernelPool.supported()
-    for pool in pools:
-        assert pool.process.poll() is not None and not os.path.exists(pool.folder)
+    assert multiprocessing.active_children() == []  # the warming workers are stopped
 
 
 def test_extra_parameters_are_checked_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_execute, "pool", lambda *a, **k: pytest.fail("a kernel was about to start"))
+    monkeypatch.setattr(report_worker, "execute", _no_kernel)
     with pytest.raises(NotebookParameterError, match=r"01_ok\.ipynb: parameter 'label'"):
         run_report([BASE], out=tmp_path / "r", notebooks=_notebooks(tmp_path, "01_ok.ipynb"),
                    parameters={"label": "007"}, tty=False)
@@ -193,12 +197,13 @@ def failing_run(tmp_path_factory):
     latest_before = os.readlink(out / "latest")
     everything = _notebooks(tmp / "all", "01_ok.ipynb", "02_fails.ipynb", "03_sleeps.ipynb")
     args = argparse.Namespace(params=[BASE], out=str(out), samples=500, seed=None, jobs=3, force=True,
-                              overrides=[], notebooks=str(everything), timeout=3, fresh_kernels=False,
+                              overrides=[], notebooks=str(everything), timeout=3,
                               resolutions=None, evidence=None, series=None)
     t0 = time.perf_counter()
     code = report.run_report_command(args)
     took = time.perf_counter() - t0
     runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    assert len(runs) == 2
     return {"out": out, "first": first[0], "latest_before": latest_before, "code": code, "took": took,
             "failed": runs[-1]}
 
@@ -258,6 +263,7 @@ def test_a_failed_run_leaves_latest_and_earlier_runs_alone(failing_run):
 def test_index_lists_both_runs_newest_first_with_status(failing_run):
     out = failing_run["out"]
     index = (out / "index.html").read_text()
+    assert index.count("<section id='base'>") == 1
     failed, first = failing_run["failed"].name, failing_run["first"].name
     assert index.index(f"<td><a href='{failed}/'>") < index.index(f"<td><a href='{first}/'>")
     assert ">failed<" in index and ">complete<" in index
@@ -288,8 +294,8 @@ def test_an_interrupted_run_leaves_no_report_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report_run_module, "_forecast", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)  # cached: no kernel
-    assert sorted(p.name for p in out.iterdir()) == sorted(["index.html", "latest", first.name])
+        run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False, force=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["index.html", "latest", "latest-base", first.name])
     assert os.readlink(out / "latest") == first.name
     assert (out / "index.html").read_text() == index_before
 
@@ -298,7 +304,7 @@ def test_progress_draws_one_line_on_a_terminal():
     import io
 
     stream = io.StringIO()
-    p = report_execute.Progress(["base/01", "base/02"], stream=stream, tty=True)
+    p = Progress(["base/01", "base/02"], stream=stream, tty=True)
     p.set("base/01", "running")
     p.set("base/01", "ok")
     p.close()
@@ -311,75 +317,13 @@ def test_progress_logs_plain_lines_elsewhere():
     import io
 
     stream = io.StringIO()
-    p = report_execute.Progress(["base/01"], stream=stream, tty=False)
+    p = Progress(["base/01"], stream=stream, tty=False)
     p.set("base/01", "running")
     p.set("base/01", "failed", "cell [3]: ValueError: x")
     p.close()
     lines = stream.getvalue().splitlines()
     assert lines[0] == "report: base/01: running"
     assert lines[1].startswith("report: base/01: failed (") and lines[1].endswith("s): cell [3]: ValueError: x")
-
-
-def test_html_process_exports_and_reports_failures(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A heading")])
-    nbformat.write(nb, tmp_path / "a.ipynb")
-    with report_html.HtmlProcess() as html:
-        html.write(tmp_path / "a.ipynb", tmp_path / "a.html", "a · base")
-        with pytest.raises(report_html.HtmlExportError, match="FileNotFoundError"):
-            html.write(tmp_path / "missing.ipynb", tmp_path / "b.html", "b")
-    page = (tmp_path / "a.html").read_text()
-    assert "A heading" in page and "show / hide code" in page
-    assert not (tmp_path / "b.html").exists()
-    html.stop()  # ended already: a no-op
-
-
-def test_the_longest_notebook_starts_first(tmp_path):
-    plan = report_index.Plan("p.yaml", "p", None, [], 1, 1, {})
-    tasks = [report_index.Task(plan, Path(f"{name}.ipynb"), {}) for name in ("01_a", "02_b", "03_c", "04_new")]
-    previous = [  # newest first
-        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 3.0}, {"notebook": "03_c.ipynb", "duration_s": 11.0}]},
-        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 30.0}, {"notebook": "02_b.ipynb", "duration_s": 4.0}]},
-    ]
-    order = [t.stem for t in report_index.longest_first(tasks, previous)]
-    assert order == ["04_new", "03_c", "02_b", "01_a"]  # never run first; 01_a's newest duration is 3 s
-    assert [t.stem for t in report_index.longest_first(tasks, [])] == ["01_a", "02_b", "03_c", "04_new"]
-    assert not any(t.background for t in tasks)  # nothing known: every notebook at full priority
-
-
-def test_short_notebooks_run_in_the_background_of_the_longest(tmp_path):
-    plan = report_index.Plan("p.yaml", "p", None, [], 1, 1, {})
-    tasks = [report_index.Task(plan, Path(f"{name}.ipynb"), {}) for name in ("01_a", "02_b", "03_c")]
-    previous = [{"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 3.0}, {"notebook": "02_b.ipynb", "duration_s": 6.0},
-                               {"notebook": "03_c.ipynb", "duration_s": 11.0}]}]
-    order = report_index.longest_first(tasks, previous, jobs=2)
-    assert [(t.stem, t.expected, t.background) for t in order] == [
-        ("03_c", 11.0, False), ("02_b", 6.0, False), ("01_a", 3.0, True)]
-    for t in tasks:
-        t.background = False
-    assert not any(t.background for t in report_index.longest_first(tasks, previous, jobs=3))  # one worker each
-    assert not any(t.background for t in report_index.longest_first(tasks, previous[:0] + [
-        {"notebooks": previous[0]["notebooks"][1:]}], jobs=2))  # 01_a's duration unknown
-
-
-def test_a_background_notebook_runs_at_lower_priority_and_its_kernel_too(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("x = 1")
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell("import os\nprint(os.nice(0))")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "nice.ipynb")
-    from concurrent.futures import ProcessPoolExecutor
-
-    from scenarios.report.kernel_pool import KernelPool
-
-    with KernelPool.for_kernel("python3") as pool, ProcessPoolExecutor(1) as worker:  # os.nice is for good: not in this process
-        for address in (pool.address, None):
-            task = {"input": str(tmp_path / "nice.ipynb"), "output": str(tmp_path / "out.ipynb"), "parameters": {},
-                    "cwd": str(tmp_path), "timeout": 60, "log": str(tmp_path / "log"), "kernel_pool": address,
-                    "background": True}
-            assert worker.submit(report_execute.execute, task).result()["status"] == "ok"
-            out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-            assert out.cells[-1].outputs[0]["text"].strip() == str(max(os.nice(0), report_execute.BACKGROUND_NICE))
 
 
 def test_cache_key_changes_with_each_input(tmp_path):
@@ -407,71 +351,255 @@ def test_cache_key_changes_with_each_input(tmp_path):
 # --------------------------------------------------------------------------- kernels
 
 
-def test_the_report_forks_its_kernels_from_the_pool_unless_told_not_to(tmp_path):
-    """The notebook's own imports are done before its first cell when its kernel comes from the
-    pool (which imported them once), and not with --fresh-kernels."""
-    from scenarios.report.kernel_pool import KernelPool
-
-    if not KernelPool.supported():
-        pytest.skip("needs fork and Unix sockets")
-    folder = _notebooks(tmp_path, "01_ok.ipynb")
-    nb = nbformat.read(folder / "01_ok.ipynb", as_version=4)
-    probe, late_import = (nbformat.v4.new_code_cell('import sys\nprint("preloaded:", "colorsys" in sys.modules)'),
-                          nbformat.v4.new_code_cell("import colorsys"))
-    for cell in (probe, late_import):
-        cell.pop("id")  # the fixture is nbformat 4.4, without cell ids
-    nb.cells[1:1] = [probe]
-    nb.cells.append(late_import)
-    nbformat.write(nb, folder / "01_ok.ipynb")
-    for fresh, expected in ((False, "preloaded: True"), (True, "preloaded: False")):
-        out = tmp_path / ("fresh" if fresh else "pool")
-        [result] = run_report([BASE], out=out, notebooks=folder, samples=200, tty=False, fresh_kernels=fresh)
-        assert result.status == "complete"
-        executed = nbformat.read(out / "latest" / "01_ok.ipynb", as_version=4)
-        [cell] = [c for c in executed.cells if c.source == probe.source]
-        assert cell.outputs[0]["text"].strip() == expected
+def test_the_longest_notebook_starts_first():
+    plan = report_runs.Plan("p.yaml", "p", None, [], 1, 1, {})
+    tasks = [report_runs.Task(plan, Path(f"{name}.ipynb"), {}) for name in ("01_a", "02_b", "03_c", "04_new")]
+    previous = [  # newest first
+        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 3.0}, {"notebook": "03_c.ipynb", "duration_s": 11.0}]},
+        {"notebooks": [{"notebook": "01_a.ipynb", "duration_s": 30.0}, {"notebook": "02_b.ipynb", "duration_s": 4.0}]},
+    ]
+    order = [t.stem for t in report_runs.longest_first(tasks, previous)]
+    assert order == ["04_new", "03_c", "02_b", "01_a"]  # never run first; 01_a's newest duration is 3 s
+    assert [t.stem for t in report_runs.longest_first(tasks, [])] == ["01_a", "02_b", "03_c", "04_new"]
 
 
-def test_a_kernel_spec_with_interpreter_options_gets_a_pool_run_that_way(tmp_path, monkeypatch):
-    """A kernel spec that runs its kernels with interpreter options (here -Xutf8) gets a pool
-    run that way: its kernels are still forked, and run with those options."""
-    import sys
-
-    from scenarios.report.kernel_pool import KernelPool
-
-    if not KernelPool.supported():
-        pytest.skip("needs fork and Unix sockets")
-    spec = tmp_path / "jupyter" / "kernels" / report_execute.KERNEL_NAME
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-Xutf8", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (utf8)", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # found before the environment's spec
-    folder = _notebooks(tmp_path, "01_ok.ipynb")
-    nb = nbformat.read(folder / "01_ok.ipynb", as_version=4)
-    probe = nbformat.v4.new_code_cell('import sys\nprint("preloaded:", "colorsys" in sys.modules, "utf8:", sys.flags.utf8_mode)')
-    probe.pop("id")  # the fixture is nbformat 4.4, without cell ids
-    nb.cells[1:1] = [probe]
-    nb.cells.append(nbformat.v4.new_code_cell("import colorsys"))
-    nb.cells[-1].pop("id")
-    nbformat.write(nb, folder / "01_ok.ipynb")
-    [result] = run_report([BASE], out=tmp_path / "r", notebooks=folder, samples=200, tty=False)
-    assert result.status == "complete"
-    executed = nbformat.read(tmp_path / "r" / "latest" / "01_ok.ipynb", as_version=4)
-    [cell] = [c for c in executed.cells if c.source == probe.source]
-    assert cell.outputs[0]["text"].strip() == "preloaded: True utf8: 1"
+# --------------------------------------------------------------------------- a notebook that ends early
 
 
-def test_a_kernel_spec_whose_python_is_gone_fails_the_notebooks_not_the_runner(tmp_path, monkeypatch):
-    """A stale kernel spec: no pool can start with its interpreter, the kernels' launch fails,
-    and each notebook is recorded as failed with why (the run too), as without a pool."""
-    spec = tmp_path / "jupyter" / "kernels" / report_execute.KERNEL_NAME
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(tmp_path / "gone" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "gone", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    [result] = run_report([BASE], out=tmp_path / "r", notebooks=_notebooks(tmp_path, "01_ok.ipynb"), tty=False)
-    assert result.status == "failed"
-    [nb] = result.notebooks
-    assert nb["status"] == "failed" and "No such file or directory" in nb["message"] and "gone" in nb["message"]
+def test_a_notebook_that_ends_early_fails_the_run_and_latest_stays(tmp_path, capsys):
+    out = tmp_path / "reports"
+    first = run_report([BASE], out=out, samples=200, notebooks=_notebooks(tmp_path / "ok", "01_ok.ipynb"), tty=False)[0]
+    code = main(["report", BASE, "--notebooks", str(EXITS), "--out", str(out), "--samples", "200"])
+    assert code == report.EXIT_NOTEBOOK_FAILED
+    assert "01_exits.ipynb: failed: the notebook ended early" in capsys.readouterr().out
+    assert os.readlink(out / "latest") == os.readlink(out / "latest-base") == first.name
+    [failed] = [p for p in out.iterdir() if p.name.startswith("20") and p.name != first.name]
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert "'print(\"never printed\")'" in manifest["notebooks"][0]["message"]
+    nb = nbformat.read(failed / "01_exits.ipynb", as_version=4)
+    assert "scenarios-error" in nb.cells[0].metadata["tags"]
+    assert nb.cells[-1].execution_count is None  # the cell after sys.exit never ran
+
+
+def test_unexecuted_cells_finds_code_cells_without_execution_count():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", execution_count=1),
+                                         nbformat.v4.new_markdown_cell("text"),
+                                         nbformat.v4.new_code_cell("   \n"),
+                                         nbformat.v4.new_code_cell("y = 2")])
+    assert report_worker.unexecuted_cells(nb) == [3]
+
+
+# --------------------------------------------------------------------------- the verified cache
+
+
+def _run_dirs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def test_a_fully_cached_run_makes_no_new_folder(tmp_path):
+    out = tmp_path / "reports"
+    nbs = _notebooks(tmp_path, "01_ok.ipynb")
+    first = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    index = (out / "index.html").read_text()
+    again = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    assert again.unchanged and again.path == first.path and again.status == "complete"
+    assert _run_dirs(out) == [first.path]
+    assert (out / "index.html").read_text() == index
+
+
+def test_a_truncated_cached_notebook_is_run_again_not_reused(tmp_path):
+    out = tmp_path / "reports"
+    nbs = _notebooks(tmp_path, "01_ok.ipynb", "02_fails.ipynb")
+    (nbs / "02_fails.ipynb").unlink()
+    shutil.copy(FAILING / "02_fails.ipynb", nbs / "02_other.ipynb")
+    nb = nbformat.read(nbs / "02_other.ipynb", as_version=4)
+    nb.cells = nb.cells[:3]  # no failing cell
+    nbformat.write(nb, nbs / "02_other.ipynb")
+    first = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    assert first.status == "complete"
+    executed = first.path / "01_ok.ipynb"
+    executed.write_bytes(executed.read_bytes()[:200])  # truncated, e.g. by a full disk
+    again = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    assert not again.unchanged and again.path != first.path
+    status = {nb["notebook"]: nb for nb in json.loads((again.path / "manifest.json").read_text())["notebooks"]}
+    assert status["01_ok.ipynb"]["executed"] is True and status["01_ok.ipynb"]["cached_from"] is None
+    assert status["02_other.ipynb"]["executed"] is False and status["02_other.ipynb"]["cached_from"] == first.name
+    json.loads((again.path / "01_ok.ipynb").read_text())  # whole again
+    assert status["01_ok.ipynb"]["files"]["01_ok.ipynb"] == report_runs.sha256(again.path / "01_ok.ipynb")
+
+
+def test_a_cut_html_page_is_not_reused(tmp_path):
+    out = tmp_path / "reports"
+    nbs = _notebooks(tmp_path, "01_ok.ipynb")
+    first = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    page = first.path / "01_ok.html"
+    page.write_text(page.read_text()[:-200])
+    again = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
+    assert not again.unchanged and again.notebooks[0]["executed"] is True
+
+
+# --------------------------------------------------------------------------- the reports folder
+
+
+def test_a_foreign_index_is_an_error_and_left_alone(tmp_path, capsys):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("<html>my own site</html>")
+    code = main(["report", BASE, "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", str(out)])
+    assert code == 2
+    assert "index.html was not written by scenarios report" in capsys.readouterr().err
+    assert (out / "index.html").read_text() == "<html>my own site</html>"
+    assert [p.name for p in out.iterdir()] == ["index.html"]
+
+
+@pytest.mark.parametrize("kind", ["file", "folder", "link elsewhere"])
+def test_a_foreign_latest_is_an_error(tmp_path, capsys, kind):
+    out = tmp_path / "site"
+    out.mkdir()
+    latest = out / ("latest" if kind != "folder" else "latest-base")
+    if kind == "file":
+        latest.write_text("mine")
+    elif kind == "folder":
+        latest.mkdir()
+    else:
+        latest.symlink_to(tmp_path)
+    code = main(["report", BASE, "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", str(out)])
+    assert code == 2
+    assert "is not a link the runner made" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [latest.name]
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_out_is_rejected(tmp_path, capsys, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    code = main(["report", BASE, "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", value])
+    assert code == 2
+    assert "--out: expected a folder for the reports, got an empty path" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs"]
+
+
+def test_each_params_file_gets_its_latest_and_a_section_in_the_index(tmp_path):
+    out = tmp_path / "reports"
+    reference = str(REPO / "params" / "reference.yaml")
+    results = run_report([BASE, reference], out=out, samples=200, notebooks=_notebooks(tmp_path, "01_ok.ipynb"), tty=False)
+    assert [r.status for r in results] == ["complete", "complete"]
+    assert os.readlink(out / "latest-base") == results[0].name
+    assert os.readlink(out / "latest-reference") == results[1].name
+    index = (out / "index.html").read_text()
+    assert report_runs.INDEX_MARK in index
+    for r, name in zip(results, ("base", "reference")):
+        section = index[index.index(f"<section id='{name}'>"):]
+        section = section[:section.index("</section>")]
+        assert f"href='{r.name}/'" in section and f"href='latest-{name}/'" in section
+
+
+# --------------------------------------------------------------------------- data files
+
+
+def test_a_bad_evidence_file_stops_the_run_before_anything_is_written(tmp_path, capsys):
+    params = tmp_path / "model.yaml"
+    params.write_text(f"extends: {BASE}\nevidence: evidence.yaml\n")
+    (tmp_path / "evidence.yaml").write_text("evidence:\n- id: x\n  public_on: not a date\n")
+    out = tmp_path / "reports"
+    code = main(["report", str(params), "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", str(out)])
+    assert code == 2
+    assert "evidence.yaml" in capsys.readouterr().err
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- offline HTML
+
+
+def test_the_html_loads_nothing_from_the_network_and_has_alt_text(tmp_path):
+    import base64
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A heading\n\n$x^2$"),
+                                         nbformat.v4.new_code_cell("show()")])
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": png},
+                                                  metadata={"image/png": {"alt": "Summit <by> date"}})]
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    report_html.HtmlWriter().write(tmp_path / "a.ipynb", tmp_path / "a.html", "a · base")
+    page = (tmp_path / "a.html").read_text()
+    assert "A heading" in page and "show / hide code" in page and "<title>a · base</title>" in page
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", page)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", page)
+    assert not re.search(r"import\([\"']https?:", page)
+    [img] = re.findall(r"<img[^>]*>", page)
+    assert f'src="data:image/png;base64,{png}"' in img and 'alt="Summit &lt;by&gt; date"' in img
+    assert page.rstrip().endswith("</html>")
+
+
+def test_the_runs_html_pages_load_nothing_from_the_network(failing_run):
+    for page in failing_run["failed"].glob("*.html"):
+        text = page.read_text()
+        assert "<script src=\"http" not in text and "<link href=\"http" not in text
+        assert not re.search(r"(src|href)=[\"']?https?://[^\"'>]+\.(js|css)", text)
+
+
+# --------------------------------------------------------------------------- stopping the runner
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:].split()[0] != b"Z"  # a zombie has ended
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=lambda s: s.name)
+def test_killing_the_runner_leaves_no_worker_or_kernel(tmp_path, signum):
+    nbs = _notebooks(tmp_path, "01_ok.ipynb", "03_sleeps.ipynb")
+    out = tmp_path / "reports"
+    runner = subprocess.Popen([str(SCENARIOS), "report", BASE, "--notebooks", str(nbs), "--out", str(out),
+                               "--samples", "200", "--jobs", "2", "--timeout", "120"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("ipykernel" in _cmdline(p) for p in _descendants(runner.pid)):
+            assert time.monotonic() < deadline, "no kernel started"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        children = _descendants(runner.pid)
+        assert any("ipykernel" in _cmdline(p) for p in children)
+        assert len(children) >= 3  # two workers and a kernel at least
+        os.kill(runner.pid, signum)
+        runner.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in children):
+            time.sleep(0.1)
+        assert [(p, _cmdline(p)) for p in children if _alive(p)] == []
+        if signum != signal.SIGKILL:
+            assert runner.returncode in (128 + signum, 130)
+            assert not [p for p in out.iterdir() if ".partial-" in p.name]
+            assert not _run_dirs(out)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
