@@ -382,6 +382,17 @@ def test_a_notebook_that_ends_early_fails_the_run_and_latest_stays(tmp_path, cap
     assert nb.cells[-1].execution_count is None  # the cell after sys.exit never ran
 
 
+def test_a_sys_exit_in_the_last_cell_fails_the_notebook_too(tmp_path):
+    folder = _notebooks(tmp_path, "01_exits.ipynb", src=EXITS)
+    nb = nbformat.read(folder / "01_exits.ipynb", as_version=4)
+    nb.cells = nb.cells[:-1]  # the sys.exit cell is the last: every cell has run
+    nbformat.write(nb, folder / "01_exits.ipynb")
+    [run] = run_report([BASE], out=tmp_path / "r", samples=200, notebooks=folder, tty=False)
+    assert run.status == "failed"
+    assert run.notebooks[0]["message"].startswith("the notebook ended early, in the cell 'import sys'")
+    assert not (tmp_path / "r" / "latest").exists()
+
+
 def test_unexecuted_cells_finds_code_cells_without_execution_count():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", execution_count=1),
                                          nbformat.v4.new_markdown_cell("text"),
@@ -498,11 +509,10 @@ def test_each_params_file_gets_its_latest_and_a_section_in_the_index(tmp_path):
 
 
 def test_a_bad_evidence_file_stops_the_run_before_anything_is_written(tmp_path, capsys):
-    params = tmp_path / "model.yaml"
-    params.write_text(f"extends: {BASE}\nevidence: evidence.yaml\n")
     (tmp_path / "evidence.yaml").write_text("evidence:\n- id: x\n  public_on: not a date\n")
     out = tmp_path / "reports"
-    code = main(["report", str(params), "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", str(out)])
+    code = main(["report", BASE, "--evidence", str(tmp_path / "evidence.yaml"),
+                 "--notebooks", str(_notebooks(tmp_path, "01_ok.ipynb")), "--out", str(out)])
     assert code == 2
     assert "evidence.yaml" in capsys.readouterr().err
     assert not out.exists()

@@ -349,7 +349,7 @@ def run_report(
                     shutil.rmtree(plan.partial, ignore_errors=True)
             raise
     results = finish_runs(plans, out, started=started, versions=lib_versions, git=git)
-    if any(not r.unchanged for r in results):
+    if any(not r.unchanged for r in results) or not (out / "index.html").exists():
         build_index(out)
     return results
 

@@ -24,7 +24,8 @@ import time
 from ..atomic import write_text
 from .params import import_papermill
 
-__all__ = ["KERNEL_NAME", "pool", "stop", "start_worker", "execute", "unexecuted_cells", "child_pids"]
+__all__ = ["KERNEL_NAME", "pool", "stop", "start_worker", "execute", "unexecuted_cells", "stopped_cells",
+           "child_pids"]
 
 KERNEL_NAME = "python3"
 
@@ -129,6 +130,14 @@ def unexecuted_cells(nb) -> list[int]:
             if c.cell_type == "code" and c.source.strip() and c.get("execution_count") is None]
 
 
+def stopped_cells(nb) -> list[int]:
+    """Indices of the code cells papermill marked failed though it raised nothing (a cell that
+    called ``sys.exit``), except those tagged ``raises-exception``."""
+    return [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and c.metadata.get("papermill", {}).get("status") == "failed"
+            and "raises-exception" not in c.metadata.get("tags", [])]
+
+
 def _mark_aborted(nb, message: str, ename: str) -> None:
     """Put an error where execution stopped, so the saved notebook shows it like a cell error."""
     import nbformat
@@ -192,11 +201,14 @@ def _check_executed(status: str, message: str, path: str) -> tuple[str, str]:
     if not os.path.exists(path):
         return ("failed", message or "papermill wrote no executed notebook")
     nb = nbformat.read(path, as_version=4)
-    missing = unexecuted_cells(nb)
+    missing, stopped = unexecuted_cells(nb), stopped_cells(nb)
     if status == "ok" and missing:
         first = nb.cells[missing[0]].source.strip().splitlines()[0][:60]
         status, message = "failed", (f"the notebook ended early: {len(missing)} code cell(s) never ran, "
                                      f"the first: {first!r}")
+    elif status == "ok" and stopped:
+        first = nb.cells[stopped[0]].source.strip().splitlines()[0][:60]
+        status, message = "failed", f"the notebook ended early, in the cell {first!r}"
     if status != "ok" and "scenarios-error" not in nb.cells[0].metadata.get("tags", []):
         ename = "CellTimeoutError" if status == "timeout" else "NotebookFailed"
         if not any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in nb.cells):
