@@ -584,7 +584,7 @@ def _cmdline(pid: int) -> str:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=lambda s: s.name)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
 def test_killing_the_runner_leaves_no_worker_or_kernel(tmp_path, signum):
     nbs = _notebooks(tmp_path, "01_ok.ipynb", "03_sleeps.ipynb")
     out = tmp_path / "reports"
@@ -601,7 +601,7 @@ def test_killing_the_runner_leaves_no_worker_or_kernel(tmp_path, signum):
         assert any("ipykernel" in _cmdline(p) for p in children)
         assert len(children) >= 3  # two workers and a kernel at least
         os.kill(runner.pid, signum)
-        runner.wait(timeout=30)
+        runner.wait(timeout=60)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(p) for p in children):
             time.sleep(0.1)
