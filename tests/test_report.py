@@ -147,6 +147,9 @@ def test_unknown_parameter_rejected_before_any_kernel_starts(tmp_path, monkeypat
         run_report([BASE], out=out, notebooks=MISSPELT, tty=False)
     assert info.value.parameter == "samples"
     assert not out.exists()  # nothing written
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert multiprocessing.active_children() == []  # the warming workers are stopped
 
 

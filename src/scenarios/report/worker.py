@@ -56,6 +56,9 @@ def stop(executor) -> None:
         proc.terminate()
     for proc in multiprocessing.active_children():
         proc.join(timeout=5)
+    for proc in multiprocessing.active_children():  # still starting up, or stuck: no kernel yet
+        proc.kill()
+        proc.join(timeout=5)
 
 
 # --------------------------------------------------------------------------- inside a worker
