@@ -244,6 +244,8 @@ def execute(task: dict) -> dict:
     os.dup2(log_fd, 2)
     try:
         status, message = _run(pm, task)
+        if "Kernel died before replying to kernel_info" in message:  # a start-up race, no cell ran: once more
+            status, message = _run(pm, task)
     finally:
         sys.stderr.flush()
         os.dup2(saved_fd, 2)
