@@ -192,6 +192,9 @@ def test_manifest_content(report_run):
     assert m["params"][0]["sha256"] == hashlib.sha256(base.read_bytes()).hexdigest()
     assert m["params"][1]["path"].endswith("questions.yaml")
     assert m["resolved_parameters"]["nodes"]["summit"]["bernoulli"] == {"p": "summit_chance"}
+    for key, name in (("resolutions", "resolutions.yaml"), ("evidence", "evidence.yaml"), ("series", "numeric_series.yaml")):
+        data = REPO / "data" / name
+        assert m["data_files"][key] == {"path": str(data), "sha256": hashlib.sha256(data.read_bytes()).hexdigest()}
     assert m["resolved_parameters"]["as_of"] == "2023-09-05"
     assert m["samples"] == SAMPLES and m["seed"] == 20230905
     assert m["versions"]["papermill"] and m["versions"]["numpy"] and m["versions"]["python"]

@@ -133,3 +133,22 @@ def test_the_command_line_rejects_a_bad_section_with_exit_2_and_writes_nothing(w
         assert proc.returncode == 2, proc.stderr
         assert f"{file}:25: report.events.0: unknown node 'meet'; expected an event node (did you mean 'meets'?)" in proc.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_flow_series_missing_from_the_series_file_is_exit_2_before_any_notebook(write, tmp_path):
+    series = write("series.yaml", (
+        "shipments:\n  - {date_of_estimate: 2023-10-01, quantity: ships, value: 10, low: null, high: null,\n"
+        "     estimator: someone, sources: [https://example.org/a]}\n"
+    ))
+    file = write("m.yaml", SMALL + f"series: {os.path.basename(series)}\n"
+                 "report: {flows: [{node: ships, series: shipment}]}\n")
+    for args in (["validate", file], ["report", file, "--out", str(tmp_path / "reports")]):
+        proc = subprocess.run([sys.executable, "-m", "scenarios", *args], capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert "report.flows.0.series: series 'shipment' is not in the series file" in proc.stderr
+        assert "(did you mean 'shipments'?)" in proc.stderr
+    assert not (tmp_path / "reports").exists()
+    good = write("good.yaml", SMALL + f"series: {os.path.basename(series)}\n"
+                 "report: {flows: [{node: ships, series: shipments}]}\n")
+    proc = subprocess.run([sys.executable, "-m", "scenarios", "validate", good], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr

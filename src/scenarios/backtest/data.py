@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..engine.evidence import Evidence, load_evidence
 from ..model.data_files import DataFiles
+from ..model.report_spec import check_series_keys
 from ..model.series import load_series
 from .resolutions import load_resolutions
 
@@ -58,9 +59,12 @@ def load_model_data(model, files: DataFiles) -> ModelData:
     ParamsError
         A bad file, naming it, the key path, the bad value and what was expected.
     """
+    series = load_series(files.series) if files.series else None
+    if series is not None:
+        check_series_keys(model, series, files.series)
     return ModelData(
         files,
         load_evidence(model, files.evidence),
         load_resolutions(files.resolutions) if files.resolutions else None,
-        load_series(files.series) if files.series else None,
+        series,
     )

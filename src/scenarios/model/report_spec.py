@@ -349,3 +349,28 @@ def _flows(model: Model, raw) -> tuple:
             by = _node(model, by, path + ("by",), SPLIT_KINDS, "a boolean or categorical node")
         out.append(FlowChart(node, title, unit, series, by))
     return tuple(out)
+
+
+def check_series_keys(model: Model, series: dict, series_file: str) -> None:
+    """Every series a ``report: flows:`` entry names is in the model's series file.
+
+    Checked with the other data files, before any notebook runs, so a misspelt key is exit 2
+    naming the flow's key path, not a notebook that fails half-way.
+
+    Raises
+    ------
+    ParamsError
+        The first flow whose ``series`` is not a key of ``series`` (with the closest key).
+    """
+    raw = model.doc.data.get("report")
+    flows = raw.get("flows") if isinstance(raw, dict) else None
+    if not isinstance(flows, list):
+        return  # the default flows name no series
+    for i, item in enumerate(flows):
+        key = item.get("series") if isinstance(item, dict) else None
+        if key and key not in series:
+            raise model.doc.error(
+                ("report", "flows", i, "series"),
+                f"series {key!r} is not in the series file {series_file}; expected one of {sorted(series)}"
+                + did_you_mean(key, series),
+            )

@@ -160,7 +160,7 @@ def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters
         files = check_data_files(model, data)
         n = samples if samples is not None else model.samples
         s = seed if seed is not None else model.seed
-        plan = Plan(pf, Path(pf).stem, model, questions, n, s, over)
+        plan = Plan(pf, Path(pf).stem, model, questions, n, s, over, data=files)
         for nb in nb_paths:
             params = {"params_file": os.path.abspath(pf), "samples": n, "seed": s, "as_of": "",
                       "overrides": over, "output_dir": ""}

@@ -98,6 +98,7 @@ class Plan:
     forecast_message: str = ""
     headline: list = field(default_factory=list)
     unchanged: str | None = None  # every output reusable from this earlier run: no new folder
+    data: object = None  # scenarios.model.data_files.DataFiles: resolutions, evidence, series
 
 
 @dataclass
@@ -135,6 +136,16 @@ def input_files(model) -> list[str]:
         if isinstance(raw, str):
             files.append(os.path.join(os.path.dirname(model.doc.origin((key,)) or "."), raw))
     return [f for f in files if os.path.isfile(f)]
+
+
+def data_file_records(files) -> dict:
+    """``{key: {"path", "sha256"} or None}`` for a model's resolutions, evidence and series files."""
+    if files is None:
+        return {}
+    out = {}
+    for key, path in sorted(vars(files).items()):
+        out[key] = {"path": path, "sha256": sha256(path)} if path else None
+    return out
 
 
 def sha256(path) -> str:
@@ -274,6 +285,7 @@ def manifest(plan: Plan, *, started, finished, versions, git, run_name: str) -> 
         "report": plan.name,
         "status": "complete" if ok else "failed",
         "params": [{"path": f, "abspath": os.path.abspath(f), "sha256": sha256(f)} for f in input_files(plan.model)],
+        "data_files": data_file_records(plan.data),
         "model": plan.model.name,
         "as_of": plan.model.as_of.isoformat(),
         "overrides": plan.overrides,
