@@ -587,13 +587,15 @@ def _cmdline(pid: int) -> str:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL, "ctrl-c"], ids=str)
 def test_killing_the_runner_leaves_no_worker_or_kernel(tmp_path, signum):
+    """SIGTERM or SIGKILL to the runner alone, or Ctrl-C (SIGINT to its whole process group, as a
+    terminal sends it): no worker or kernel is left, and (unless SIGKILL) no partial folder."""
     nbs = _notebooks(tmp_path, "01_ok.ipynb", "03_sleeps.ipynb")
     out = tmp_path / "reports"
     runner = subprocess.Popen([str(SCENARIOS), "report", BASE, "--notebooks", str(nbs), "--out", str(out),
                                "--samples", "200", "--jobs", "2", "--timeout", "120"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=signum == "ctrl-c")
     try:
         deadline = time.monotonic() + 60
         while not any("ipykernel" in _cmdline(p) for p in _descendants(runner.pid)):
@@ -603,14 +605,17 @@ def test_killing_the_runner_leaves_no_worker_or_kernel(tmp_path, signum):
         children = _descendants(runner.pid)
         assert any("ipykernel" in _cmdline(p) for p in children)
         assert len(children) >= 3  # two workers and a kernel at least
-        os.kill(runner.pid, signum)
+        if signum == "ctrl-c":
+            os.killpg(runner.pid, signal.SIGINT)
+        else:
+            os.kill(runner.pid, signum)
         runner.wait(timeout=60)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(p) for p in children):
             time.sleep(0.1)
         assert [(p, _cmdline(p)) for p in children if _alive(p)] == []
         if signum != signal.SIGKILL:
-            assert runner.returncode in (128 + signum, 130)
+            assert runner.returncode in ((130,) if signum == "ctrl-c" else (128 + signum, 130))
             assert not [p for p in out.iterdir() if ".partial-" in p.name]
             assert not _run_dirs(out)
     finally:
