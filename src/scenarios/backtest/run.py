@@ -93,11 +93,6 @@ class BacktestResult:
         """The forecast path of one question: its rows in date order."""
         return [r for r in self.rows if r["question"] == question]
 
-    def question_table(self) -> list:
-        """Per-question rows sorted by time-averaged Brier score, worst first."""
-        rows = [q for q in self.summary["questions"] if q.get("brier_time_averaged") is not None]
-        return sorted(rows, key=lambda q: -q["brier_time_averaged"])
-
 
 def _csv(columns, rows) -> str:
     buf = io.StringIO()

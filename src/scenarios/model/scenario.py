@@ -450,11 +450,6 @@ class Model:
         """Days from ``as_of`` to ``date`` (model day numbers: as_of + 1 day is day 1)."""
         return (date - self.as_of).days
 
-    def date_of(self, day: float) -> _dt.date | None:
-        if not np.isfinite(day):
-            return None
-        return self.as_of + _dt.timedelta(days=int(math.ceil(day - 1e-9)))
-
     def ancestors(self, names) -> set:
         """Every node that ``names`` read, transitively (including themselves)."""
         out: set = set()

@@ -62,11 +62,6 @@ class Worlds:
         """Running total of a flow, shape (n, months): entry m-1 is the total through month m."""
         return np.cumsum(self.arrays[name], axis=1)
 
-    def month_of(self, date: _dt.date) -> int:
-        """1-based model month containing ``date`` (0 for as_of itself or earlier)."""
-        day = self.model.day_of(date)
-        return max(0, int(np.ceil(day / self.model.month_days)))
-
     def month_end_dates(self) -> list[_dt.date]:
         """Calendar date of the last day of each model month."""
         md = self.model.month_days
@@ -78,9 +73,6 @@ class Worlds:
         Within a month the count is spread evenly over its days (linear interpolation).
         """
         return cumulative_at_day(self.arrays[name], self.model.day_of(date), self.model.month_days)
-
-    def subset(self, idx) -> Worlds:
-        return Worlds(self.model, {k: v[idx] for k, v in self.arrays.items()}, self.weights[idx])
 
 
 def cumulative_at_day(flow: np.ndarray, day: float, month_days: int) -> np.ndarray:
