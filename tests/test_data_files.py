@@ -22,7 +22,8 @@ from scenarios.engine.evidence import load_evidence
 from scenarios.errors import ParamsError
 from scenarios.model.data_files import DataFiles, data_files
 from scenarios.model.load import load_model
-from scenarios.report import notebook_inputs, run_report
+from scenarios.notebook.inputs import notebook_inputs
+from scenarios.report import run_report
 
 URL = "https://example.org/news"
 

@@ -90,20 +90,20 @@ MAX_EXPRESSION_DEPTH = 100
 """Nesting depth of the syntax tree (``a + b + c`` nests one level per ``+``)."""
 
 
-def _min(*args):
-    out = args[0]
-    for a in args[1:]:
-        a, out = _align(a, out)
-        out = np.minimum(out, a)
-    return out
+def _fold(ufunc):
+    """``min``/``max`` of any number of arguments: ``ufunc`` applied pairwise, aligned per world."""
+
+    def fold(*args):
+        out = args[0]
+        for a in args[1:]:
+            a, out = _align(a, out)
+            out = ufunc(out, a)
+        return out
+
+    return fold
 
 
-def _max(*args):
-    out = args[0]
-    for a in args[1:]:
-        a, out = _align(a, out)
-        out = np.maximum(out, a)
-    return out
+_min, _max = _fold(np.minimum), _fold(np.maximum)
 
 
 def _where(cond, a, b):

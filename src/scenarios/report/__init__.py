@@ -4,13 +4,11 @@ from .index import build_index
 from .params import (
     OPTIONAL_PARAMETERS,
     STANDARD_PARAMETERS,
-    NotebookInputs,
     NotebookParameterError,
     ReportError,
     check_parameters,
     declared_parameters,
     import_papermill,
-    notebook_inputs,
 )
 from .run import (
     EXIT_NOTEBOOK_FAILED,
@@ -27,8 +25,6 @@ from .runs import RunResult, cache_key
 __all__ = [
     "ReportError",
     "NotebookParameterError",
-    "NotebookInputs",
-    "notebook_inputs",
     "declared_parameters",
     "check_parameters",
     "import_papermill",

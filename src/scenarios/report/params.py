@@ -6,7 +6,7 @@ Two sides of the same parameters cell:
   papermill's own reader (types from the annotations) and :func:`check_parameters` rejects an
   unknown name or a wrong type, naming the notebook, the parameter and the closest declared name
   (papermill itself only warns);
-- the notebook's: :func:`scenarios.notebook.inputs.notebook_inputs` (re-exported here) turns
+- the notebook's: :func:`scenarios.notebook.inputs.notebook_inputs` (in the notebook layer, which the report builds on) turns
   the standard parameters into the validated model, so a notebook opened in JupyterLab with its
   defaults runs exactly as the runner runs it.
 
@@ -23,15 +23,12 @@ import os
 import sys
 
 from ..errors import ScenarioError
-from ..notebook.inputs import NotebookInputs, notebook_inputs
 
 __all__ = [
     "STANDARD_PARAMETERS",
     "OPTIONAL_PARAMETERS",
     "ReportError",
     "NotebookParameterError",
-    "NotebookInputs",
-    "notebook_inputs",
     "import_papermill",
     "skip_slow_jsonschema_formats",
     "declared_parameters",
