@@ -24,6 +24,7 @@ from conftest import HEADER
 from scenarios.backtest import format_summary, load_resolutions, run_backtest
 from scenarios.backtest.recalibrate import maps_by_date, track_record
 from scenarios.cli import main
+from scenarios.engine import asof
 from scenarios.engine.evidence import Evidence, parse_evidence
 from scenarios.errors import ScoringError
 from scenarios.model.load import load_model
@@ -275,8 +276,10 @@ def test_mcse_with_uniform_weights_is_the_binomial_standard_error(write):
     assert result.summary["by_date"][0]["mcse_max"] == row["mcse"]
 
 
-def test_mcse_with_evidence_weights_is_the_delta_method_value(write):
-    # observing b = x weights a world by P(x | a): 0.8 if a, else 0.1, so weights track the answer
+def test_mcse_with_evidence_weights_is_the_delta_method_value(write, monkeypatch):
+    # observing b = x weights a world by P(x | a): 0.8 if a, else 0.1, so weights track the answer;
+    # plain likelihood weighting (its ESS, 48% of the worlds, would otherwise be resampled)
+    monkeypatch.setattr(asof, "RESAMPLE_BELOW", 0.0)
     model, questions = load_model(write("w.yaml", WEIGHTED))
     res = load_resolutions(write("r.yaml", QA_RESOLVED))
     ev = parse_evidence(model, [{"public_on": "2023-09-10", "source": URL, "observe": {"b": "x"}}])

@@ -84,7 +84,7 @@ def fan_paths(model: Model, evidence: Evidence, quantity, as_of_dates, *, sample
     seed = model.seed if seed is None else seed
     dates = [check_as_of(model, d) for d in as_of_dates]
     plans = [Plan(d, evidence.conditioning(model, d), sinks=fan_sinks(model, parsed)) for d in dates]
-    run_plans(model, plans, samples=samples, seed=seed)
+    run_plans(model, plans, samples=samples, seed=seed, evidence=evidence)
     out = fan_results(model, parsed, plans, levels)
     return out[quantity] if isinstance(quantity, str) else out
 

@@ -183,7 +183,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         fan_plans = [Plan(d, evidence.conditioning(model, d), sinks=fan_sinks(model, parsed)) for d in fan_dates]
         # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
         run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
-    run_plans(model, run, samples=samples, seed=seed, chunk_size=chunk_size)
+    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size)
     ruled_out = [p for p in run[1:] if not p.ess > 0]
     if ruled_out:  # every forecast at that date would be NaN: refuse rather than score the rest
         raise impossible_evidence_error(model, evidence, ruled_out[0].as_of, samples=samples, seed=seed, chunk_size=chunk_size)
@@ -243,11 +243,14 @@ def _probability_mcse(acc) -> float:
     The delta-method variance of a self-normalised importance-sampling estimate (Owen 2013,
     *Monte Carlo theory, methods and examples*, sec. 9.2), ``sum w_i^2 (a_i - p)^2 / (sum w_i)^2``
     with ``a_i`` the world's 0/1 answer; with every weight 1 it is exactly ``p (1 - p) / n``.
+    Copies of a world made by resampling count as one world with their summed weight: the sum
+    runs over groups g of copies, ``sum_g (A_g - p B_g)^2`` with ``A_g`` the weight of the group's
+    yes-worlds and ``B_g`` its whole weight.
     """
     if acc.sum_w <= 0:
         return math.nan
     p = min(1.0, max(0.0, acc.sum_wa / acc.sum_w))
-    ss = (1.0 - p) ** 2 * acc.sum_w2a + p**2 * (acc.sum_w2 - acc.sum_w2a)
+    ss = acc.sum_w2a - 2.0 * p * acc.sum_wab + p**2 * acc.sum_w2
     return math.sqrt(max(ss, 0.0)) / acc.sum_w
 
 

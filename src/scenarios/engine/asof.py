@@ -19,6 +19,7 @@ the one-date case and returns a :class:`~scenarios.engine.forecast.Forecast`.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,11 +29,19 @@ from ..model.kinds.statement import DAY as STATEMENT_DAY
 from ..model.kinds.statement import VALUE as STATEMENT_VALUE
 from ..model.scenario import Context, FlowSpec, Model, parse_date
 from ..model.worlds import Worlds
-from .conditional import freeze, node_likelihood
+from .conditional import freeze, is_random, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
 from .memory import check_memory
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
+from .smc import (
+    choose_rows,
+    group_index,
+    grouped_ess,
+    grouped_sum_squares,
+    systematic_resample,
+    take_rows,
+)
 
 __all__ = [
     "Plan",
@@ -42,6 +51,8 @@ __all__ = [
     "factor_ess",
     "is_open",
     "REPORT_CANDIDATES",
+    "RESAMPLE_BELOW",
+    "MOVE_ROUNDS",
     "DIAGNOSIS_WORLDS",
     "impossible_items",
     "impossible_evidence_error",
@@ -49,6 +60,12 @@ __all__ = [
 
 REPORT_CANDIDATES = 20
 """Draws of a reported node per world, one kept in proportion to the report likelihood."""
+
+RESAMPLE_BELOW = 0.5
+"""A chunk's worlds are resampled and moved when their effective sample size falls below this share."""
+
+MOVE_ROUNDS = 1
+"""Rounds of moves after resampling, each over every random node upstream of the evidence."""
 
 
 # =========================================================================== the conditioned simulation
@@ -70,17 +87,20 @@ class Plan:
     sum_w2: float = 0.0
     factors: dict | None = None
     """None, or a dict to fill with each weight factor's sums (see :func:`factor_ess`)."""
+    smc: dict = field(default_factory=dict)
+    """After the run: ``resamples`` (resampling steps so far, summed over chunks), ``distinct``
+    (distinct worlds) and ``acceptance`` (share of moves accepted at this date, None: no move)."""
 
     @property
     def ess(self) -> float:
-        """Effective sample size (sum w)^2 / sum w^2 over all worlds."""
-        return self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
+        """Effective sample size (sum w)^2 / sum w^2 over all worlds, copies of a world merged."""
+        return (self.sum_w / math.sqrt(self.sum_w2)) ** 2 if self.sum_w2 > 0 else 0.0
 
 
 _FREE = ("free",)
 
 
-def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache):
+def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache, tag=""):
     """Draw a reported node given its reports: ``candidates`` draws, one kept per world.
 
     Candidate k is kept with probability proportional to a score g_k (weighted reservoir
@@ -91,13 +111,17 @@ def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache)
     g is their likelihood (the weight is then the mean likelihood).
 
     ``cache`` keeps each candidate's likelihood product while the node's parents are unchanged
-    (the engine empties it when they change), so a new report costs one more factor.
+    and the worlds were neither resampled nor moved (the engine empties it then), so a new report
+    costs one more factor; the candidates are drawn again from the streams they were first drawn
+    from (``cache["tag"]``), so they are the same candidates.  ``tag`` suffixes every stream name
+    (empty: the node's own streams).
     """
     spec = model.nodes[name].spec
     by_means = isinstance(spec, FlowSpec) and spec.count in ("poisson", "expected") and hasattr(spec, "expected_by_month")
     known = cache.get("reports", ())
     if reports[: len(known)] != known:
         known = ()
+    tag = cache.get("tag", tag) if known else tag
     new = reports[len(known):]
     products = cache.get("g") if known else None
     products = list(products) if products is not None else [None] * candidates
@@ -106,7 +130,7 @@ def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache)
     g_kept = np.zeros(n)
     kept = None
     for k in range(candidates):
-        stream = name if k == 0 else f"{name}#{k}"
+        stream = (name if k == 0 else f"{name}#{k}") + tag
         g = products[k] if products[k] is not None else np.ones(n)
         if by_means:
             value = spec.expected_by_month(ctx, node_rng(seed, chunk, stream), n)  # (months, n), C-contiguous
@@ -125,17 +149,17 @@ def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache)
             kept, g_kept = np.array(value), g.copy()
             continue
         with np.errstate(invalid="ignore"):
-            take = np.flatnonzero(node_rng(seed, chunk, f"{name}#u{k}").random(n) * total < g)
+            take = np.flatnonzero(node_rng(seed, chunk, f"{name}#u{k}{tag}").random(n) * total < g)
         if by_means:  # month-major: worlds are columns
             kept[:, take] = value[:, take]
         else:
             kept[take] = value[take]
         g_kept[take] = g[take]
-    cache["reports"], cache["g"] = reports, products
+    cache["reports"], cache["g"], cache["tag"] = reports, products, tag
     if by_means:
         kept = kept.T  # (n, months) view of the month-major means
     if by_means and spec.count == "poisson":
-        kept = node_rng(seed, chunk, f"{name}#counts").poisson(kept.T).T.astype(np.float64)
+        kept = node_rng(seed, chunk, f"{name}#counts{tag}").poisson(kept.T).T.astype(np.float64)
         lik = _likelihood(model, reports, kept)
         with np.errstate(invalid="ignore", divide="ignore"):
             return kept, np.where(g_kept > 0, total / candidates * lik / g_kept, 0.0)
@@ -160,124 +184,371 @@ def _likelihood(model, reports, value) -> np.ndarray:
     return np.where(np.isfinite(lik) & (lik > 0), lik, 0.0)
 
 
-def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache):
-    """One node's values and weight factor (None: no factor) under its conditioning mode."""
+def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache, tag=""):
+    """One node's values and weight factor (None: no factor) under its conditioning mode.
+
+    ``tag`` suffixes the names of the random streams (empty: the node's own streams, as a plain
+    forecast draws it).
+    """
     spec = model.nodes[name].spec
     if mode is _FREE:
-        return draw_node(model, name, ctx, seed, chunk), None
+        return draw_node(model, name, ctx, seed, chunk, stream=name + tag), None
     if mode[0] == "fixed":
         value = np.broadcast_to(mode[1], (n,)).copy()
         ctx.arrays[name] = value
-        return value, node_likelihood(model, name, mode[1], ctx, node_rng(seed, chunk, "evidence:" + name))
+        return value, node_likelihood(model, name, mode[1], ctx, node_rng(seed, chunk, "evidence:" + name + tag))
     if mode[0] == "said":  # a statement known to have been made: its day and figure, not a draw
-        value = np.array(draw_node(model, name, ctx, seed, chunk), dtype=float)
+        value = np.array(draw_node(model, name, ctx, seed, chunk, stream=name + tag), dtype=float)
         value[:, STATEMENT_DAY], value[:, STATEMENT_VALUE] = mode[1], mode[2]
         return value, None
     if mode[0] == "within":
-        frozen = freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name), n)
-        u = node_rng(seed, chunk, "within:" + name).random(n)
+        frozen = freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name + tag), n)
+        u = node_rng(seed, chunk, "within:" + name + tag).random(n)
         return frozen.sample_within(mode[1], mode[2], u)
-    return _draw_reported(model, name, ctx, seed, chunk, n, mode[1], candidates, cache)
+    return _draw_reported(model, name, ctx, seed, chunk, n, mode[1], candidates, cache, tag)
 
 
-def run_plans(model: Model, plans: list, *, samples: int, seed: int, chunk_size: int = CHUNK_SIZE,
-              candidates: int = REPORT_CANDIDATES) -> None:
+def _within_factor(model, name, mode, ctx, seed, chunk, n, tag=""):
+    """The weight factor of a constrained event that nothing reads: P(lo < X <= hi | parents)."""
+    frozen = freeze(model.nodes[name].spec, ctx, node_rng(seed, chunk, "evidence:" + name + tag), n)
+    return frozen.prob_within(mode[1], mode[2])
+
+
+@dataclass
+class _Setup:
+    """What one conditioning needs drawn, and how (computed once per run, used in every chunk)."""
+
+    cond: Conditioning
+    mode: dict
+    need: set
+    factor_only: list
+    plain_reports: list
+    movable: list
+    weight_need: set
+
+
+def _setup(model, cond: Conditioning, extra_reads: dict, parents: dict, read) -> _Setup:
+    """The nodes a conditioning (and readers with ``extra_reads``) needs, and the nodes a move may redraw."""
+    reads: dict = {}
+    mode = cond.modes(model)
+    for name, m in cond.reads(model).items():
+        if mode.get(name, _FREE)[0] == "within":
+            for ref in parents[name]:  # its weight needs only its parents
+                read(reads, ref, None)
+        else:
+            read(reads, name, m)
+    weight_need = model.ancestors(reads)
+    for name, m in extra_reads.items():
+        read(reads, name, m)
+    need = model.ancestors(reads)
+    factor_only = [name for name, md in mode.items() if md[0] == "within" and name not in need]
+    movable = [  # from the evidence alone, so that moves do not depend on what else is read
+        name for name in model.nodes
+        if name in weight_need and is_random(model.nodes[name].spec)
+        and mode.get(name, _FREE)[0] not in ("fixed", "said")
+    ]
+    # a constrained event that a reader needs is drawn with the weights (its draw gives its factor)
+    weight_need |= {name for name, md in mode.items() if md[0] == "within" and name in need}
+    return _Setup(cond, mode, need, factor_only, cond.plain_reports(model), movable, weight_need), reads
+
+
+class _Worlds:
+    """One chunk's worlds between as-of steps: values, weight factors and SMC bookkeeping.
+
+    ``arrays`` hold every drawn node, ``drawn`` the (mode, parents' versions) each was drawn
+    with, so a node is drawn again only when that changes.  A world's weight is ``scale * w``,
+    with ``w`` the product of its factors under the last conditioning it was weighed with; scale
+    is None (1) until the worlds are first resampled, so without resampling the weights are
+    plain likelihood weights, bit for bit.  ``ids`` (None: all distinct) names each world's
+    identity for the effective sample size: copies share it.
+    """
+
+    def __init__(self, model, n, seed, chunk):
+        self.model, self.n, self.seed, self.chunk = model, n, seed, chunk
+        self.arrays: dict = {}
+        self.factors: dict = {}
+        self.caches: dict = {}
+        self.drawn: dict = {}
+        self.version: dict = {}
+        self.w = np.ones(n)
+        self.scale: np.ndarray | None = None
+        self.ids: np.ndarray | None = None
+        self.resamples = 0
+        self.next_id = n
+
+    def copy(self) -> _Worlds:
+        out = _Worlds.__new__(_Worlds)
+        out.__dict__.update(self.__dict__)
+        out.arrays, out.factors, out.drawn, out.version = dict(self.arrays), dict(self.factors), dict(self.drawn), dict(self.version)
+        out.caches = {k: dict(v) for k, v in self.caches.items()}
+        return out
+
+    def weights(self) -> np.ndarray:
+        if self.scale is None:
+            return self.w
+        with np.errstate(invalid="ignore", over="ignore"):
+            w = self.scale * self.w
+        return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+
+    def tag(self, date) -> str:
+        """Stream suffix for draws at ``date``: none until resampled (plain forecasts' streams)."""
+        return "" if self.resamples == 0 else f"@{date}"
+
+
+class _Run:
+    """Everything of one :func:`run_plans` call that does not depend on the chunk."""
+
+    def __init__(self, model, order, months, parents, children, candidates, resample_below, move_rounds):
+        self.model, self.order, self.months = model, order, months
+        self.parents, self.children = parents, children
+        self.candidates, self.resample_below, self.move_rounds = candidates, resample_below, move_rounds
+
+    # ------------------------------------------------------------------ drawing and weighing
+
+    def draw_needed(self, st: _Worlds, setup: _Setup, need: set, tag: str) -> None:
+        """Draw every node in ``need`` whose conditioning or parents changed since it was drawn."""
+        model, parents = self.model, self.parents
+        ctx = Context(st.arrays, model.kinds, st.n, model)
+        for name in self.order:
+            if name not in need:
+                continue
+            mode_n = setup.mode.get(name, _FREE)
+            key = (mode_n, tuple(st.version.get(p, 0) for p in parents[name]))
+            if st.drawn.get(name) == key:
+                continue
+            if st.drawn.get(name) is None or st.drawn[name][1] != key[1]:
+                st.caches[name] = {}  # report candidates depend on the parents
+            ctx.months = self.months.get(name, model.horizon_months)
+            st.arrays[name], st.factors[name] = _draw(
+                model, name, mode_n, ctx, st.seed, st.chunk, st.n, self.candidates, st.caches.setdefault(name, {}), tag,
+            )
+            st.drawn[name] = key
+            st.version[name] = st.version.get(name, 0) + 1
+        for name in setup.factor_only:
+            key = (("factor",) + setup.mode[name], tuple(st.version.get(p, 0) for p in parents[name]))
+            if st.drawn.get(name) != key:
+                st.factors[name] = _within_factor(model, name, setup.mode[name], ctx, st.seed, st.chunk, st.n, tag)
+                st.drawn[name] = key
+                st.version[name] = st.version.get(name, 0) + 1  # its old values are stale now
+
+    def weigh(self, st: _Worlds, setup: _Setup, factors: dict, arrays: dict, record: dict | None = None) -> np.ndarray:
+        """The product of a world's weight factors under ``setup`` (0 where not finite or negative)."""
+        model = self.model
+        parts = [(name, factors[name]) for name in setup.mode if factors.get(name) is not None]
+        parts += [(f"report on {rep.node}", rep.likelihood_from(model, arrays[rep.node])) for rep in setup.plain_reports]
+        parts += [(f"check on {ob.node}", ob.holds(arrays[ob.node])) for ob in setup.cond.checks]
+        w = np.ones(st.n)
+        for label, f in parts:
+            w *= f
+            if record is not None:
+                _add_factor(record, label, f, st.n)
+        return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+
+    # ------------------------------------------------------------------ one step of the chain
+
+    def step(self, st: _Worlds, setup: _Setup, date, stats: dict, record: dict | None = None) -> None:
+        """Condition ``st`` on ``setup`` (evidence public by ``date``): redraw, reweigh, resample and move."""
+        self.draw_needed(st, setup, setup.weight_need, st.tag(date))
+        w_old = st.w
+        st.w = self.weigh(st, setup, st.factors, st.arrays, record)
+        if st.scale is not None:  # weight scale * w_old becomes scale * w_old * (w_new / w_old)
+            st.scale = np.where(w_old > 0, st.scale, 0.0)  # a world ruled out stays out
+        weights = st.weights()
+        total = float(weights.sum())
+        if self.resample_below <= 0 or not total > 0:
+            return
+        if grouped_ess(weights, group_index(st.ids, st.n)) >= self.resample_below * st.n:
+            return
+        self.resample(st, weights, date)
+        stats["resamples"] = stats.get("resamples", 0) + 1
+        tried = accepted = 0
+        for r in range(self.move_rounds):
+            for name in setup.movable:
+                if name in st.arrays:
+                    a = self.move(st, setup, name, f"@{date}~{name}~{r}")
+                    tried, accepted = tried + st.n, accepted + a
+        stats["tried"] = stats.get("tried", 0) + tried
+        stats["accepted"] = stats.get("accepted", 0) + accepted
+        st.scale = (total / st.n) / st.w  # every world weighs the mean weight before resampling
+
+    def resample(self, st: _Worlds, weights: np.ndarray, date) -> None:
+        """Replace the worlds by ``n`` drawn in proportion to ``weights`` (systematic resampling)."""
+        u = float(node_rng(st.seed, st.chunk, f"resample@{date}").random())
+        rows = systematic_resample(weights, u)
+        n = st.n
+        st.arrays = {k: take_rows(v, rows, n) for k, v in st.arrays.items()}
+        st.factors = {k: take_rows(v, rows, n) for k, v in st.factors.items()}
+        st.w = st.w[rows]
+        st.ids = (np.arange(n, dtype=np.int64) if st.ids is None else st.ids)[rows]
+        st.caches = {}  # candidates were drawn for other worlds
+        st.resamples += 1
+
+    def move(self, st: _Worlds, setup: _Setup, name: str, tag: str) -> int:
+        """One Metropolis-Hastings move: redraw ``name`` and what it feeds from fresh streams.
+
+        The proposal draws the node and every drawn descendant under its conditioning from
+        streams of their own (``tag``), as the worlds were first drawn; it leaves the worlds'
+        distribution before weighting unchanged, so a world takes the proposal with probability
+        min(1, w_new / w_old) and the weighted worlds' distribution stays invariant.  Returns the
+        number of worlds that moved.
+        """
+        model, n = self.model, st.n
+        below = self.descendants(name)
+        block = [b for b in model.nodes if b in below and (b in st.arrays or b in setup.factor_only)]
+        arrays = dict(st.arrays)
+        factors = dict(st.factors)
+        ctx = Context(arrays, model.kinds, n, model)
+        for b in block:
+            if b in setup.factor_only:
+                factors[b] = _within_factor(model, b, setup.mode[b], ctx, st.seed, st.chunk, n, tag)
+                continue
+            mode_b = st.drawn[b][0]
+            if mode_b[0] == "factor":  # stale values of a node only weighed now: nothing reads them
+                continue
+            ctx.months = self.months.get(b, model.horizon_months)
+            arrays[b], factors[b] = _draw(model, b, mode_b, ctx, st.seed, st.chunk, n, self.candidates, {}, tag)
+        w_new = self.weigh(st, setup, factors, arrays)
+        u = node_rng(st.seed, st.chunk, "accept" + tag).random(n)
+        accept = u * st.w < w_new
+        moved = int(accept.sum())
+        if not moved:
+            return 0
+        for b in block:
+            if b in st.arrays and arrays[b] is not st.arrays[b]:
+                st.arrays[b] = choose_rows(accept, arrays[b], st.arrays[b], n)
+            if b in factors and (factors[b] is not None or st.factors.get(b) is not None):
+                st.factors[b] = choose_rows(accept, factors[b], st.factors.get(b), n)
+            st.caches[b] = {}
+        st.w = np.where(accept, w_new, st.w)
+        st.ids = np.where(accept, st.next_id + np.arange(n), st.ids)
+        st.next_id += n
+        return moved
+
+    def descendants(self, name: str) -> set:
+        out, stack = set(), [name]
+        while stack:
+            b = stack.pop()
+            if b not in out:
+                out.add(b)
+                stack.extend(self.children.get(b, ()))
+        return out
+
+    # ------------------------------------------------------------------ feeding a plan
+
+    def feed(self, st: _Worlds, plan: Plan, need: set, date, setup: _Setup, stats: dict) -> None:
+        """Answer ``plan``'s questions and sinks with the worlds of ``st`` (a copy: draws are dropped)."""
+        self.draw_needed(st, setup, need, st.tag(date))
+        w = st.weights()
+        groups = group_index(st.ids, st.n)
+        worlds = Worlds(self.model, {k: st.arrays[k] for k in self.order if k in need}, w)
+        plan.sum_w += float(w.sum())
+        plan.sum_w2 += grouped_sum_squares(w, groups)
+        plan.smc["resamples"] += st.resamples
+        plan.smc["distinct"] += st.n if groups is None else int(groups.max()) + 1
+        plan.smc["tried"] += stats.get("tried", 0)
+        plan.smc["accepted"] += stats.get("accepted", 0)
+        for acc in plan.accs:
+            acc.add(worlds, w, groups)
+        for sink in plan.sinks:
+            sink.add(worlds, w)
+        del worlds  # the next chunk's draws must not meet this one's still in memory
+
+
+def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: Evidence | None = None,
+              chunk_size: int = CHUNK_SIZE, candidates: int = REPORT_CANDIDATES,
+              resample_below: float | None = None, move_rounds: int | None = None) -> None:
     """Simulate once for all plans and feed each plan's questions and sinks.
 
-    Per chunk of worlds the plans are taken in order.  A plan draws only what its questions, sinks
-    and weights read, and a node is drawn again only when its conditioning or one of its parents
-    changed since it was last drawn (a constrained event that nothing reads needs only its weight
-    factor).  Every node draws from the per-node stream of
-    :func:`scenarios.engine.simulate.simulate_chunks` (keyed by seed, chunk and node), so a plan sees
-    exactly the worlds a separate run with the same seed would, and unconditioned nodes are the
-    same worlds at every date (common random numbers).
+    The worlds are conditioned step by step on the evidence: one step at each date an item of
+    ``evidence`` became public (up to the last plan's date), taken in order, whatever the plans.
+    A plan as of D gets the worlds after the last step on or before D, conditioned once more on
+    its own conditioning when D is not such a date (a branch: its draws and moves are not kept).
+    So a plan's forecast depends only on the evidence public by its date and on D, never on the
+    other plans: the backtest's forecast as of D equals :func:`forecast_as_of` at D exactly.
+    Without ``evidence`` every plan is conditioned in one step from the prior.
+
+    At a step, each node whose conditioning or parents changed is drawn again and each world is
+    weighed again; when a chunk's effective sample size falls below ``resample_below`` of its
+    worlds they are resampled and moved (``move_rounds`` rounds of :meth:`_Run.move` over every
+    random node upstream of the evidence): resample-move sequential Monte Carlo (Gilks & Berzuini
+    2001; Chopin 2002; Del Moral, Doucet & Jasra 2006).  Until a chunk is first resampled every
+    node draws from the per-node stream of :func:`scenarios.engine.simulate.simulate_chunks`
+    (keyed by seed, chunk and node), so the numbers are exactly those of plain likelihood
+    weighting, unconditioned nodes are the same worlds at every date and a forecast without
+    evidence equals the plain forecast.  After, draws at a date come from streams keyed by the
+    date as well.  ``resample_below`` and ``move_rounds`` default to :data:`RESAMPLE_BELOW` and
+    :data:`MOVE_ROUNDS`; ``resample_below=0`` is plain likelihood weighting throughout.
     """
+    resample_below = RESAMPLE_BELOW if resample_below is None else resample_below
+    move_rounds = MOVE_ROUNDS if move_rounds is None else move_rounds
     parents = {name: tuple(node.spec.refs()) for name, node in model.nodes.items()}
+    children: dict = {}
+    for name, refs in parents.items():
+        for ref in refs:
+            children.setdefault(ref, []).append(name)
     all_reads: dict = {}
-    setups = []
-    for plan in plans:
-        reads: dict = {}
 
-        def read(name, month, reads=reads):
+    def read(reads, name, month):
+        for target in (reads, all_reads):
             if model.kinds[name].is_flow:
-                month = model.horizon_months if month is None else month
-                reads[name] = max(reads.get(name) or 0, month)
+                m = model.horizon_months if month is None else month
+                target[name] = max(target.get(name) or 0, m)
             else:
-                reads.setdefault(name, None)
+                target.setdefault(name, None)
 
-        mode = plan.cond.modes(model)
-        for name, m in plan.cond.reads(model).items():
-            if mode.get(name, _FREE)[0] == "within":
-                for ref in parents[name]:  # its weight needs only its parents
-                    read(ref, None)
-            else:
-                read(name, m)
+    last = max((p.as_of for p in plans if p.as_of is not None), default=None)
+    chain = []  # (date, setup) of each evidence date up to the last plan's
+    if evidence is not None and last is not None:
+        for d in evidence.dates():
+            if d <= last:
+                chain.append((d, _setup(model, evidence.conditioning(model, d), {}, parents, read)[0]))
+    chain_at = {d: s for d, s in chain}
+    plan_setups = []
+    for plan in plans:
+        extra: dict = {}
         fm = flow_months(model, plan.questions)
         for q in plan.questions:
             for name in q.refs:
-                read(name, fm.get(name))
+                read(extra, name, fm.get(name))
         for sink in plan.sinks:
             for name, m in sink.reads.items():
-                read(name, m)
-        need = model.ancestors(reads)
-        factor_only = [name for name, md in mode.items() if md[0] == "within" and name not in need]
-        setups.append((mode, need, factor_only, plan.cond.plain_reports(model)))
-        for name, m in reads.items():
-            if m is None:
-                all_reads.setdefault(name, None)
-            else:
-                all_reads[name] = max(all_reads.get(name) or 0, m)
+                read(extra, name, m)
+        setup, _ = _setup(model, plan.cond, extra, parents, read)
+        on_chain = plan.as_of in chain_at and chain_at[plan.as_of].cond == plan.cond
+        plan_setups.append((setup, on_chain))
         plan.accs = [Accumulator(q, samples) for q in plan.questions]
         plan.sum_w = plan.sum_w2 = 0.0
+        plan.smc = {"resamples": 0, "distinct": 0, "tried": 0, "accepted": 0}
     order = [name for name in model.nodes if name in model.ancestors(all_reads)]
     months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
     check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
                  chunk_size=chunk_size, weighted=True)
+    run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
     for chunk, size in enumerate(chunk_sizes(samples, chunk_size)):
-        arrays: dict = {}
-        factors: dict = {}
-        caches: dict = {}
-        drawn: dict = {}  # node -> (mode, parents' versions) of its current values or factor
-        version: dict = {}
-        ctx = Context(arrays, model.kinds, size, model)
-        for plan, (mode, need, factor_only, plain_reports) in zip(plans, setups, strict=True):
-            for name in order:
-                if name not in need:
-                    continue
-                mode_n = mode.get(name, _FREE)
-                key = (mode_n, tuple(version.get(p, 0) for p in parents[name]))
-                if drawn.get(name) == key:
-                    continue
-                if drawn.get(name) is None or drawn[name][1] != key[1]:
-                    caches[name] = {}  # report candidates depend on the parents
-                ctx.months = months.get(name, model.horizon_months)
-                arrays[name], factors[name] = _draw(
-                    model, name, mode_n, ctx, seed, chunk, size, candidates, caches.setdefault(name, {}),
-                )
-                drawn[name] = key
-                version[name] = version.get(name, 0) + 1
-            for name in factor_only:
-                key = (("factor",) + mode[name], tuple(version.get(p, 0) for p in parents[name]))
-                if drawn.get(name) != key:
-                    frozen = freeze(model.nodes[name].spec, ctx, node_rng(seed, chunk, "evidence:" + name), size)
-                    factors[name] = frozen.prob_within(mode[name][1], mode[name][2])
-                    drawn[name] = key
-                    version[name] = version.get(name, 0) + 1  # its old values are stale now
-            parts = [(name, factors[name]) for name in mode if factors.get(name) is not None]
-            parts += [(f"report on {rep.node}", rep.likelihood_from(model, arrays[rep.node])) for rep in plain_reports]
-            parts += [(f"check on {ob.node}", ob.holds(arrays[ob.node])) for ob in plan.cond.checks]
-            w = np.ones(size)
-            for label, f in parts:
-                w *= f
-                if plan.factors is not None:
-                    _add_factor(plan.factors, label, f, size)
-            w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
-            worlds = Worlds(model, {k: arrays[k] for k in order if k in need}, w)
-            plan.sum_w += float(w.sum())
-            plan.sum_w2 += float((w * w).sum())
-            for sink in (*plan.accs, *plan.sinks):
-                sink.add(worlds, w)
-            del worlds  # the next chunk's draws must not meet this one's still in memory
+        state = _Worlds(model, size, seed, chunk)
+        stats_at: dict = {}
+        branch = None  # (date and conditioning, stats, worlds) of the last plan conditioned off the chain
+        done = 0  # steps of the chain taken
+        for plan, (setup, on_chain) in zip(plans, plan_setups, strict=True):
+            while done < len(chain) and plan.as_of is not None and chain[done][0] <= plan.as_of:
+                d, s = chain[done]
+                stats_at[d] = {}
+                run.step(state, s, d, stats_at[d], plan.factors if (on_chain and d == plan.as_of) else None)
+                done += 1
+            date = plan.as_of or model.as_of
+            if on_chain:
+                stats, base = stats_at[plan.as_of], state
+            elif branch is not None and branch[0] == (date, plan.cond) and plan.factors is None:
+                _, stats, base = branch  # the same conditioning as the previous plan's: the same worlds
+            else:
+                stats, base = {}, state.copy()
+                run.step(base, setup, date, stats, plan.factors)
+                branch = ((date, plan.cond), stats, base)
+            run.feed(base.copy(), plan, setup.need, date, setup, stats)
+    for plan in plans:
+        tried = plan.smc.pop("tried")
+        accepted = plan.smc.pop("accepted")
+        plan.smc["acceptance"] = accepted / tried if tried else None
 
 
 def _add_factor(sums: dict, label: str, f, size: int) -> None:
@@ -310,7 +581,7 @@ def factor_ess(model: Model, evidence: Evidence, as_of, *, samples: int, seed: i
     """
     as_of = check_as_of(model, as_of)
     plan = Plan(as_of, evidence.conditioning(model, as_of), factors={})
-    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size, resample_below=0.0)
     shares = {label: (s[0] ** 2 / s[1] / s[2] if s[1] > 0 else 0.0) for label, s in plan.factors.items()}
     return {"ess": plan.ess / samples, "factors": dict(sorted(shares.items(), key=lambda kv: kv[1]))}
 
@@ -372,7 +643,7 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
     plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size)
     if not plan.ess > 0:
         raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
     return Forecast(
@@ -396,7 +667,7 @@ DIAGNOSIS_WORLDS = 20_000
 def _rules_out(model: Model, items: list, file, as_of: _dt.date, samples: int, seed: int, chunk_size: int) -> bool:
     """True when every one of ``samples`` worlds weighs 0 given ``items``."""
     plan = Plan(as_of, Evidence(tuple(items), file).conditioning(model, as_of))
-    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size)
+    run_plans(model, [plan], samples=samples, seed=seed, chunk_size=chunk_size, resample_below=0.0)
     return not plan.ess > 0
 
 

@@ -256,14 +256,23 @@ class Accumulator:
         self.sum_w = 0.0
         self.sum_w2 = 0.0
         self.sum_wa = 0.0
-        self.sum_w2a = 0.0  # binary: sum of w^2 over worlds where it resolves yes (its delta-method MCSE)
+        # binary, for the delta-method MCSE: sums over groups of copies of a world (each world its
+        # own group unless resampled) of A^2 and A*B, A = sum of w over its yes-worlds, B = sum of w
+        self.sum_w2a = 0.0
+        self.sum_wab = 0.0
         self.n = 0
         self.capacity = capacity
         self.values = None  # allocated at the first chunk (after the run's memory check)
         self.weights = None
         self.done: QuestionForecast | None = None
 
-    def add(self, worlds, weights):
+    def add(self, worlds, weights, groups=None):
+        """Add a chunk's worlds with their weights, shape (n,).
+
+        ``groups`` (int array of shape (n,), or None: every world its own) numbers the copies of a
+        world made by resampling: sums of squares (the ESS, the MCSE) then count a world's copies
+        as one world with their summed weight.
+        """
         if self.done is not None:
             raise RuntimeError("worlds added to an accumulator after its result")
         q = self.q
@@ -272,13 +281,24 @@ class Accumulator:
             mask = np.asarray(q.given.evaluate(worlds), dtype=bool)
         w = weights if mask is None else weights * mask
         a = q.resolve.evaluate(worlds)
-        w2 = w * w
         self.sum_w += float(w.sum())
-        self.sum_w2 += float(w2.sum())
+        if groups is None:
+            w2 = w * w
+            self.sum_w2 += float(w2.sum())
+        else:
+            b_g = np.bincount(groups, weights=w)
+            self.sum_w2 += float(np.dot(b_g, b_g))
         if q.type == "binary":
-            yes = np.asarray(a, dtype=bool)
+            yes = np.asarray(np.broadcast_to(a, w.shape), dtype=bool)
             self.sum_wa += float(w[yes].sum())
-            self.sum_w2a += float(w2[yes].sum())
+            if groups is None:
+                yes_w2 = float(w2[yes].sum())
+                self.sum_w2a += yes_w2
+                self.sum_wab += yes_w2
+            else:
+                a_g = np.bincount(groups, weights=np.where(yes, w, 0.0))
+                self.sum_w2a += float(np.dot(a_g, a_g))
+                self.sum_wab += float(np.dot(a_g, b_g))
             return
         keep = w > 0
         a = np.broadcast_to(np.asarray(a, dtype=float), keep.shape)

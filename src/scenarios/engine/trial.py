@@ -141,7 +141,7 @@ def _evidence_problems(model: Model, questions: list, evidence: Evidence, n: int
             Plan(d, evidence.conditioning(model, d), [q for q in questions if is_open(q, d)] if with_questions else [])
             for d in dates
         ]
-        run_plans(model, plans, samples=worlds, seed=seed)
+        run_plans(model, plans, samples=worlds, seed=seed, evidence=evidence)
         return plans
 
     def undefined(plan):
