@@ -58,8 +58,11 @@ __all__ = [
     "impossible_evidence_error",
 ]
 
-REPORT_CANDIDATES = 20
-"""Draws of a reported node per world, one kept in proportion to the report likelihood."""
+REPORT_CANDIDATES = 4
+"""Draws of a reported node per world, one kept in proportion to the report likelihood.
+
+With resample-move more do not pay: on params/base.yaml's backtest 20 candidates leave the same
+lowest ESS as 4 (57% at 20,000 and 100,000 worlds) at 1.5 to 1.7 times the cost."""
 
 RESAMPLE_BELOW = 0.5
 """A chunk's worlds are resampled and moved when their effective sample size falls below this share."""
