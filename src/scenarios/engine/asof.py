@@ -67,8 +67,14 @@ lowest ESS as 4 (57% at 20,000 and 100,000 worlds) at 1.5 to 1.7 times the cost.
 RESAMPLE_BELOW = 0.5
 """A chunk's worlds are resampled and moved when their effective sample size falls below this share."""
 
-MOVE_ROUNDS = 1
-"""Rounds of moves after resampling, each over every random node upstream of the evidence."""
+MOVE_ROUNDS = 3
+"""At most this many rounds of moves after resampling, each over the random nodes upstream of the
+evidence that still need one (see :data:`UNMOVED_SHARE`)."""
+
+UNMOVED_SHARE = 1 / 2
+"""A node is moved again, round after round, while more than this share of the worlds never took
+its proposal since they were resampled (so a node whose proposals are rarely accepted, one the
+evidence informs much, is tried more often)."""
 
 
 # =========================================================================== the conditioned simulation
@@ -97,7 +103,12 @@ class Plan:
     @property
     def ess(self) -> float:
         """Effective sample size (sum w)^2 / sum w^2 over all worlds, copies of a world merged."""
-        return (self.sum_w / math.sqrt(self.sum_w2)) ** 2 if self.sum_w2 > 0 else 0.0
+        if not self.sum_w2 > 0:
+            return 0.0
+        try:
+            return self.sum_w**2 / self.sum_w2
+        except OverflowError:  # weights are densities: their scale is arbitrary
+            return (self.sum_w / math.sqrt(self.sum_w2)) ** 2
 
 
 _FREE = ("free",)
@@ -277,6 +288,7 @@ class _Worlds:
         self.scale: np.ndarray | None = None
         self.ids: np.ndarray | None = None
         self.resamples = 0
+        self.generation = ""  # key of the step that last resampled
         self.next_id = n
 
     def copy(self) -> _Worlds:
@@ -293,9 +305,11 @@ class _Worlds:
             w = self.scale * self.w
         return np.where(np.isfinite(w) & (w > 0), w, 0.0)
 
-    def tag(self, date) -> str:
-        """Stream suffix for draws at ``date``: none until resampled (plain forecasts' streams)."""
-        return "" if self.resamples == 0 else f"@{date}"
+    def tag(self) -> str:
+        """Stream suffix of draws: none until resampled (plain forecasts' streams), then the key of
+        the step that last resampled, so draws between two resamplings share their streams
+        (common random numbers) and never reuse numbers a copy of a world already used."""
+        return "" if self.resamples == 0 else f"@{self.generation}"
 
 
 class _Run:
@@ -349,9 +363,13 @@ class _Run:
 
     # ------------------------------------------------------------------ one step of the chain
 
-    def step(self, st: _Worlds, setup: _Setup, date, stats: dict, record: dict | None = None) -> None:
-        """Condition ``st`` on ``setup`` (evidence public by ``date``): redraw, reweigh, resample and move."""
-        self.draw_needed(st, setup, setup.weight_need, st.tag(date))
+    def step(self, st: _Worlds, setup: _Setup, key: str, stats: dict, record: dict | None = None) -> None:
+        """Condition ``st`` on ``setup``: redraw, reweigh, and resample and move when the ESS is low.
+
+        ``key`` names the step in the streams of its resampling and moves (its date; a branch's
+        date with a mark, so that it never shares them with the chain's step at that date).
+        """
+        self.draw_needed(st, setup, setup.weight_need, st.tag())
         w_old = st.w
         st.w = self.weigh(st, setup, st.factors, st.arrays, record)
         if st.scale is not None:  # weight scale * w_old becomes scale * w_old * (w_new / w_old)
@@ -360,23 +378,24 @@ class _Run:
         total = float(weights.sum())
         if self.resample_below <= 0 or not total > 0:
             return
-        if grouped_ess(weights, group_index(st.ids, st.n)) >= self.resample_below * st.n:
+        if grouped_ess(weights, None) >= self.resample_below * st.n:  # how uneven the weights are
             return
-        self.resample(st, weights, date)
+        self.resample(st, weights, key)
         stats["resamples"] = stats.get("resamples", 0) + 1
         tried = accepted = 0
+        unmoved = {name: np.ones(st.n, dtype=bool) for name in setup.movable if name in st.arrays}
         for r in range(self.move_rounds):
-            for name in setup.movable:
-                if name in st.arrays:
-                    a = self.move(st, setup, name, f"@{date}~{name}~{r}")
-                    tried, accepted = tried + st.n, accepted + a
+            for name in [m for m, mask in unmoved.items() if mask.mean() > UNMOVED_SHARE]:
+                moved = self.move(st, setup, name, f"@{key}~{name}~{r}")
+                unmoved[name] &= ~moved
+                tried, accepted = tried + st.n, accepted + int(moved.sum())
         stats["tried"] = stats.get("tried", 0) + tried
         stats["accepted"] = stats.get("accepted", 0) + accepted
         st.scale = (total / st.n) / st.w  # every world weighs the mean weight before resampling
 
-    def resample(self, st: _Worlds, weights: np.ndarray, date) -> None:
+    def resample(self, st: _Worlds, weights: np.ndarray, key: str) -> None:
         """Replace the worlds by ``n`` drawn in proportion to ``weights`` (systematic resampling)."""
-        u = float(node_rng(st.seed, st.chunk, f"resample@{date}").random())
+        u = float(node_rng(st.seed, st.chunk, f"resample@{key}").random())
         rows = systematic_resample(weights, u)
         n = st.n
         st.arrays = {k: take_rows(v, rows, n) for k, v in st.arrays.items()}
@@ -385,15 +404,16 @@ class _Run:
         st.ids = (np.arange(n, dtype=np.int64) if st.ids is None else st.ids)[rows]
         st.caches = {}  # candidates were drawn for other worlds
         st.resamples += 1
+        st.generation = key
 
-    def move(self, st: _Worlds, setup: _Setup, name: str, tag: str) -> int:
+    def move(self, st: _Worlds, setup: _Setup, name: str, tag: str) -> np.ndarray:
         """One Metropolis-Hastings move: redraw ``name`` and what it feeds from fresh streams.
 
         The proposal draws the node and every drawn descendant under its conditioning from
         streams of their own (``tag``), as the worlds were first drawn; it leaves the worlds'
         distribution before weighting unchanged, so a world takes the proposal with probability
-        min(1, w_new / w_old) and the weighted worlds' distribution stays invariant.  Returns the
-        number of worlds that moved.
+        min(1, w_new / w_old) and the weighted worlds' distribution stays invariant.  Returns
+        which worlds moved, shape (n,).
         """
         model, n = self.model, st.n
         below = self.descendants(name)
@@ -413,9 +433,8 @@ class _Run:
         w_new = self.weigh(st, setup, factors, arrays)
         u = node_rng(st.seed, st.chunk, "accept" + tag).random(n)
         accept = u * st.w < w_new
-        moved = int(accept.sum())
-        if not moved:
-            return 0
+        if not accept.any():
+            return accept
         for b in block:
             if b in st.arrays and arrays[b] is not st.arrays[b]:
                 st.arrays[b] = choose_rows(accept, arrays[b], st.arrays[b], n)
@@ -425,7 +444,7 @@ class _Run:
         st.w = np.where(accept, w_new, st.w)
         st.ids = np.where(accept, st.next_id + np.arange(n), st.ids)
         st.next_id += n
-        return moved
+        return accept
 
     def descendants(self, name: str) -> set:
         out, stack = set(), [name]
@@ -440,7 +459,7 @@ class _Run:
 
     def feed(self, st: _Worlds, plan: Plan, need: set, date, setup: _Setup, stats: dict) -> None:
         """Answer ``plan``'s questions and sinks with the worlds of ``st`` (a copy: draws are dropped)."""
-        self.draw_needed(st, setup, need, st.tag(date))
+        self.draw_needed(st, setup, need, st.tag())
         w = st.weights()
         groups = group_index(st.ids, st.n)
         worlds = Worlds(self.model, {k: st.arrays[k] for k in self.order if k in need}, w)
@@ -472,14 +491,14 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
 
     At a step, each node whose conditioning or parents changed is drawn again and each world is
     weighed again; when a chunk's effective sample size falls below ``resample_below`` of its
-    worlds they are resampled and moved (``move_rounds`` rounds of :meth:`_Run.move` over every
-    random node upstream of the evidence): resample-move sequential Monte Carlo (Gilks & Berzuini
-    2001; Chopin 2002; Del Moral, Doucet & Jasra 2006).  Until a chunk is first resampled every
+    worlds they are resampled and moved (up to ``move_rounds`` rounds of :meth:`_Run.move` over
+    the random nodes upstream of the evidence, see :data:`UNMOVED_SHARE`): resample-move
+    sequential Monte Carlo (Gilks & Berzuini 2001; Chopin 2002; Del Moral, Doucet & Jasra 2006).  Until a chunk is first resampled every
     node draws from the per-node stream of :func:`scenarios.engine.simulate.simulate_chunks`
     (keyed by seed, chunk and node), so the numbers are exactly those of plain likelihood
     weighting, unconditioned nodes are the same worlds at every date and a forecast without
-    evidence equals the plain forecast.  After, draws at a date come from streams keyed by the
-    date as well.  ``resample_below`` and ``move_rounds`` default to :data:`RESAMPLE_BELOW` and
+    evidence equals the plain forecast.  After, draws come from streams keyed by the step that
+    last resampled as well.  ``resample_below`` and ``move_rounds`` default to :data:`RESAMPLE_BELOW` and
     :data:`MOVE_ROUNDS`; ``resample_below=0`` is plain likelihood weighting throughout.
     """
     resample_below = RESAMPLE_BELOW if resample_below is None else resample_below
@@ -536,7 +555,7 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
             while done < len(chain) and plan.as_of is not None and chain[done][0] <= plan.as_of:
                 d, s = chain[done]
                 stats_at[d] = {}
-                run.step(state, s, d, stats_at[d], plan.factors if (on_chain and d == plan.as_of) else None)
+                run.step(state, s, str(d), stats_at[d], plan.factors if (on_chain and d == plan.as_of) else None)
                 done += 1
             date = plan.as_of or model.as_of
             if on_chain:
@@ -545,7 +564,7 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
                 _, stats, base = branch  # the same conditioning as the previous plan's: the same worlds
             else:
                 stats, base = {}, state.copy()
-                run.step(base, setup, date, stats, plan.factors)
+                run.step(base, setup, f"{date}+", stats, plan.factors)
                 branch = ((date, plan.cond), stats, base)
             run.feed(base.copy(), plan, setup.need, date, setup, stats)
     for plan in plans:
