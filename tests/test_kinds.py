@@ -248,6 +248,31 @@ def test_statement_on_a_date_reads_a_stock_and_is_unknown_until_published(write)
     assert np.allclose(said, 300 * (90 - 15) / 30)  # the level on the publication day (day 90)
 
 
+def test_a_statement_with_a_lag_per_world_says_each_worlds_own_level_and_running_total(write):
+    # the lag differs by world, so each world's figure is its stock's level (or its flow's running
+    # total) on its own publication day: checked world by world against the one-day functions
+    from scenarios.model.kinds.stock import level_at_day
+    from scenarios.model.worlds import cumulative_at_day
+
+    nodes = """\
+  war: {event: {delay: {uniform: {low: 0, high: 200}}}}
+  dead: {stock: {rate: {gamma: {shape: 2, scale: 150}}, start: war}}
+  sent: {flow: {rate: {gamma: {shape: 2, scale: 400}}, start: war, count: poisson}}
+  says_dead: {statement: {about: dead, after: war, lag: {gamma: {shape: 2, scale: 40}}}}
+  says_sent: {statement: {about: sent, after: war, lag: {gamma: {shape: 2, scale: 40}}}}
+"""
+    model, _ = load(write, nodes)
+    worlds = simulate(model, 400, seed=5)
+    md = model.month_days
+    for statement, about, at_day in (("says_dead", "dead", level_at_day), ("says_sent", "sent", cumulative_at_day)):
+        said = np.asarray(worlds[statement])
+        values = np.asarray(worlds[about])
+        known = np.isfinite(said[:, 0])
+        assert 50 < known.sum() < 400  # some worlds publish after the horizon
+        expected = [at_day(values[i : i + 1], said[i, 0], md)[0] for i in np.flatnonzero(known)]
+        np.testing.assert_allclose(said[known, 1], expected, rtol=1e-12, atol=1e-9)
+
+
 # --------------------------------------------------------------------------- validation
 
 

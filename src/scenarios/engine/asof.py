@@ -76,6 +76,11 @@ UNMOVED_SHARE = 1 / 2
 its proposal since they were resampled (so a node whose proposals are rarely accepted, one the
 evidence informs much, is tried more often)."""
 
+MIN_ACCEPTANCE = 0.1
+"""...unless fewer than this share of the worlds took its proposal in the last round: its
+proposals then rarely fit the evidence and another round would cost a redraw of everything below
+it for little."""
+
 
 # =========================================================================== the conditioned simulation
 
@@ -385,10 +390,12 @@ class _Run:
         tried = accepted = 0
         unmoved = {name: np.ones(st.n, dtype=bool) for name in setup.movable if name in st.arrays}
         for r in range(self.move_rounds):
-            for name in [m for m, mask in unmoved.items() if mask.mean() > UNMOVED_SHARE]:
+            for name in list(unmoved):
                 moved = self.move(st, setup, name, f"@{key}~{name}~{r}")
                 unmoved[name] &= ~moved
                 tried, accepted = tried + st.n, accepted + int(moved.sum())
+                if unmoved[name].mean() <= UNMOVED_SHARE or moved.mean() < MIN_ACCEPTANCE:
+                    del unmoved[name]
         stats["tried"] = stats.get("tried", 0) + tried
         stats["accepted"] = stats.get("accepted", 0) + accepted
         st.scale = (total / st.n) / st.w  # every world weighs the mean weight before resampling

@@ -18,8 +18,6 @@ import numpy as np
 
 from ..schema import describe
 from ..spec import STATEMENT, ModelRuntimeError, Spec
-from ..worlds import cumulative_at_day
-from .stock import level_at_day
 
 __all__ = ["StatementSpec", "compile", "said_by_day", "ROUNDING"]
 
@@ -139,13 +137,28 @@ class StatementSpec(Spec):
 
 
 def _running_value(values: np.ndarray, days: np.ndarray, kind: str, month_days: int) -> np.ndarray:
-    """A stock's level, or a flow's running total, of each world on its own day: shape (n,)."""
-    out = np.empty(len(days))
-    for day in np.unique(days):  # publication days are few (whole or lagged days); group them
-        rows = np.flatnonzero(days == day)
-        part = values[rows]
-        out[rows] = level_at_day(part, day, month_days) if kind == "stock" else cumulative_at_day(part, day, month_days)
-    return out
+    """A stock's level, or a flow's running total, of each world on its own day: shape (n,).
+
+    ``values`` is a stock's levels (n, months + 1) or a flow (n, months); ``days`` (n,) finite
+    model days.  Per world, the same interpolation as :func:`scenarios.model.kinds.stock.level_at_day`
+    and :func:`scenarios.model.worlds.cumulative_at_day` at one day, in one vectorised pass (days differ by world when the
+    lag is drawn per world).
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(days)
+    if kind == "stock":
+        levels = values
+    else:  # running totals at the end of each month, 0 at day 0
+        levels = np.zeros((n, values.shape[1] + 1))
+        np.cumsum(values, axis=1, out=levels[:, 1:])
+    months = levels.shape[1] - 1
+    day = np.maximum(np.asarray(days, dtype=float), 0.0)
+    full = np.minimum(np.floor(day / month_days), months).astype(np.int64)
+    frac = np.where(full >= months, 0.0, (day - full * month_days) / month_days)
+    rows = np.arange(n)
+    low = levels[rows, full]
+    high = levels[rows, np.minimum(full + 1, months)]
+    return low + frac * (high - low)
 
 
 def said_by_day(statement: np.ndarray, day: float) -> np.ndarray:
