@@ -743,25 +743,3 @@ def test_mild_evidence_is_plain_likelihood_weighting_unchanged(write):
     # and it is Bayes: p | two successes ~ Beta(3, 1), P(p >= 1/2) = 1 - 1/8
     got = answers(model, plans[1])["p_half"]
     assert abs(got.probability - 7 / 8) < K_SE * got.stderr
-
-
-def test_a_questions_ess_counts_copies_of_the_nodes_it_depends_on(write):
-    """Without moves, resampled copies stay copies: a question on the informed parent counts each
-    ancestor once (its ESS is at most the number of distinct ancestors), while a question on a
-    node no evidence touches, drawn per world after resampling, counts every world."""
-    text = categorical_text(questions="""questions:
-  - {id: k_is_c, resolve: {is: {k: c}}}
-  - {id: free_true, resolve: {is: {free: true}}}
-""").replace("nodes:\n", "nodes:\n  free: {bernoulli: {p: 0.5}}\n")
-    model, questions = load_model(write("copies.yaml", text))
-    evidence = parse_evidence(model, categorical_items())
-    last = X_DATES[-1]
-    plan = Plan(last, evidence.conditioning(model, last), list(questions))
-    run_plans(model, [plan], samples=SAMPLES, seed=SEEDS[0], evidence=evidence, move_rounds=0)
-    assert plan.smc["resamples"] > 0 and plan.smc["acceptance"] is None
-    got = answers(model, plan)
-    # every world a copy of one of at most a few distinct ancestors' k, all with equal weight
-    distinct_k = plan.smc["distinct"]
-    assert got["k_is_c"].n_eff <= distinct_k * (1 + 1e-12)
-    assert got["k_is_c"].n_eff < 0.5 * SAMPLES
-    assert got["free_true"].n_eff > 0.5 * SAMPLES  # Kish's ESS of the weights since the last resampling

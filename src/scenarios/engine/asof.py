@@ -279,9 +279,7 @@ class _Worlds:
     with ``w`` the product of its factors under the last conditioning it was weighed with; scale
     is None (1) until the worlds are first resampled, so without resampling the weights are
     plain likelihood weights, bit for bit.  ``ids`` (None: all distinct) names each world's
-    identity for the effective sample size: copies share it.  ``node_ids`` does the same node by
-    node (a move renews the identity of the nodes it redrew, a draw from fresh streams that of
-    the node drawn), so a question's worlds are grouped by the nodes it depends on.
+    identity for the effective sample size: copies share it.
     """
 
     def __init__(self, model, n, seed, chunk):
@@ -294,7 +292,6 @@ class _Worlds:
         self.w = np.ones(n)
         self.scale: np.ndarray | None = None
         self.ids: np.ndarray | None = None
-        self.node_ids: dict | None = None  # node -> identity of its values per world, once resampled
         self.resamples = 0
         self.generation = ""  # key of the step that last resampled
         self.next_id = n
@@ -303,14 +300,7 @@ class _Worlds:
         out = _Worlds.__new__(_Worlds)
         out.__dict__.update(self.__dict__)
         out.arrays, out.factors, out.drawn, out.version = dict(self.arrays), dict(self.factors), dict(self.drawn), dict(self.version)
-        out.node_ids = None if self.node_ids is None else dict(self.node_ids)
         out.caches = {k: dict(v) for k, v in self.caches.items()}
-        return out
-
-    def fresh_ids(self) -> np.ndarray:
-        """New identities, one per world."""
-        out = self.next_id + np.arange(self.n, dtype=np.int64)
-        self.next_id += self.n
         return out
 
     def weights(self) -> np.ndarray:
@@ -354,8 +344,6 @@ class _Run:
             st.arrays[name], st.factors[name] = _draw(
                 model, name, mode_n, ctx, st.seed, st.chunk, st.n, self.candidates, st.caches.setdefault(name, {}), tag,
             )
-            if st.node_ids is not None:
-                st.node_ids[name] = st.fresh_ids()
             st.drawn[name] = key
             st.version[name] = st.version.get(name, 0) + 1
         for name in setup.factor_only:
@@ -421,8 +409,6 @@ class _Run:
         st.factors = {k: take_rows(v, rows, n) for k, v in st.factors.items()}
         st.w = st.w[rows]
         st.ids = (np.arange(n, dtype=np.int64) if st.ids is None else st.ids)[rows]
-        old = st.node_ids or {}
-        st.node_ids = {k: (old[k] if k in old else np.arange(n, dtype=np.int64))[rows] for k in st.arrays}
         st.caches = {}  # candidates were drawn for other worlds
         st.resamples += 1
         st.generation = key
@@ -462,10 +448,9 @@ class _Run:
             if b in factors and (factors[b] is not None or st.factors.get(b) is not None):
                 st.factors[b] = choose_rows(accept, factors[b], st.factors.get(b), n)
             st.caches[b] = {}
-            if b in st.arrays and st.node_ids is not None:
-                st.node_ids[b] = np.where(accept, st.fresh_ids(), st.node_ids.get(b, -1))
         st.w = np.where(accept, w_new, st.w)
-        st.ids = np.where(accept, st.fresh_ids(), st.ids)
+        st.ids = np.where(accept, st.next_id + np.arange(n), st.ids)
+        st.next_id += n
         return accept
 
     def descendants(self, name: str) -> set:
@@ -480,14 +465,7 @@ class _Run:
     # ------------------------------------------------------------------ feeding a plan
 
     def feed(self, st: _Worlds, plan: Plan, need: set, date, setup: _Setup, stats: dict) -> None:
-        """Answer ``plan``'s questions and sinks with the worlds of ``st`` (a copy: draws are dropped).
-
-        A question's ESS and standard error count copies as one world: for each random node it
-        depends on that was carried through resampling, the worlds that share that node's
-        identity are grouped, and the grouping with the fewest effective worlds counts (a node
-        that moves seldom keeps many copies, and every answer that depends on it shares them).
-        """
-        carried = {name for name in (st.node_ids or ()) if is_random(self.model.nodes[name].spec)}
+        """Answer ``plan``'s questions and sinks with the worlds of ``st`` (a copy: draws are dropped)."""
         self.draw_needed(st, setup, need, st.tag())
         w = st.weights()
         groups = group_index(st.ids, st.n)
@@ -498,14 +476,7 @@ class _Run:
         plan.smc["distinct"] += st.n if groups is None else int(groups.max()) + 1
         plan.smc["tried"] += stats.get("tried", 0)
         plan.smc["accepted"] += stats.get("accepted", 0)
-        node_groups: dict = {}
         for acc in plan.accs:
-            groups = {}
-            for name in sorted(self.model.ancestors(acc.q.refs) & carried):
-                if name not in node_groups:
-                    node_groups[name] = group_index(st.node_ids[name], st.n)
-                if node_groups[name] is not None:
-                    groups[name] = node_groups[name]
             acc.add(worlds, w, groups)
         for sink in plan.sinks:
             sink.add(worlds, w)

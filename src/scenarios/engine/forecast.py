@@ -256,10 +256,10 @@ class Accumulator:
         self.sum_w = 0.0
         self.sum_w2 = 0.0
         self.sum_wa = 0.0
-        self.sum_w2a = 0.0  # binary: sum of w^2 over worlds where it resolves yes (its delta-method MCSE)
-        # label -> the same sums of squares (w^2, yes w^2, yes w * w) with the worlds of a group
-        # counted as one (copies made by resampling), minus the sums above, over the chunks so grouped
-        self.grouped: dict = {}
+        # binary, for the delta-method MCSE: sums over groups of copies of a world (each world its
+        # own group unless resampled) of A^2 and A*B, A = sum of w over its yes-worlds, B = sum of w
+        self.sum_w2a = 0.0
+        self.sum_wab = 0.0
         self.n = 0
         self.capacity = capacity
         self.values = None  # allocated at the first chunk (after the run's memory check)
@@ -269,11 +269,9 @@ class Accumulator:
     def add(self, worlds, weights, groups=None):
         """Add a chunk's worlds with their weights, shape (n,).
 
-        ``groups`` (None: every world its own) maps labels to int arrays of shape (n,) that number
-        groups of worlds that are copies of one another in some respect (e.g. in the value of one
-        node, after resampling).  Under each grouping the sums of squares count a group as one
-        world with its summed weight; the ESS and the MCSE are those of the grouping that gives
-        the fewest effective worlds (the most pessimistic).
+        ``groups`` (int array of shape (n,), or None: every world its own) numbers the copies of a
+        world made by resampling: sums of squares (the ESS, the MCSE) then count a world's copies
+        as one world with their summed weight.
         """
         if self.done is not None:
             raise RuntimeError("worlds added to an accumulator after its result")
@@ -283,25 +281,24 @@ class Accumulator:
             mask = np.asarray(q.given.evaluate(worlds), dtype=bool)
         w = weights if mask is None else weights * mask
         a = q.resolve.evaluate(worlds)
-        w2 = w * w
-        sum_w2 = float(w2.sum())
         self.sum_w += float(w.sum())
-        self.sum_w2 += sum_w2
-        binary = q.type == "binary"
-        if binary:
+        if groups is None:
+            w2 = w * w
+            self.sum_w2 += float(w2.sum())
+        else:
+            b_g = np.bincount(groups, weights=w)
+            self.sum_w2 += float(np.dot(b_g, b_g))
+        if q.type == "binary":
             yes = np.asarray(np.broadcast_to(a, w.shape), dtype=bool)
-            yes_w2 = float(w2[yes].sum())
             self.sum_wa += float(w[yes].sum())
-            self.sum_w2a += yes_w2
-        for label, g in (groups or {}).items():
-            extra = self.grouped.setdefault(label, [0.0, 0.0, 0.0])
-            b_g = np.bincount(g, weights=w)
-            extra[0] += float(np.dot(b_g, b_g)) - sum_w2
-            if binary:
-                a_g = np.bincount(g, weights=np.where(yes, w, 0.0))
-                extra[1] += float(np.dot(a_g, a_g)) - yes_w2
-                extra[2] += float(np.dot(a_g, b_g)) - yes_w2
-        if binary:
+            if groups is None:
+                yes_w2 = float(w2[yes].sum())
+                self.sum_w2a += yes_w2
+                self.sum_wab += yes_w2
+            else:
+                a_g = np.bincount(groups, weights=np.where(yes, w, 0.0))
+                self.sum_w2a += float(np.dot(a_g, a_g))
+                self.sum_wab += float(np.dot(a_g, b_g))
             return
         keep = w > 0
         a = np.broadcast_to(np.asarray(a, dtype=float), keep.shape)
@@ -340,40 +337,9 @@ class Accumulator:
         self.done = self._result(as_of)
         return dataclasses.replace(self.done)
 
-    def _sums_of_squares(self) -> list:
-        """(sum w^2, sum over yes-worlds of w^2, sum of yes-w times w) as if every world were
-        distinct, and under each grouping (copies counted as one world)."""
-        base = (self.sum_w2, self.sum_w2a, self.sum_w2a)
-        return [base] + [tuple(b + e for b, e in zip(base, extra, strict=True)) for extra in self.grouped.values()]
-
-    def effective_size(self) -> float:
-        """ESS (sum w)^2 / sum w^2 of the worlds added, the fewest over the groupings."""
-        w2 = max(s[0] for s in self._sums_of_squares())
-        if not w2 > 0:
-            return 0.0
-        try:
-            return self.sum_w**2 / w2
-        except OverflowError:  # weights are densities: their scale is arbitrary
-            return (self.sum_w / math.sqrt(w2)) ** 2
-
-    def mcse(self) -> float:
-        """Monte Carlo standard error of a binary forecast, a weighted share of worlds.
-
-        The delta-method variance of a self-normalised importance-sampling estimate (Owen 2013,
-        *Monte Carlo theory, methods and examples*, sec. 9.2), ``sum w_i^2 (a_i - p)^2 / (sum w_i)^2``
-        with ``a_i`` the world's 0/1 answer; with every weight 1 it is exactly ``p (1 - p) / n``.
-        Under a grouping of copies the sum runs over groups g, ``sum_g (A_g - p B_g)^2`` with ``A_g``
-        the weight of the group's yes-worlds and ``B_g`` its whole weight; the largest is returned.
-        """
-        if not self.sum_w > 0:
-            return math.nan
-        p = min(1.0, max(0.0, self.sum_wa / self.sum_w))
-        ss = max(w2a - 2.0 * p * wab + p * p * w2 for w2, w2a, wab in self._sums_of_squares())
-        return math.sqrt(max(ss, 0.0)) / self.sum_w
-
     def _result(self, as_of) -> QuestionForecast:
         q = self.q
-        ess = self.effective_size()
+        ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
         out = QuestionForecast(q.id, q.text, q.type, q.open, q.close, ess, as_of=as_of)
         if q.type == "binary":
             if self.sum_w <= 0:
