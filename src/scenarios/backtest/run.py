@@ -238,20 +238,8 @@ def _resolved(res: Resolution | None) -> bool:
 
 
 def _probability_mcse(acc) -> float:
-    """Monte Carlo standard error of a binary forecast, a weighted share of worlds.
-
-    The delta-method variance of a self-normalised importance-sampling estimate (Owen 2013,
-    *Monte Carlo theory, methods and examples*, sec. 9.2), ``sum w_i^2 (a_i - p)^2 / (sum w_i)^2``
-    with ``a_i`` the world's 0/1 answer; with every weight 1 it is exactly ``p (1 - p) / n``.
-    Copies of a world made by resampling count as one world with their summed weight: the sum
-    runs over groups g of copies, ``sum_g (A_g - p B_g)^2`` with ``A_g`` the weight of the group's
-    yes-worlds and ``B_g`` its whole weight.
-    """
-    if acc.sum_w <= 0:
-        return math.nan
-    p = min(1.0, max(0.0, acc.sum_wa / acc.sum_w))
-    ss = acc.sum_w2a - 2.0 * p * acc.sum_wab + p**2 * acc.sum_w2
-    return math.sqrt(max(ss, 0.0)) / acc.sum_w
+    """Monte Carlo standard error of a binary forecast (:meth:`scenarios.engine.forecast.Accumulator.mcse`)."""
+    return acc.mcse()
 
 
 def _numeric_rows(plans, targets, prior_ens) -> list:

@@ -37,7 +37,6 @@ from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rn
 from .smc import (
     choose_rows,
     group_index,
-    grouped_ess,
     grouped_sum_squares,
     systematic_resample,
     take_rows,
@@ -53,6 +52,7 @@ __all__ = [
     "REPORT_CANDIDATES",
     "RESAMPLE_BELOW",
     "MOVE_ROUNDS",
+    "ISLANDS",
     "DIAGNOSIS_WORLDS",
     "impossible_items",
     "impossible_evidence_error",
@@ -75,6 +75,11 @@ UNMOVED_SHARE = 1 / 2
 """A node is moved again, round after round, while more than this share of the worlds never took
 its proposal since they were resampled (so a node whose proposals are rarely accepted, one the
 evidence informs much, is tried more often)."""
+
+ISLANDS = 10
+"""Independent populations a chunk's worlds are resampled in (fewer when a chunk has fewer than
+100 worlds per island): each island resamples only its own worlds, so the islands' answers are
+independent estimates and their spread is the Monte Carlo standard error of a forecast."""
 
 MIN_ACCEPTANCE = 0.1
 """...unless fewer than this share of the worlds took its proposal in the last round: its
@@ -294,6 +299,9 @@ class _Worlds:
         self.ids: np.ndarray | None = None
         self.resamples = 0
         self.generation = ""  # key of the step that last resampled
+        count = max(1, min(ISLANDS, n // 100))
+        self.island = np.arange(n, dtype=np.int64) * count // n  # contiguous islands of equal size
+        self.island_starts = np.searchsorted(self.island, np.arange(count + 1))
         self.next_id = n
 
     def copy(self) -> _Worlds:
@@ -302,6 +310,14 @@ class _Worlds:
         out.arrays, out.factors, out.drawn, out.version = dict(self.arrays), dict(self.factors), dict(self.drawn), dict(self.version)
         out.caches = {k: dict(v) for k, v in self.caches.items()}
         return out
+
+    def island_ess(self, weights: np.ndarray) -> float:
+        """Sum over islands of each island's ESS (sum w)^2 / sum w^2: how uneven the weights are
+        within islands (their totals are each island's own estimate of the evidence's probability)."""
+        sums = np.bincount(self.island, weights=weights)
+        squares = np.bincount(self.island, weights=weights * weights)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(np.where(squares > 0, sums * sums / squares, 0.0).sum())
 
     def weights(self) -> np.ndarray:
         if self.scale is None:
@@ -383,7 +399,7 @@ class _Run:
         total = float(weights.sum())
         if self.resample_below <= 0 or not total > 0:
             return
-        if grouped_ess(weights, None) >= self.resample_below * st.n:  # how uneven the weights are
+        if st.island_ess(weights) >= self.resample_below * st.n:
             return
         self.resample(st, weights, key)
         stats["resamples"] = stats.get("resamples", 0) + 1
@@ -398,12 +414,22 @@ class _Run:
                     del unmoved[name]
         stats["tried"] = stats.get("tried", 0) + tried
         stats["accepted"] = stats.get("accepted", 0) + accepted
-        st.scale = (total / st.n) / st.w  # every world weighs the mean weight before resampling
+        # every world of a live island weighs the chunk's mean weight before resampling: the islands
+        # then count equally, each a self-normalised estimate (weighing them by their own noisy
+        # totals would leave a few islands to decide)
+        live = np.bincount(st.island, weights=weights)[st.island] > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            st.scale = np.where(live & (st.w > 0), (total / st.n) / st.w, 0.0)
 
     def resample(self, st: _Worlds, weights: np.ndarray, key: str) -> None:
-        """Replace the worlds by ``n`` drawn in proportion to ``weights`` (systematic resampling)."""
-        u = float(node_rng(st.seed, st.chunk, f"resample@{key}").random())
-        rows = systematic_resample(weights, u)
+        """Replace each island's worlds by as many drawn from them in proportion to ``weights``
+        (systematic resampling); an island whose worlds all weigh 0 keeps them."""
+        starts = st.island_starts
+        u = node_rng(st.seed, st.chunk, f"resample@{key}").random(len(starts) - 1)
+        rows = np.arange(st.n, dtype=np.int64)
+        for b, (lo, hi) in enumerate(zip(starts[:-1], starts[1:], strict=True)):
+            if weights[lo:hi].sum() > 0:
+                rows[lo:hi] = lo + systematic_resample(weights[lo:hi], float(u[b]))
         n = st.n
         st.arrays = {k: take_rows(v, rows, n) for k, v in st.arrays.items()}
         st.factors = {k: take_rows(v, rows, n) for k, v in st.factors.items()}
@@ -476,8 +502,9 @@ class _Run:
         plan.smc["distinct"] += st.n if groups is None else int(groups.max()) + 1
         plan.smc["tried"] += stats.get("tried", 0)
         plan.smc["accepted"] += stats.get("accepted", 0)
+        islands = st.island if st.resamples else None
         for acc in plan.accs:
-            acc.add(worlds, w, groups)
+            acc.add(worlds, w, groups, islands)
         for sink in plan.sinks:
             sink.add(worlds, w)
         del worlds  # the next chunk's draws must not meet this one's still in memory

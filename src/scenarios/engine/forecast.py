@@ -256,22 +256,26 @@ class Accumulator:
         self.sum_w = 0.0
         self.sum_w2 = 0.0
         self.sum_wa = 0.0
-        # binary, for the delta-method MCSE: sums over groups of copies of a world (each world its
-        # own group unless resampled) of A^2 and A*B, A = sum of w over its yes-worlds, B = sum of w
-        self.sum_w2a = 0.0
-        self.sum_wab = 0.0
+        self.sum_w2a = 0.0  # binary: sum of w^2 over worlds where it resolves yes
+        self.copies_w2 = 0.0  # sum of w^2 with copies of a world counted as one world, minus sum_w2
+        # binary, for the MCSE: over groups g (islands of resampled worlds, else single worlds),
+        # sums of A_g^2, A_g B_g and B_g^2 (A_g: weight of the group's yes-worlds, B_g: its weight)
+        self.group_a2 = self.group_ab = self.group_b2 = 0.0
+        self.groups = 0
+        self.islands = False
         self.n = 0
         self.capacity = capacity
         self.values = None  # allocated at the first chunk (after the run's memory check)
         self.weights = None
         self.done: QuestionForecast | None = None
 
-    def add(self, worlds, weights, groups=None):
+    def add(self, worlds, weights, copies=None, islands=None):
         """Add a chunk's worlds with their weights, shape (n,).
 
-        ``groups`` (int array of shape (n,), or None: every world its own) numbers the copies of a
-        world made by resampling: sums of squares (the ESS, the MCSE) then count a world's copies
-        as one world with their summed weight.
+        ``copies`` (int array of shape (n,), or None: all distinct) numbers the copies of a world
+        made by resampling: the ESS counts a world's copies as one world with their summed weight.
+        ``islands`` (int array of shape (n,), or None) numbers the independent populations the
+        worlds were resampled in: the MCSE is then the spread of the islands' answers.
         """
         if self.done is not None:
             raise RuntimeError("worlds added to an accumulator after its result")
@@ -281,24 +285,31 @@ class Accumulator:
             mask = np.asarray(q.given.evaluate(worlds), dtype=bool)
         w = weights if mask is None else weights * mask
         a = q.resolve.evaluate(worlds)
+        w2 = w * w
+        sum_w2 = float(w2.sum())
         self.sum_w += float(w.sum())
-        if groups is None:
-            w2 = w * w
-            self.sum_w2 += float(w2.sum())
-        else:
-            b_g = np.bincount(groups, weights=w)
-            self.sum_w2 += float(np.dot(b_g, b_g))
+        self.sum_w2 += sum_w2
+        if copies is not None:
+            b_g = np.bincount(copies, weights=w)
+            self.copies_w2 += float(np.dot(b_g, b_g)) - sum_w2
         if q.type == "binary":
             yes = np.asarray(np.broadcast_to(a, w.shape), dtype=bool)
+            yes_w2 = float(w2[yes].sum())
             self.sum_wa += float(w[yes].sum())
-            if groups is None:
-                yes_w2 = float(w2[yes].sum())
-                self.sum_w2a += yes_w2
-                self.sum_wab += yes_w2
+            self.sum_w2a += yes_w2
+            if islands is None:
+                self.group_a2 += yes_w2
+                self.group_ab += yes_w2
+                self.group_b2 += sum_w2
+                self.groups += len(w)
             else:
-                a_g = np.bincount(groups, weights=np.where(yes, w, 0.0))
-                self.sum_w2a += float(np.dot(a_g, a_g))
-                self.sum_wab += float(np.dot(a_g, b_g))
+                b_g = np.bincount(islands, weights=w)
+                a_g = np.bincount(islands, weights=np.where(yes, w, 0.0))
+                self.group_a2 += float(np.dot(a_g, a_g))
+                self.group_ab += float(np.dot(a_g, b_g))
+                self.group_b2 += float(np.dot(b_g, b_g))
+                self.groups += len(b_g)
+                self.islands = True
             return
         keep = w > 0
         a = np.broadcast_to(np.asarray(a, dtype=float), keep.shape)
@@ -337,9 +348,46 @@ class Accumulator:
         self.done = self._result(as_of)
         return dataclasses.replace(self.done)
 
+    def effective_size(self) -> float:
+        """ESS (sum w)^2 / sum w^2 of the worlds added, copies of a world counted once; for a
+        binary question of resampled worlds at most p (1 - p) / mcse^2, the size the spread of
+        the islands' answers implies."""
+        w2 = self.sum_w2 + self.copies_w2
+        if not w2 > 0:
+            return 0.0
+        try:
+            ess = self.sum_w**2 / w2
+        except OverflowError:  # weights are densities: their scale is arbitrary
+            ess = (self.sum_w / math.sqrt(w2)) ** 2
+        if self.q.type == "binary" and self.islands:
+            p = min(1.0, max(0.0, self.sum_wa / self.sum_w))
+            se = self.mcse()
+            if se > 0:
+                ess = min(ess, p * (1.0 - p) / se**2)
+        return ess
+
+    def mcse(self) -> float:
+        """Monte Carlo standard error of a binary forecast, a weighted share of worlds.
+
+        The delta-method variance of a self-normalised importance-sampling estimate (Owen 2013,
+        *Monte Carlo theory, methods and examples*, sec. 9.2), ``sum w_i^2 (a_i - p)^2 / (sum w_i)^2``
+        with ``a_i`` the world's 0/1 answer; with every weight 1 it is exactly ``p (1 - p) / n``.
+        Resampled worlds are not independent: they are summed by island first, ``sum_g (A_g - p
+        B_g)^2`` with ``A_g`` the weight of island g's yes-worlds and ``B_g`` its weight (the
+        islands are independent populations, so this is their spread), times G / (G - 1) for G
+        groups.
+        """
+        if not self.sum_w > 0:
+            return math.nan
+        p = min(1.0, max(0.0, self.sum_wa / self.sum_w))
+        ss = self.group_a2 - 2.0 * p * self.group_ab + p * p * self.group_b2
+        if self.islands and self.groups > 1:
+            ss *= self.groups / (self.groups - 1)
+        return math.sqrt(max(ss, 0.0)) / self.sum_w
+
     def _result(self, as_of) -> QuestionForecast:
         q = self.q
-        ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
+        ess = self.effective_size()
         out = QuestionForecast(q.id, q.text, q.type, q.open, q.close, ess, as_of=as_of)
         if q.type == "binary":
             if self.sum_w <= 0:
