@@ -743,3 +743,15 @@ def test_mild_evidence_is_plain_likelihood_weighting_unchanged(write):
     # and it is Bayes: p | two successes ~ Beta(3, 1), P(p >= 1/2) = 1 - 1/8
     got = answers(model, plans[1])["p_half"]
     assert abs(got.probability - 7 / 8) < K_SE * got.stderr
+
+
+def test_the_backtest_summary_records_resample_move_by_date(write):
+    model, questions = load_model(write("s.yaml", categorical_text()))
+    evidence = parse_evidence(model, categorical_items())
+    res = load_resolutions(write("r.yaml", "questions:\n  - {id: k_is_c, outcome: true, resolved_on: 2024-06-01}\n"))
+    result = run_backtest(model, questions, res, evidence, samples=SAMPLES, seed=SEEDS[0])
+    smc = result.summary["smc"]
+    assert set(smc) == set(result.summary["ess"])
+    last = max(smc)
+    assert smc[last]["resamples"] > 0 and 0 < smc[last]["distinct"] <= SAMPLES
+    assert result.summary["ess"][last] <= smc[last]["distinct"] * (1 + 1e-12)

@@ -64,6 +64,8 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
         "as_of_dates": dates,
         "counts": counts,
         "ess": {str(p.as_of): p.ess for p in plans[1:]},
+        # resample-move at each date: resamplings so far, distinct worlds, share of moves accepted
+        "smc": {str(p.as_of): dict(p.smc) for p in plans[1:]},
         "mcse": _largest_mcse(rows),
         "questions": per_question,
     }
@@ -315,7 +317,9 @@ def format_summary(s: dict) -> str:
         )
     if s["ess"]:
         d, e = min(s["ess"].items(), key=lambda x: x[1])
-        lines.append(f"  lowest effective sample size {e:,.0f} (as of {d})")
+        smc = s.get("smc", {}).get(d, {})
+        how = f"; worlds resampled {smc['resamples']} times so far" if smc.get("resamples") else ""
+        lines.append(f"  lowest effective sample size {e:,.0f} of {s['samples']:,} worlds (as of {d}{how})")
     if s.get("mcse"):
         d, m = max(s["mcse"].items(), key=lambda x: x[1]["mcse"])
         lines.append(f"  largest Monte Carlo standard error of a forecast {m['mcse']:.4f} ({m['question']}, as of {d})")
