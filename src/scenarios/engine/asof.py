@@ -320,11 +320,25 @@ class _Worlds:
             return float(np.where(squares > 0, sums * sums / squares, 0.0).sum())
 
     def weights(self) -> np.ndarray:
+        """Each world's weight, shape (n,).
+
+        Once resampled, every live island weighs the same in all: an island's total is its own
+        estimate of the probability of the evidence since it was resampled, noisy from one island
+        to the next, and letting it decide would leave a few islands to carry the forecast.  The
+        chunk's total is kept, so chunks add up as in plain weighting.
+        """
         if self.scale is None:
             return self.w
         with np.errstate(invalid="ignore", over="ignore"):
             w = self.scale * self.w
-        return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        totals = np.bincount(self.island, weights=w)
+        live = totals > 0
+        if live.sum() < 2:
+            return w
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            factor = np.where(live, totals.sum() / live.sum() / totals, 0.0)
+            return w * factor[self.island]
 
     def tag(self) -> str:
         """Stream suffix of draws: none until resampled (plain forecasts' streams), then the key of
