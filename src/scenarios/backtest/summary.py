@@ -318,7 +318,8 @@ def format_summary(s: dict) -> str:
     if s["ess"]:
         d, e = min(s["ess"].items(), key=lambda x: x[1])
         smc = s.get("smc", {}).get(d, {})
-        how = f"; worlds resampled {smc['resamples']} times so far" if smc.get("resamples") else ""
+        times = smc.get("resamples") or 0
+        how = f"; worlds resampled {'once' if times == 1 else f'{times} times'} so far" if times else ""
         lines.append(f"  lowest effective sample size {e:,.0f} of {s['samples']:,} worlds (as of {d}{how})")
     if s.get("mcse"):
         d, m = max(s["mcse"].items(), key=lambda x: x[1]["mcse"])
