@@ -477,3 +477,81 @@ def test_memory_estimate_counts_the_arrays_of_the_new_kinds(write):
     base = peak("  r: 1\n")
     assert peak("  r: 1\n  v: {repeated: {rate: r, max: 200}}\n") - base >= 200 * 8 * 100_000
     assert peak("  r: 1\n  s: {stock: {rate: r}}\n") - base >= 25 * 8 * 100_000
+
+
+@pytest.mark.parametrize("how", ["statement", "report"])
+def test_a_stock_observed_on_a_date_agrees_with_exact_bayes(write, how):
+    # rate r ~ lognormal(median 300 a month, sigma 0.5) from as_of: the level on 2023-10-05 (day 30)
+    # is r.  Either a statement about the stock (bias 1, noise 0.3, nearest 100) says 400 on that
+    # day, or a plain report on the stock's level says 400 with lognormal noise 0.3 (a density).
+    nodes = """\
+  r: {lognormal: {mu: 5.703782474656201, sigma: 0.5}}
+  level: {stock: {rate: r}}
+  says: {statement: {about: level, lag: {uniform: [0, 100]}, bias: 1.0, noise: 0.3, round_to: 100}}
+"""
+    qs = [{"id": f"a{t}", "resolve": {"quantity": "r", "at_least": t}} for t in (250, 350, 450)]
+    model, questions = load(write, nodes, qs)
+    if how == "statement":
+        report = {"quantity": "says", "said": {"value": 400}}
+
+        def likelihood(r):
+            return stats.norm.cdf((np.log(450) - np.log(r)) / 0.3) - stats.norm.cdf((np.log(350) - np.log(r)) / 0.3)
+    else:
+        report = {"quantity": "level", "on": "2023-10-05", "said": {"value": 400}, "likelihood": {"lognormal": {"sigma": 0.3}}}
+
+        def likelihood(r):
+            return stats.norm.pdf((np.log(400) - np.log(r)) / 0.3)
+    evidence = parse_evidence(model, [{"public_on": "2023-10-05", "source": "https://example.org/s", "report": report}])
+    prior = stats.lognorm(0.5, scale=300)
+    total = integrate.quad(lambda r: prior.pdf(r) * likelihood(r), 0, np.inf, limit=200)[0]
+    from scenarios.engine.asof import forecast_as_of
+
+    fc = forecast_as_of(model, questions, evidence, dt.date(2023, 10, 5), samples=N, seed=3)
+    for t in (250, 350, 450):
+        exact = integrate.quad(lambda r: prior.pdf(r) * likelihood(r), t, np.inf, limit=200)[0] / total
+        got = next(q for q in fc.questions if q.id == f"a{t}").probability
+        assert close_share(got, exact, n=fc.ess)
+
+
+def test_a_watched_statement_had_not_been_made_until_an_item_reports_it(write):
+    # The source speaks with chance 0.5, uniform 0-200 days after as_of.  Watched from as_of with
+    # lag 0: as of day 50 it had not spoken, so P(spoken by day 100) = 0.5 * 50/200 / (1 - 0.5 * 50/200).
+    nodes = """\
+  x: {lognormal: {mu: 6.907755278982137, sigma: 0.5}}
+  says: {statement: {about: x, chance: 0.5, lag: {uniform: [0, 200]}, bias: 1.0, noise: 0.3, round_to: 100}}
+"""
+    qs = [
+        {"id": "by_day_50", "resolve": {"event": "says", "by": str(day(50))}},
+        {"id": "by_day_100", "resolve": {"event": "says", "by": str(day(100))}},
+    ]
+    model, questions = load(write, nodes, qs)
+    evidence = parse_evidence(model, [
+        {"public_on": "2023-09-05", "source": "https://example.org/w", "watch": {"says": 0}},
+        {"public_on": str(day(80)), "source": "https://example.org/s", "report": {"quantity": "says", "said": {"value": 1300}}},
+    ])
+    from scenarios.engine.asof import forecast_as_of
+
+    before = forecast_as_of(model, questions, evidence, day(50), samples=N, seed=3)
+    p = {q.id: q.probability for q in before.questions}
+    assert p["by_day_50"] == 0.0
+    assert close_share(p["by_day_100"], 0.5 * 0.25 / (1 - 0.5 * 0.25), n=before.ess)
+    after = forecast_as_of(model, questions, evidence, day(80), samples=4000, seed=3)
+    assert {q.id: q.probability for q in after.questions} == {"by_day_50": 0.0, "by_day_100": 1.0}
+
+
+def test_bad_reports_on_stocks(write):
+    nodes = """\
+  level: {stock: {rate: 10}}
+  x: {lognormal: {mu: 7, sigma: 0.5}}
+"""
+    model, _ = load(write, nodes)
+    lik = {"lognormal": {"sigma": 0.3}}
+    cases = [
+        ({"quantity": "level", "said": {"value": 5}, "likelihood": lik}, r"'level' is a stock: say which date"),
+        ({"quantity": "level.cumulative", "on": "2023-10-01", "said": {"value": 5}, "likelihood": lik}, r"is a stock, not a flow"),
+    ]
+    for report, pattern in cases:
+        with pytest.raises(ParamsError, match=pattern):
+            parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "report": report}])
+    with pytest.raises(ParamsError, match=r"watch\.x: 'x' is a number node; only events and statements can be watched"):
+        parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "watch": {"x": 0}}])

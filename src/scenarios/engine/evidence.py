@@ -14,8 +14,8 @@ where it comes from (``source``) and what it says about model variables:
     is weighted by the probability of the constraint given the event's parents.  ``{at_least: x}``,
     ``{at_most: x}``, ``{between: [lo, hi]}`` on a number node weight by an indicator.
 ``report: {quantity, on, said, likelihood}``
-    A noisy statement about a number: a flow's running total on a date, a flow's month, or a number
-    node.  The world's weight is multiplied by the likelihood of what was said given the world's
+    A noisy statement about a number: a flow's running total on a date, a flow's month, a stock's
+    level on a date, or a number node.  The world's weight is multiplied by the likelihood of what was said given the world's
     true value under the stated noise model (closed forms, :class:`Noise`).  The reported node is
     drawn ``REPORT_CANDIDATES`` times and one draw is kept with probability proportional to its
     likelihood; the world's weight is the mean likelihood of the candidates (a proper importance
@@ -23,7 +23,8 @@ where it comes from (``source``) and what it says about model variables:
 ``watch: [event, ...]`` or ``{event: lag_days}``
     Events that would be public within ``lag_days`` of happening.  As of any date D on or after the
     item's ``public_on``, a watched event that no item public by D observes is constrained as
-    ``never_by: D - lag``.
+    ``never_by: D - lag``.  A statement node can be watched too: until an item reports what its
+    source said, the source had not spoken by D - lag (a check on its publication day).
 
 Observing an event also says that the event it comes ``after:`` had happened by then (a ``by:``
 constraint on that event, and so on up the chain), and, when its ``when:`` names a boolean node,
@@ -46,6 +47,8 @@ import numpy as np
 
 from ..errors import ParamsError, ScenarioError
 from ..model.data_files import data_files
+from ..model.kinds.statement import DAY as STATEMENT_DAY
+from ..model.kinds.stock import level_at_day
 from ..model.params import load_yaml_file
 from ..model.questions import parse_quantity
 from ..model.scenario import EventSpec, Model, RefSpec
@@ -175,7 +178,7 @@ class Report:
 
     quantity: str
     node: str
-    series: str  # "" (the node, or a flow's month count) or "cumulative"
+    series: str  # "" (the node, or a flow's month count), "cumulative" (a flow) or "level" (a stock)
     on: _dt.date | None
     day: int | None
     value: float | None
@@ -187,7 +190,7 @@ class Report:
     said_day: float | None = None  # model day the statement was published
 
     def months(self, model: Model) -> int | None:
-        if self.day is None:
+        if self.day is None or self.series == "level":
             return None
         return min(model.horizon_months, max(1, int(math.ceil(self.day / model.month_days))))
 
@@ -197,6 +200,8 @@ class Report:
             return np.asarray(x, dtype=float)
         if self.series == "cumulative":
             return cumulative_at_day(np.asarray(x), self.day, model.month_days)
+        if self.series == "level":
+            return level_at_day(np.asarray(x, dtype=float), self.day, model.month_days)
         return np.asarray(x[:, self.months(model) - 1], dtype=float)
 
     def true_values(self, model: Model, arrays: dict) -> np.ndarray:
@@ -245,6 +250,8 @@ class Observation:
 
     def holds(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
+        if x.ndim == 2:  # a statement (day, value): what is constrained is its publication day
+            x = x[:, STATEMENT_DAY]
         if self.kind == "never_by":
             return x > self.value
         if self.kind in ("by", "at_most"):
@@ -376,9 +383,14 @@ class Evidence:
                 else:
                     bound(ob.node, hi=ob.value)
         day = model.day_of(as_of)
+        said = {rep.statement for rep in reports if rep.statement}
         for it in items:
             for node, lag in it.watch:
-                if node not in fixed:
+                if node in said:
+                    continue
+                if model.kinds[node].type == "statement":  # its source had not spoken yet
+                    checks.append(Observation(node, "never_by", float(day - lag), f"{node} not said by day {day - lag:g}"))
+                elif node not in fixed:
                     bound(node, lo=float(day - lag))
         # an event observed (or known to have happened by a day) means what it comes after had too
         for name, hi in [(n, v) for n, v in fixed.items() if model.kinds[n].type == "event"] + [
@@ -552,8 +564,8 @@ class _Parser:
         out = []
         for name, lag in pairs:
             kind = self.node(name, path + (str(name),))
-            if kind.type != "event":
-                raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events can be watched")
+            if kind.type not in ("event", "statement"):
+                raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events and statements can be watched")
             lag = check_number(lag, self.at(path + (str(name),)), what="a lag in whole days >= 0", lo=0, integer=True, finite=True)
             out.append((name, int(lag)))
         return tuple(out)
@@ -566,18 +578,22 @@ class _Parser:
         check_keys(raw, self.at(path), REPORT_KEYS, required=("quantity", "said", "likelihood"), what="a mapping with quantity, said and likelihood")
         name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         on = day = None
-        if kind.type == "flow":
+        if kind.type in ("flow", "stock"):
+            if kind.type == "stock" and series:
+                raise self.err(path + ("quantity",), f"{name!r} is a stock, not a flow; it has no .{series} (its level is {name})")
             if "on" not in raw:
-                raise self.err(path, f"{name!r} is a flow: say which date the figure is for (on: YYYY-MM-DD)")
+                raise self.err(path, f"{name!r} is a {kind.type}: say which date the figure is for (on: YYYY-MM-DD)")
             on = self.date(raw["on"], path + ("on",))
             day = self.model_day(on, path + ("on",), public_on=public_on, what="date")
             if day < 1:
                 raise self.err(path + ("on",), f"date {on} is not after the model's as_of ({self.model.as_of})")
+            if kind.type == "stock":
+                series = "level"
         else:
             if series:
                 raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
             if kind.type != "number":
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; a report needs a number or a flow (use observe: for events and categories)")
+                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; a report needs a number, a flow or a stock (use observe: for events and categories)")
             if "on" in raw:
                 raise self.err(path + ("on",), f"{name!r} is a per-world number, not a flow; drop on:")
         noise = self.noise(raw["likelihood"], path + ("likelihood",))
@@ -600,8 +616,8 @@ class _Parser:
         bias, noise = spec.bias.static_value(), spec.noise.static_value()
         if bias is None or noise is None or not noise > 0 or not bias > 0:
             raise self.err(path + ("quantity",), f"statement {name!r} can be observed by a report when its bias and noise are fixed numbers > 0")
-        if about_kind not in ("number", "flow"):
-            raise self.err(path + ("quantity",), f"statement {name!r} is about a {about_kind} node; a report on it needs a number or a flow")
+        if about_kind not in ("number", "flow", "stock"):
+            raise self.err(path + ("quantity",), f"statement {name!r} is about a {about_kind} node; a report on it needs a number, a flow or a stock")
         said = check_mapping(raw["said"], self.at(path + ("said",)), what="{value: x}")
         self.keys(said, path + ("said",), ("value",))
         if "value" not in said:
@@ -615,8 +631,9 @@ class _Parser:
         on = day = None
         series = ""
         quantity = about
-        if about_kind == "flow":
-            on, series, quantity = public_on, "cumulative", f"{about}.cumulative"
+        if about_kind in ("flow", "stock"):  # the running total, or the level, on the day it spoke
+            on, series = public_on, ("cumulative" if about_kind == "flow" else "level")
+            quantity = f"{about}.cumulative" if about_kind == "flow" else about
             day = self.model_day(on, path + ("quantity",), public_on=public_on, what="date")
             if day < 1:
                 raise self.err(path, f"published on {on}, not after the model's as_of ({self.model.as_of})")
