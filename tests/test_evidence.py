@@ -308,7 +308,7 @@ def test_as_of_before_the_model_is_refused(tiny):
         (item("2023-09-06", observe={"e": "2023-09-20"}), r"event date 2023-09-20 is after the item became public"),
         (item("2023-09-01", observe={"a": True}), r"public_on: 2023-09-01 is before the model's as_of"),
         (item("2023-09-06", observe={"e": {"nevr_by": "2023-09-06"}}), r"did you mean 'never_by'"),
-        (item("2023-09-06", watch=["a"]), r"'a' is a bool node; only events and statements can be watched"),
+        (item("2023-09-06", watch=["a"]), r"'a' is a bool node; only events, statements and repeated events can be watched"),
         (item("2023-09-06", report={"quantity": "e", "said": {"value": 3}, "likelihood": {"lognormal": {"sigma": 1}}}),
          r"'e' is a event node; a report needs a number, a flow or a stock"),
         (item("2023-09-06", report={"quantity": "x", "said": {"value": 3}, "likelihood": {"lognormal": {"sigma": 1}}}),

@@ -553,5 +553,26 @@ def test_bad_reports_on_stocks(write):
     for report, pattern in cases:
         with pytest.raises(ParamsError, match=pattern):
             parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "report": report}])
-    with pytest.raises(ParamsError, match=r"watch\.x: 'x' is a number node; only events and statements can be watched"):
+    with pytest.raises(ParamsError, match=r"watch\.x: 'x' is a number node; only events, statements and repeated events can be watched"):
         parse_evidence(model, [{"public_on": "2023-10-01", "source": "https://example.org/s", "watch": {"x": 0}}])
+
+
+def test_a_watched_repeated_event_had_no_occurrence_yet(write):
+    # Poisson meetings at 0.3 a month from as_of, watched with lag 0: as of day 60 none has happened,
+    # so (memoryless) P(first by day 90) = 1 - exp(-0.3), and P(at least 2 by day 150) is that of a
+    # Poisson count with mean 0.3 * 3 over days 60-150.
+    nodes = "  meetings: {repeated: {rate: 0.3}}\n"
+    qs = [
+        {"id": "first_by_60", "resolve": {"event": "meetings", "by": str(day(60))}},
+        {"id": "first_by_90", "resolve": {"event": "meetings", "by": str(day(90))}},
+        {"id": "two_by_150", "resolve": {"quantity": "meetings", "on": str(day(150)), "at_least": 2}},
+    ]
+    model, questions = load(write, nodes, qs)
+    evidence = parse_evidence(model, [{"public_on": "2023-09-05", "source": "https://example.org/w", "watch": ["meetings"]}])
+    from scenarios.engine.asof import forecast_as_of
+
+    fc = forecast_as_of(model, questions, evidence, day(60), samples=N, seed=3)
+    p = {q.id: q.probability for q in fc.questions}
+    assert p["first_by_60"] == 0.0
+    assert close_share(p["first_by_90"], 1 - np.exp(-0.3), n=fc.ess)
+    assert close_share(p["two_by_150"], stats.poisson(0.9).sf(1), n=fc.ess)

@@ -24,7 +24,8 @@ where it comes from (``source``) and what it says about model variables:
     Events that would be public within ``lag_days`` of happening.  As of any date D on or after the
     item's ``public_on``, a watched event that no item public by D observes is constrained as
     ``never_by: D - lag``.  A statement node can be watched too: until an item reports what its
-    source said, the source had not spoken by D - lag (a check on its publication day).
+    source said, the source had not spoken by D - lag (a check on its publication day); and a
+    repeated event (which evidence cannot observe): it had no occurrence by D - lag.
 
 Observing an event also says that the event it comes ``after:`` had happened by then (a ``by:``
 constraint on that event, and so on up the chain), and, when its ``when:`` names a boolean node,
@@ -250,8 +251,8 @@ class Observation:
 
     def holds(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        if x.ndim == 2:  # a statement (day, value): what is constrained is its publication day
-            x = x[:, STATEMENT_DAY]
+        if x.ndim == 2:  # a statement (day, value) or a repeated event (1st, 2nd, ... occurrence days)
+            x = x[:, STATEMENT_DAY]  # its publication day, or its first occurrence (also column 0)
         if self.kind == "never_by":
             return x > self.value
         if self.kind in ("by", "at_most"):
@@ -388,8 +389,8 @@ class Evidence:
             for node, lag in it.watch:
                 if node in said:
                     continue
-                if model.kinds[node].type == "statement":  # its source had not spoken yet
-                    checks.append(Observation(node, "never_by", float(day - lag), f"{node} not said by day {day - lag:g}"))
+                if model.kinds[node].type in ("statement", "repeated"):  # not spoken yet / no occurrence yet
+                    checks.append(Observation(node, "never_by", float(day - lag), f"{node} not by day {day - lag:g}"))
                 elif node not in fixed:
                     bound(node, lo=float(day - lag))
         # an event observed (or known to have happened by a day) means what it comes after had too
@@ -564,8 +565,8 @@ class _Parser:
         out = []
         for name, lag in pairs:
             kind = self.node(name, path + (str(name),))
-            if kind.type not in ("event", "statement"):
-                raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events and statements can be watched")
+            if kind.type not in ("event", "statement", "repeated"):
+                raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events, statements and repeated events can be watched")
             lag = check_number(lag, self.at(path + (str(name),)), what="a lag in whole days >= 0", lo=0, integer=True, finite=True)
             out.append((name, int(lag)))
         return tuple(out)
