@@ -6,9 +6,9 @@ as-of dates.  Worlds are rows of arrays: shape (n,) for most nodes, (n, months) 
 * :func:`systematic_resample`: ancestors drawn in proportion to the weights, with one uniform
   (Kitagawa 1996; Douc, Cappé & Moulines 2005, "Comparison of resampling schemes for particle
   filtering").
-* :func:`group_index` and :func:`grouped_ess`: after resampling a world can appear several
-  times; the effective sample size counts exact copies as one world, so it is never above the
-  number of distinct worlds.
+* :func:`group_index` and :func:`grouped_sum_squares`: after resampling a world can appear several
+  times; the effective sample size counts exact copies as one world (their weights summed), so
+  it is never above the number of distinct worlds.
 * :func:`take_rows` and :func:`choose_rows`: index every world's values by its ancestor, and
   keep the proposed values of the worlds whose move was accepted.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["systematic_resample", "group_index", "grouped_sum_squares", "grouped_ess", "take_rows", "choose_rows"]
+__all__ = ["systematic_resample", "group_index", "grouped_sum_squares", "take_rows", "choose_rows"]
 
 
 def systematic_resample(weights: np.ndarray, u: float) -> np.ndarray:
@@ -66,17 +66,6 @@ def grouped_sum_squares(values: np.ndarray, groups: np.ndarray | None) -> float:
         return float(np.dot(values, values))
     sums = np.bincount(groups, weights=values)
     return float(np.dot(sums, sums))
-
-
-def grouped_ess(weights: np.ndarray, groups: np.ndarray | None) -> float:
-    """Effective sample size ``(sum w)^2 / sum_g (sum_{i in g} w_i)^2``, copies merged.
-
-    With every world distinct this is Kish's ``(sum w)^2 / sum w^2``; merging exact copies makes
-    it at most the number of distinct worlds.
-    """
-    total = float(weights.sum())
-    ss = grouped_sum_squares(weights, groups)
-    return total * total / ss if ss > 0 else 0.0
 
 
 def take_rows(values, rows: np.ndarray, n: int):
