@@ -43,6 +43,21 @@ def close_share(p_hat, p, n=N, z=Z):
     return abs(p_hat - p) <= z * se + 1e-12
 
 
+def assert_posterior_tails(model, questions, evidence, as_of, prior, likelihood, thresholds):
+    """The forecast of question ``a<t>`` (x >= t) as of ``as_of`` equals the exact posterior tail,
+    by quadrature of ``prior.pdf * likelihood``, within Monte Carlo error, for each t."""
+    from scenarios.engine.asof import forecast_as_of
+
+    def mass(lo):
+        return integrate.quad(lambda x: prior.pdf(x) * likelihood(x), lo, np.inf, limit=200)[0]
+
+    total = mass(0)
+    fc = forecast_as_of(model, questions, evidence, as_of, samples=N, seed=3)
+    for t in thresholds:
+        got = next(q for q in fc.questions if q.id == f"a{t}").probability
+        assert close_share(got, mass(t) / total, n=fc.ess)
+
+
 def forecast(model, questions, n=N):
     worlds = simulate(model, n, seed=11)
     return {q.id: np.asarray(q.resolve.evaluate(worlds)) for q in questions}
@@ -396,14 +411,7 @@ def test_a_statement_observed_as_evidence_agrees_with_exact_bayes(write):
         centre = np.log(1.2 * x)
         return stats.norm.cdf((np.log(1350) - centre) / 0.3) - stats.norm.cdf((np.log(1250) - centre) / 0.3)
 
-    evidence_total, _ = integrate.quad(lambda x: prior.pdf(x) * likelihood(x), 0, np.inf, limit=200)
-    from scenarios.engine.asof import forecast_as_of
-
-    fc = forecast_as_of(model, questions, evidence, dt.date(2023, 10, 1), samples=N, seed=3)
-    for t in (800, 1000, 1200):
-        exact = integrate.quad(lambda x: prior.pdf(x) * likelihood(x), t, np.inf, limit=200)[0] / evidence_total
-        got = next(q for q in fc.questions if q.id == f"a{t}").probability
-        assert close_share(got, exact, n=fc.ess)
+    assert_posterior_tails(model, questions, evidence, dt.date(2023, 10, 1), prior, likelihood, (800, 1000, 1200))
 
 
 def test_a_statement_observed_as_evidence_is_what_the_source_said_from_then_on(write):
@@ -503,14 +511,7 @@ def test_a_stock_observed_on_a_date_agrees_with_exact_bayes(write, how):
             return stats.norm.pdf((np.log(400) - np.log(r)) / 0.3)
     evidence = parse_evidence(model, [{"public_on": "2023-10-05", "source": "https://example.org/s", "report": report}])
     prior = stats.lognorm(0.5, scale=300)
-    total = integrate.quad(lambda r: prior.pdf(r) * likelihood(r), 0, np.inf, limit=200)[0]
-    from scenarios.engine.asof import forecast_as_of
-
-    fc = forecast_as_of(model, questions, evidence, dt.date(2023, 10, 5), samples=N, seed=3)
-    for t in (250, 350, 450):
-        exact = integrate.quad(lambda r: prior.pdf(r) * likelihood(r), t, np.inf, limit=200)[0] / total
-        got = next(q for q in fc.questions if q.id == f"a{t}").probability
-        assert close_share(got, exact, n=fc.ess)
+    assert_posterior_tails(model, questions, evidence, dt.date(2023, 10, 5), prior, likelihood, (250, 350, 450))
 
 
 def test_a_watched_statement_had_not_been_made_until_an_item_reports_it(write):

@@ -37,7 +37,7 @@ from .schema import (
     did_you_mean,
     excerpt,
 )
-from .spec import BOOL, EVENT, FLOW, NUMBER, Context, Kind, ModelRuntimeError, Spec
+from .spec import BOOL, EVENT, FLOW, NUMBER, Context, Kind, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean", "ModelRuntimeError"]
 
@@ -276,12 +276,8 @@ class EventSpec(Spec):
     path: tuple = ()
 
     def refs(self):
-        out = {}
-        for s in (self.when, self.delay, self.chance_per_month):
-            if s is not None:
-                out.update(s.refs())
-        if isinstance(self.after, str):
-            out[self.after] = self.path + ("after",)
+        out = refs_of((self.when, self.delay, self.chance_per_month),
+                      {self.path + ("after",): self.after if isinstance(self.after, str) else None})
         return out
 
     def kind(self, kinds, doc):

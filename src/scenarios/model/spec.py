@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOOL", "EVENT", "FLOW", "NUMBER", "REPEATED", "STATEMENT", "STOCK", "Context", "Kind", "ModelRuntimeError", "Spec",
+    "refs_of",
 ]
 
 
@@ -92,6 +93,19 @@ class Context:
         if np.ndim(a) == 2 and self.kinds[name].is_flow and a.shape[1] > self.months:
             return a[:, : self.months]
         return a
+
+
+def refs_of(parts, names: dict) -> dict:
+    """What a spec reads: the refs of its sub-specs ``parts`` (None skipped), then the node names
+    it names directly, ``names`` (key path -> node name or None)."""
+    out: dict = {}
+    for part in parts:
+        if part is not None:
+            out.update(part.refs())
+    for path, name in names.items():
+        if name is not None:
+            out[name] = path
+    return out
 
 
 class Spec:

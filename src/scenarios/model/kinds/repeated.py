@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import REPEATED, ModelRuntimeError, Spec
+from ..spec import REPEATED, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["RepeatedSpec", "compile", "count_by_day"]
 
@@ -49,14 +49,9 @@ class RepeatedSpec(Spec):
     path: tuple = ()
 
     def refs(self):
-        out = dict(self.rate.refs())
-        if self.rate_after is not None:
-            out.update(self.rate_after.refs())
-        if self.start is not None:
-            out[self.start] = self.path + ("start",)
-        if self.change_after is not None:
-            out[self.change_after] = self.path + ("change", "after")
-        return out
+        return refs_of((self.rate, self.rate_after), {
+            self.path + ("start",): self.start, self.path + ("change", "after"): self.change_after,
+        })
 
     def kind(self, kinds, doc):
         for name, key in ((self.start, ("start",)), (self.change_after, ("change", "after"))):

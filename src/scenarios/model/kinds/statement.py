@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..schema import describe
-from ..spec import STATEMENT, ModelRuntimeError, Spec
+from ..spec import STATEMENT, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["StatementSpec", "compile", "said_by_day", "ROUNDING"]
 
@@ -63,11 +63,7 @@ class StatementSpec(Spec):
 
     def refs(self):
         out = {self.about: self.path + ("about",)}
-        for s in (self.chance, self.lag, self.bias, self.noise):
-            if s is not None:
-                out.update(s.refs())
-        if self.after is not None:
-            out[self.after] = self.path + ("after",)
+        out.update(refs_of((self.chance, self.lag, self.bias, self.noise), {self.path + ("after",): self.after}))
         return out
 
     def kind(self, kinds, doc):

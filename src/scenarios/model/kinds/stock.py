@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import STOCK, ModelRuntimeError, Spec
+from ..spec import STOCK, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["StockSpec", "compile", "level_at_day", "exposure_by_month"]
 
@@ -44,13 +44,7 @@ class StockSpec(Spec):
     path: tuple = ()
 
     def refs(self):
-        out = {}
-        for s in (self.rate, self.initial, self.cap):
-            if s is not None:
-                out.update(s.refs())
-        if self.start is not None:
-            out[self.start] = self.path + ("start",)
-        return out
+        return refs_of((self.rate, self.initial, self.cap), {self.path + ("start",): self.start})
 
     def kind(self, kinds, doc):
         if self.start is not None and kinds[self.start].type != "event":
