@@ -526,7 +526,8 @@ class _Run:
 
 def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: Evidence | None = None,
               chunk_size: int = CHUNK_SIZE, candidates: int = REPORT_CANDIDATES,
-              resample_below: float | None = None, move_rounds: int | None = None) -> None:
+              resample_below: float | None = None, move_rounds: int | None = None,
+              progress=None) -> None:
     """Simulate once for all plans and feed each plan's questions and sinks.
 
     The worlds are conditioned step by step on the evidence: one step at each date an item of
@@ -548,6 +549,9 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     evidence equals the plain forecast.  After, draws come from streams keyed by the step that
     last resampled as well.  ``resample_below`` and ``move_rounds`` default to :data:`RESAMPLE_BELOW` and
     :data:`MOVE_ROUNDS`; ``resample_below=0`` is plain likelihood weighting throughout.
+
+    ``progress``, if given, is called as ``progress(done, total)`` each time a plan has been
+    answered in a chunk: ``total`` is plans x chunks, ``done`` how many of those are answered.
     """
     resample_below = RESAMPLE_BELOW if resample_below is None else resample_below
     move_rounds = MOVE_ROUNDS if move_rounds is None else move_rounds
@@ -594,7 +598,9 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
                  chunk_size=chunk_size, weighted=True)
     run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
-    for chunk, size in enumerate(chunk_sizes(samples, chunk_size)):
+    sizes = chunk_sizes(samples, chunk_size)
+    answered = 0
+    for chunk, size in enumerate(sizes):
         state = _Worlds(model, size, seed, chunk)
         stats_at: dict = {}
         branch = None  # (date and conditioning, stats, worlds) of the last plan conditioned off the chain
@@ -615,6 +621,9 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
                 run.step(base, setup, f"{date}+", stats, plan.factors)
                 branch = ((date, plan.cond), stats, base)
             run.feed(base.copy(), plan, setup.need, date, setup, stats)
+            answered += 1
+            if progress is not None:
+                progress(answered, len(plans) * len(sizes))
     for plan in plans:
         tried = plan.smc.pop("tried")
         accepted = plan.smc.pop("accepted")
