@@ -129,19 +129,24 @@ def _evidence_problems(model: Model, questions: list, evidence: Evidence, n: int
     rule it out; an undefined forecast given all the evidence, with the question and the date.
     Whatever fails with ``n`` worlds is simulated again with more before it is reported.  Only
     the last date is forecast (with every item public): weighing alone is cheap, and a question
-    undefined at an earlier date shows in the backtest's report.
+    undefined at an earlier date shows in the backtest's report.  Worlds are weighed without
+    resampling (plain likelihood weighting); evidence that leaves no world is weighed once more
+    with resample-move, as forecasts are, before it is reported.
     """
     dates = [d for d in evidence.dates() if d >= model.as_of]
     if not dates:
         return []
     confirm = max(n, min(model.samples, CONFIRM_WORLDS))
 
-    def run(dates, worlds, with_questions):
+    def run(dates, worlds, with_questions, moves=False):
         plans = [
             Plan(d, evidence.conditioning(model, d), [q for q in questions if is_open(q, d)] if with_questions else [])
             for d in dates
         ]
-        run_plans(model, plans, samples=worlds, seed=seed, evidence=evidence)
+        # plain likelihood weighting (no resampling or moves) unless asked: a zero weight
+        # everywhere, or a question no weighted world answers, shows without them, at a fraction
+        # of the cost
+        run_plans(model, plans, samples=worlds, seed=seed, evidence=evidence, resample_below=None if moves else 0.0)
         return plans
 
     def undefined(plan):
@@ -152,6 +157,8 @@ def _evidence_problems(model: Model, questions: list, evidence: Evidence, n: int
         ruled_out = [p.as_of for p in weighed if not p.ess > 0]
         if ruled_out and confirm > n:
             ruled_out = [p.as_of for p in run(ruled_out, confirm, False) if not p.ess > 0]
+        if ruled_out:  # resample-move keeps worlds alive that plain weighting can lose: ask it too
+            ruled_out = [p.as_of for p in run(ruled_out, n, False, moves=True) if not p.ess > 0]
         if ruled_out:
             return [str(impossible_evidence_error(model, evidence, ruled_out[0], samples=confirm, seed=seed))]
         (last,) = run(dates[-1:], n, True)
