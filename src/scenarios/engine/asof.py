@@ -398,7 +398,8 @@ class _Run:
 
     # ------------------------------------------------------------------ one step of the chain
 
-    def step(self, st: _Worlds, setup: _Setup, key: str, stats: dict, record: dict | None = None) -> None:
+    def step(self, st: _Worlds, setup: _Setup, key: str, stats: dict, record: dict | None = None,
+             resample: bool = True) -> None:
         """Condition ``st`` on ``setup``: redraw, reweigh, and resample and move when the ESS is low.
 
         ``key`` names the step in the streams of its resampling and moves (its date; a branch's
@@ -411,7 +412,7 @@ class _Run:
             st.scale = np.where(w_old > 0, st.scale, 0.0)  # a world ruled out stays out
         weights = st.weights()
         total = float(weights.sum())
-        if self.resample_below <= 0 or not total > 0:
+        if not resample or self.resample_below <= 0 or not total > 0:
             return
         if st.island_ess(weights) >= self.resample_below * st.n:
             return
@@ -421,8 +422,15 @@ class _Run:
         unmoved = {name: np.ones(st.n, dtype=bool) for name in setup.movable if name in st.arrays}
         for r in range(self.move_rounds):
             for name in list(unmoved):
+                if name not in unmoved:
+                    continue
+                if unmoved[name].mean() <= UNMOVED_SHARE:  # renewed by moves of its ancestors
+                    del unmoved[name]
+                    continue
                 moved = self.move(st, setup, name, f"@{key}~{name}~{r}")
-                unmoved[name] &= ~moved
+                for b in self.affected(st, name):  # an accepted move redraws what it feeds too
+                    if b in unmoved:
+                        unmoved[b] &= ~moved
                 tried, accepted = tried + st.n, accepted + int(moved.sum())
                 if unmoved[name].mean() <= UNMOVED_SHARE or moved.mean() < MIN_ACCEPTANCE:
                     del unmoved[name]
@@ -456,14 +464,14 @@ class _Run:
     def move(self, st: _Worlds, setup: _Setup, name: str, tag: str) -> np.ndarray:
         """One Metropolis-Hastings move: redraw ``name`` and what it feeds from fresh streams.
 
-        The proposal draws the node and every drawn descendant under its conditioning from
-        streams of their own (``tag``), as the worlds were first drawn; it leaves the worlds'
+        The proposal draws the node and every drawn node it affects (:meth:`affected`) under its
+        conditioning from streams of their own (``tag``), as the worlds were first drawn; it leaves the worlds'
         distribution before weighting unchanged, so a world takes the proposal with probability
         min(1, w_new / w_old) and the weighted worlds' distribution stays invariant.  Returns
         which worlds moved, shape (n,).
         """
         model, n = self.model, st.n
-        below = self.descendants(name)
+        below = self.affected(st, name)
         block = [b for b in model.nodes if b in below and (b in st.arrays or b in setup.factor_only)]
         arrays = dict(st.arrays)
         factors = dict(st.factors)
@@ -493,12 +501,18 @@ class _Run:
         st.next_id += n
         return accept
 
-    def descendants(self, name: str) -> set:
+    def affected(self, st: _Worlds, name: str) -> set:
+        """``name`` and the nodes whose values or factors change when it is redrawn: its
+        descendants, except below an observed node (fixed to its value whatever its parents: its
+        factor changes, what it feeds does not)."""
         out, stack = set(), [name]
         while stack:
             b = stack.pop()
             if b not in out:
                 out.add(b)
+                drawn = st.drawn.get(b)
+                if b != name and drawn is not None and drawn[0][0] == "fixed":
+                    continue
                 stack.extend(self.children.get(b, ()))
         return out
 
