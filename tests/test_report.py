@@ -329,6 +329,86 @@ def test_progress_logs_plain_lines_elsewhere():
     assert lines[1].startswith("report: base/01: failed (") and lines[1].endswith("s): cell [3]: ValueError: x")
 
 
+def _backtest_progress(path, done, total, dates, elapsed):
+    from scenarios.backtest import ProgressFile
+
+    times = iter([0.0, elapsed])  # made at 0, written at ``elapsed``
+    ProgressFile(str(path), dates, clock=lambda: next(times))(done, total)
+
+
+def test_progress_shows_a_running_backtests_dates_and_time_left_on_the_line(tmp_path):
+    import io
+
+    stream, path = io.StringIO(), tmp_path / "0.progress"
+    p = Progress(["base/01", "base/03_backtest"], stream=stream, tty=True)
+    p.watch("base/03_backtest", str(path))
+    p.set("base/03_backtest", "running")
+    p.poll()  # no file yet: nothing to show, no error
+    _backtest_progress(path, 12, 39, 39, 3600.0)
+    p.poll()
+    with p.lock:
+        p._draw()
+    assert re.search(r"base/03_backtest \.\. 12/39 dates, ETA \d+:\d\d:\d\d\x1b\[K$", stream.getvalue())
+    p.set("base/03_backtest", "ok")
+    p.close()
+    last = stream.getvalue().split("\r")[-1]
+    assert "base/03_backtest ok" in last and "dates" not in last
+
+
+def test_progress_logs_a_running_backtests_dates_elsewhere(tmp_path):
+    import io
+
+    stream, path = io.StringIO(), tmp_path / "0.progress"
+    p = Progress(["base/03_backtest"], stream=stream, tty=False)
+    p.watch("base/03_backtest", str(path))
+    _backtest_progress(path, 12, 39, 39, 3600.0)
+    p.poll()  # queued: not read
+    p.set("base/03_backtest", "running")
+    p.poll()
+    p.poll()  # the same tenth: no second line
+    p.set("base/03_backtest", "ok")
+    p.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "report: base/03_backtest: running"
+    assert re.fullmatch(r"report: base/03_backtest: 12/39 dates, ETA \d+:\d\d:\d\d", lines[1])
+    assert lines[2].startswith("report: base/03_backtest: ok") and len(lines) == 3
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"12 39"])
+def test_a_progress_file_it_cannot_read_is_not_shown_and_fails_nothing(tmp_path, content):
+    import io
+
+    path = tmp_path / "0.progress"
+    path.write_bytes(content)
+    stream = io.StringIO()
+    p = Progress(["base/03_backtest"], stream=stream, tty=False)
+    p.watch("base/03_backtest", str(path))
+    p.set("base/03_backtest", "running")
+    p.poll()
+    p.close()
+    assert stream.getvalue() == "report: base/03_backtest: running\n" and p.detail == {}
+
+
+def test_a_kernel_is_started_with_the_tasks_environment_then_it_is_restored(monkeypatch):
+    monkeypatch.setenv("SCENARIOS_TEST_KEPT", "before")
+    monkeypatch.delenv("SCENARIOS_TEST_NEW", raising=False)
+    with report_worker._environment({"SCENARIOS_TEST_KEPT": "during", "SCENARIOS_TEST_NEW": "x"}):
+        assert os.environ["SCENARIOS_TEST_KEPT"] == "during" and os.environ["SCENARIOS_TEST_NEW"] == "x"
+    assert os.environ["SCENARIOS_TEST_KEPT"] == "before" and "SCENARIOS_TEST_NEW" not in os.environ
+
+
+def test_without_a_temporary_folder_the_report_runs_without_backtest_progress(monkeypatch):
+    import contextlib
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    with contextlib.ExitStack() as stack:
+        assert report_run_module._progress_dir(stack) is None
+
+
 def test_cache_key_changes_with_each_input(tmp_path):
     files = {}
     for name in ("nb", "params", "pkg", "data"):

@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
     b.add_argument("--recalibrate", action="store_true",
                    help="also score forecasts recalibrated from questions resolved before each as-of date (beside the raw ones)")
+    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show as-of dates done and the time left on standard error (default: when it is a terminal)")
 
     r = sub.add_parser("report", parents=[inputs, runs], help="execute the notebooks for params files into a dated HTML report")
     r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")

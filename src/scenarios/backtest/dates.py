@@ -69,3 +69,14 @@ def default_as_of_dates(model: Model, questions: list, resolutions: dict, eviden
     last = max(end for _, end in lives)
     dates = {start for start, _ in lives} | {d for d in evidence.dates() if d < last}
     return sorted(d for d in dates if d >= model.as_of)
+
+
+def backtest_dates(model: Model, questions: list, resolutions: dict, evidence: Evidence, *, as_of_dates=None,
+                   until: str = "") -> list:
+    """The as-of dates of a backtest: ``as_of_dates`` (default :func:`default_as_of_dates`), up to
+    ``until`` (YYYY-MM-DD; "" keeps all), or the model's ``as_of`` when none is left."""
+    dates = as_of_dates or default_as_of_dates(model, questions, resolutions, evidence)
+    if until:
+        last = parse_dates(until, "until")[0]
+        dates = [d for d in dates if d <= last] or [model.as_of]
+    return dates

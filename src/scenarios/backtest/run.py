@@ -41,7 +41,7 @@ from ..errors import ParamsError, UsageError
 from ..model.data_files import data_files
 from ..model.scenario import Model
 from .data import NO_RESOLUTIONS, load_model_data
-from .dates import default_as_of_dates, monthly_dates, parse_dates, question_life
+from .dates import backtest_dates, default_as_of_dates, monthly_dates, parse_dates, question_life
 from .fans import (
     FAN_LEVELS,
     estimate_points,
@@ -50,6 +50,7 @@ from .fans import (
     fan_sinks,
     report_fan_dates,
 )
+from .progress import BacktestProgress
 from .recalibrate import RECALIBRATED_COLUMNS, add_recalibrated, maps_by_date, track_record
 from .resolutions import Resolution
 from .summary import ESS_WARNING, format_summary, summarize
@@ -122,7 +123,7 @@ def _jsonable(x):
 
 def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evidence, *, as_of_dates=None,
                  samples=None, seed=None, chunk_size: int = CHUNK_SIZE, fans: bool = False,
-                 until: str = "", recalibrate: bool = False) -> BacktestResult:
+                 until: str = "", recalibrate: bool = False, progress=None) -> BacktestResult:
     """Forecast every open question at every as-of date, join outcomes and score.
 
     Parameters
@@ -145,6 +146,11 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         Also score recalibrated forecasts (:mod:`scenarios.backtest.recalibrate`): each row gets
         ``forecast_recalibrated`` and its scores, the summary a ``recalibrated`` block; the raw
         forecasts and their scores are unchanged.
+    progress : callable, optional
+        Called as ``progress(done, total)`` while the worlds are simulated, as
+        :func:`scenarios.engine.asof.run_plans` calls it (``done`` of ``total`` plans answered in
+        chunks of worlds, ending at ``total``); e.g. a
+        :class:`~scenarios.backtest.progress.BacktestProgress`.  It changes no number.
     """
     from ..scoring import scores as scoring
 
@@ -183,7 +189,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         fan_plans = [Plan(d, evidence.conditioning(model, d), sinks=fan_sinks(model, parsed)) for d in fan_dates]
         # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
         run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
-    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size)
+    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, progress=progress)
     ruled_out = [p for p in run[1:] if not p.ess > 0]
     if ruled_out:  # every forecast at that date would be NaN: refuse rather than score the rest
         raise impossible_evidence_error(model, evidence, ruled_out[0].as_of, samples=samples, seed=seed, chunk_size=chunk_size)
@@ -264,7 +270,7 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
 
 def backtest_for(model: Model, questions: list, *, resolutions: str | None = None, evidence: str | None = None,
                  samples=None, seed=None, until: str = "", as_of_dates=None, fans: bool = False,
-                 recalibrate: bool = False) -> BacktestResult:
+                 recalibrate: bool = False, progress=None) -> BacktestResult:
     """Run :func:`run_backtest` as the command line does, on the model's own data files.
 
     Parameters
@@ -282,6 +288,9 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
         Also the fans of :func:`report_fans` (up to ``until``), in ``result.fans``.
     recalibrate : bool
         Also the recalibrated forecasts and their scores (see :func:`run_backtest`).
+    progress : callable, optional
+        ``progress(done, total)`` as the backtest goes (see :func:`run_backtest`); the dates are
+        :func:`~scenarios.backtest.dates.backtest_dates` of the same arguments.
 
     Raises
     ------
@@ -291,12 +300,9 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
     data = load_model_data(model, data_files(model, resolutions=resolutions, evidence=evidence))
     if data.resolutions is None:
         raise ParamsError(model.doc.path, "resolutions", NO_RESOLUTIONS)
-    dates = as_of_dates or default_as_of_dates(model, questions, data.resolutions, data.evidence)
-    if until:
-        last = parse_dates(until, "until")[0]
-        dates = [d for d in dates if d <= last] or [model.as_of]
+    dates = backtest_dates(model, questions, data.resolutions, data.evidence, as_of_dates=as_of_dates, until=until)
     return run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=samples, seed=seed,
-                        fans=fans, until=until, recalibrate=recalibrate)
+                        fans=fans, until=until, recalibrate=recalibrate, progress=progress)
 
 
 # =========================================================================== command line
@@ -322,8 +328,12 @@ def run_backtest_command(args) -> int:
         dates = monthly_dates(start, end)
     else:
         dates = None
-    result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
-                          seed=args.seed, recalibrate=args.recalibrate)
+    dates = backtest_dates(model, questions, data.resolutions, data.evidence, as_of_dates=dates)
+    shown = sys.stderr.isatty() if args.progress is None else args.progress  # stdout stays as it was
+    label = "backtest " + os.path.splitext(os.path.basename(args.params))[0]
+    with BacktestProgress(len(dates), label=label, enabled=shown) as progress:
+        result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
+                              seed=args.seed, recalibrate=args.recalibrate, progress=progress)
     out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))

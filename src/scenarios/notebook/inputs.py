@@ -203,6 +203,9 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
     run : NotebookInputs
     until : str
         Last as-of date ``YYYY-MM-DD``; "" for every date.
+
+    Run by ``scenarios report``, the backtest writes its progress to the file the
+    :data:`scenarios.backtest.progress.ENVIRONMENT` variable names, for the report's status line.
     """
     from .. import backtest
     from ..backtest.data import NO_RESOLUTIONS, load_model_data
@@ -218,8 +221,10 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
         return BacktestInputs(None, path, skipped=(
             f"none of the model's {len(run.questions)} questions has an outcome in {os.path.basename(path)}, "
             "so no forecast can be scored against what happened."))
+    dates = backtest.backtest_dates(run.model, run.questions, data.resolutions, data.evidence, until=until)
     result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
-                                   samples=run.samples, seed=run.seed, until=until, fans=True, recalibrate=True)
+                                   samples=run.samples, seed=run.seed, until=until, as_of_dates=dates, fans=True,
+                                   recalibrate=True, progress=backtest.ProgressFile.from_environment(len(dates)))
     scored = result.summary["counts"]["binary_scored"]
     return BacktestInputs(
         result, path,

@@ -1,7 +1,13 @@
-"""Progress of a report: where every notebook is, on one updating line or as plain log lines."""
+"""Progress of a report: where every notebook is, on one updating line or as plain log lines.
+
+A running notebook that writes a progress file (the backtest notebook, through
+:class:`scenarios.backtest.progress.ProgressFile`) shows what it says: ``base/03_backtest ..
+12/39 dates, ETA 1:30``.
+"""
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 import threading
@@ -32,6 +38,9 @@ class Progress:
         self.state = {t: "queued" for t in self.tasks}
         self.t0 = {}
         self.took = {}
+        self.files = {}  # task -> its progress file
+        self.detail = {}  # task -> what its progress file said last, e.g. "12/39 dates, ETA 1:30"
+        self._logged = {}  # task -> (tenth, time) of its last detail log line
         self.lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -56,12 +65,50 @@ class Progress:
                 tail = f": {message}" if message else ""
                 print(f"report: {task}: {state}{took}{tail}", file=self.stream, flush=True)
 
+    def watch(self, task, path: str) -> None:
+        """Show, while ``task`` runs, what it writes to the progress file ``path`` (see :meth:`poll`)."""
+        with self.lock:
+            self.files[task] = path
+
+    def poll(self) -> None:
+        """Read the progress files of the running tasks (cheap; call it every fraction of a
+        second): the terminal line shows them, a log gets a line at each new tenth done, at most
+        every :data:`scenarios.backtest.progress.LOG_EVERY_S` seconds.  Never raises."""
+        try:
+            self._poll()
+        except Exception:  # showing progress must never stop a report
+            pass
+
+    def _poll(self) -> None:
+        from ..backtest.progress import LOG_EVERY_S, read_progress
+
+        with self.lock:
+            running = [(t, p) for t, p in self.files.items() if self.state.get(t) == "running"]
+        for task, path in running:
+            status = read_progress(path)
+            if status is None:
+                continue
+            now = time.monotonic()
+            with self.lock:
+                if self.state.get(task) != "running":
+                    continue
+                self.detail[task] = status.describe()
+                if self.tty:
+                    continue
+                tenth, last = self._logged.get(task, (-1, -math.inf))
+                if int(10 * status.fraction) > tenth and now - last >= LOG_EVERY_S:
+                    self._logged[task] = (int(10 * status.fraction), now)
+                    print(f"report: {task}: {self.detail[task]}", file=self.stream, flush=True)
+
     def _draw(self) -> None:
         now = time.monotonic()
         parts = []
         for t in self.tasks:
             s = self.state[t]
             secs = self.took.get(t, now - self.t0[t] if t in self.t0 else None)
+            if s == "running" and self.detail.get(t):
+                parts.append(f"{t} {self.SYMBOL[s]} {self.detail[t]}")
+                continue
             parts.append(f"{t} {self.SYMBOL[s]}" + (f" {secs:.1f}s" if secs is not None and s != "cached" else ""))
         done = sum(1 for t in self.tasks if self.state[t] not in ("queued", "running"))
         line = f"report [{done}/{len(self.tasks)}] " + "  ".join(parts)

@@ -33,6 +33,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -218,22 +219,39 @@ def _sigterm_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _execute(executor, tasks: list[Task], *, timeout, progress, own_work) -> None:
+def _progress_dir(stack: contextlib.ExitStack) -> str | None:
+    """A temporary folder for the notebooks' progress files, removed when ``stack`` closes;
+    None when none can be made (the report then runs without showing a backtest's dates)."""
+    try:
+        return stack.enter_context(tempfile.TemporaryDirectory(prefix="scenarios-report-progress-",
+                                                               ignore_cleanup_errors=True))
+    except OSError:
+        return None
+
+
+def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progress_dir: str | None = None) -> None:
     """Run ``tasks`` on the workers, recording each as it finishes; ``own_work()`` runs once,
-    while the notebooks execute."""
+    while the notebooks execute.  Each kernel is told a file in ``progress_dir`` to write a
+    backtest's progress to (:mod:`scenarios.backtest.progress`), which ``progress`` shows."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    from ..backtest.progress import ENVIRONMENT as BACKTEST_PROGRESS
+
     futures = {}
-    for t in tasks:
+    for i, t in enumerate(tasks):
         task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
                 "html": str(t.plan.partial / (t.stem + ".html")), "title": f"{t.stem} · {t.plan.name}",
                 "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
                 "log": str(t.plan.partial / "logs" / (t.stem + ".log"))}
+        if progress_dir is not None:
+            task["environment"] = {BACKTEST_PROGRESS: os.path.join(progress_dir, f"{i}.progress")}
+            progress.watch(t.label, task["environment"][BACKTEST_PROGRESS])
         futures[executor.submit(worker.execute, task)] = t
     own_work()
     pending = set(futures)
     while pending:
         done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+        progress.poll()
         for f in done:
             t = futures[f]
             try:
@@ -340,7 +358,8 @@ def run_report(
             todo = reuse_or_queue(plans, out, force=force, versions=lib_versions,
                                   package_files=tree_files(Path(__file__).resolve().parents[1], "*.py"),
                                   data_files=tree_files(root / "data", "*"), progress=progress)
-            _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work)
+            progress_dir = _progress_dir(stack)
+            _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work, progress_dir=progress_dir)
             executor.shutdown(wait=True)
         except BaseException:
             worker.stop(executor)

@@ -15,6 +15,7 @@ session of its own, which the kernel leads) and exits at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -220,6 +221,22 @@ def _check_executed(status: str, message: str, path: str) -> tuple[str, str]:
     return status, message
 
 
+@contextlib.contextmanager
+def _environment(variables: dict):
+    """Set ``variables`` in this process's environment (which a kernel started now inherits),
+    then restore what was there."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update({name: str(value) for name, value in variables.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def execute(task: dict) -> dict:
     """Run one notebook and write its HTML page, in this worker process; never raises.
 
@@ -227,8 +244,9 @@ def execute(task: dict) -> dict:
     ----------
     task : dict
         ``input``, ``output`` and ``html`` (paths), ``title`` (of the HTML page),
-        ``parameters``, ``cwd`` (the kernel's working folder), ``timeout`` (seconds per cell)
-        and ``log`` (file for the kernel's standard error).
+        ``parameters``, ``cwd`` (the kernel's working folder), ``timeout`` (seconds per cell),
+        ``log`` (file for the kernel's standard error) and, optionally, ``environment``
+        (variables set for the kernel only, e.g. where a backtest writes its progress).
 
     Returns
     -------
@@ -243,9 +261,10 @@ def execute(task: dict) -> dict:
     log_fd = os.open(task["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log_fd, 2)
     try:
-        status, message = _run(pm, task)
-        if "Kernel died before replying to kernel_info" in message:  # a start-up race, no cell ran: once more
+        with _environment(task.get("environment") or {}):  # the kernel starts with a copy of ours
             status, message = _run(pm, task)
+            if "Kernel died before replying to kernel_info" in message:  # a start-up race, no cell ran: once more
+                status, message = _run(pm, task)
     finally:
         sys.stderr.flush()
         os.dup2(saved_fd, 2)
