@@ -173,12 +173,12 @@ def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache,
             kept, g_kept = np.array(value), g.copy()
             continue
         with np.errstate(invalid="ignore"):
-            take = np.flatnonzero(node_rng(seed, chunk, f"{name}#u{k}{tag}").random(n) * total < g)
+            take = node_rng(seed, chunk, f"{name}#u{k}{tag}").random(n) * total < g
         if by_means:  # month-major: worlds are columns
-            kept[:, take] = value[:, take]
+            np.copyto(kept, value, where=take[None, :])
         else:
-            kept[take] = value[take]
-        g_kept[take] = g[take]
+            np.copyto(kept, value, where=take.reshape((n,) + (1,) * (kept.ndim - 1)))
+        np.copyto(g_kept, g, where=take)
     cache["reports"], cache["g"], cache["tag"] = reports, products, tag
     if by_means:
         kept = kept.T  # (n, months) view of the month-major means
