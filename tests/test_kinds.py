@@ -111,7 +111,7 @@ def test_rate_from_another_node_gives_a_negative_binomial_count(write):
     # rate ~ Gamma(shape 2, rate 4) a month per world: count by t months ~ NB(2, 4 / (4 + t))
     nodes = """\
   r: {gamma: {shape: 2, rate: 4}}
-  visits: {repeated: {rate: r, start: talks, max: 40}}
+  visits: {repeated: {rate: r, start: talks, max: 80}}
   talks: {event: {delay: 30}}
 """
     qs = [{"id": f"k{k}", "resolve": {"quantity": "visits", "month": 7, "at_least": k}} for k in (1, 2, 4)]

@@ -19,7 +19,7 @@ from scenarios.engine.forecast import (
     run_forecast,
     weighted_quantiles,
 )
-from scenarios.engine.simulate import simulate_chunks
+from scenarios.engine.simulate import CHUNK_SIZE, simulate_chunks
 from scenarios.errors import ResourceLimitError
 from scenarios.model.load import load_model
 
@@ -158,7 +158,7 @@ def test_a_refused_run_names_a_sample_count_that_fits(model):
     finally:
         memory.set_memory_budget(None)
     fits = int(str(info.value).split("at most ")[1].split(" ")[0].replace(",", ""))
-    run = {"nodes": set().union(*(q.refs for q in questions)), "months": flow_months(m, questions), "chunk_size": 100_000}
+    run = {"nodes": set().union(*(q.refs for q in questions)), "months": flow_months(m, questions), "chunk_size": CHUNK_SIZE}
     assert memory.estimate_peak_bytes(m, questions, fits, **run) <= budget
     assert memory.estimate_peak_bytes(m, questions, fits + 1, **run) > budget
 
@@ -195,7 +195,7 @@ def test_the_estimate_holds_for_a_real_run(model):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     peak = int(out.stdout.strip()) * 1024
-    assert peak < memory.estimate_peak_bytes(m, questions, samples, chunk_size=100_000)
+    assert peak < memory.estimate_peak_bytes(m, questions, samples, chunk_size=CHUNK_SIZE)
 
 
 def test_a_result_asked_twice_is_the_same(model):

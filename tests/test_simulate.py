@@ -33,8 +33,8 @@ def test_drawing_fewer_nodes_does_not_change_the_ones_drawn():
 
 def test_chunks_are_bounded_and_cover_all_worlds():
     model, _ = load_model(REFERENCE)
-    sizes = [len(w) for w in simulate_chunks(model, 250_000, seed=1, nodes=["containers"])]
-    assert sizes == [100_000, 100_000, 50_000]
+    sizes = [len(w) for w in simulate_chunks(model, 25_000, seed=1, nodes=["containers"], chunk_size=10_000)]
+    assert sizes == [10_000, 10_000, 5_000]
 
 
 def test_fixed_node_redraws_descendants_with_same_random_numbers():

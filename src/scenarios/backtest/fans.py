@@ -29,6 +29,15 @@ class FanStore:
         self.values.append(np.cumsum(x, axis=1) if self.series == "cumulative" else x)
         self.weights.append(np.asarray(weights, dtype=float))
 
+    def part(self) -> tuple:
+        """What was added (per chunk): carried back from a worker and merged by :meth:`merge` in chunk order."""
+        return self.values, self.weights
+
+    def merge(self, part: tuple) -> None:
+        values, weights = part
+        self.values.extend(values)
+        self.weights.extend(weights)
+
 
 @dataclass
 class FanPath:

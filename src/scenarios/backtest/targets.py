@@ -69,6 +69,15 @@ class Ensemble:
         self.points.append(ordered[idx])
         self.weights.append(np.full(ENSEMBLE_SIZE, total / ENSEMBLE_SIZE))
 
+    def part(self) -> tuple:
+        """What was added (per chunk): carried back from a worker and merged by :meth:`merge` in chunk order."""
+        return self.points, self.weights
+
+    def merge(self, part: tuple) -> None:
+        points, weights = part
+        self.points.extend(points)
+        self.weights.extend(weights)
+
     def ensemble(self) -> np.ndarray | None:
         if not self.points:
             return None

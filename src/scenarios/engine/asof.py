@@ -19,6 +19,7 @@ the one-date case and returns a :class:`~scenarios.engine.forecast.Forecast`.
 from __future__ import annotations
 
 import datetime as _dt
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from .conditional import freeze, is_random, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
 from .memory import check_memory
+from .parallel import map_chunks
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
 from .smc import (
     choose_rows,
@@ -94,7 +96,9 @@ it for little."""
 class Plan:
     """One as-of date to simulate: its conditioning, the questions to answer and other sinks.
 
-    A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None).
+    A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None);
+    each chunk fills a copy of it, whose ``part()`` (what was added, picklable) the plan's own sink
+    adds with ``merge(part)`` in chunk order.
     """
 
     as_of: _dt.date | None
@@ -518,8 +522,9 @@ class _Run:
 
     # ------------------------------------------------------------------ feeding a plan
 
-    def feed(self, st: _Worlds, plan: Plan, need: set, date, setup: _Setup, stats: dict) -> None:
-        """Answer ``plan``'s questions and sinks with the worlds of ``st`` (a copy: draws are dropped)."""
+    def feed(self, st: _Worlds, plan: _PlanPart, need: set, date, setup: _Setup, stats: dict) -> None:
+        """Answer a plan's questions and sinks (its chunk's ``plan`` part) with the worlds of
+        ``st`` (a copy: draws are dropped)."""
         self.draw_needed(st, setup, need, st.tag())
         w = st.weights()
         groups = group_index(st.ids, st.n)
@@ -541,7 +546,7 @@ class _Run:
 def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: Evidence | None = None,
               chunk_size: int = CHUNK_SIZE, candidates: int = REPORT_CANDIDATES,
               resample_below: float | None = None, move_rounds: int | None = None,
-              progress=None) -> None:
+              progress=None, pool=None) -> None:
     """Simulate once for all plans and feed each plan's questions and sinks.
 
     The worlds are conditioned step by step on the evidence: one step at each date an item of
@@ -566,6 +571,10 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
 
     ``progress``, if given, is called as ``progress(done, total)`` each time a plan has been
     answered in a chunk: ``total`` is plans x chunks, ``done`` how many of those are answered.
+
+    ``pool`` (an executor from :func:`scenarios.engine.parallel.executor`; None: this process)
+    runs the chunks; their results are added in chunk order, so the numbers are the same, bit
+    for bit, wherever the chunks ran.
     """
     resample_below = RESAMPLE_BELOW if resample_below is None else resample_below
     move_rounds = MOVE_ROUNDS if move_rounds is None else move_rounds
@@ -612,36 +621,124 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
                  chunk_size=chunk_size, weighted=True)
     run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
+    job = _Job(run, seed, chain, [
+        _PlanJob(plan.as_of, plan.cond, plan.questions, plan.sinks, plan.factors is not None, setup, on_chain)
+        for plan, (setup, on_chain) in zip(plans, plan_setups, strict=True)
+    ])
     sizes = chunk_sizes(samples, chunk_size)
-    answered = 0
-    for chunk, size in enumerate(sizes):
-        state = _Worlds(model, size, seed, chunk)
-        stats_at: dict = {}
-        branch = None  # (date and conditioning, stats, worlds) of the last plan conditioned off the chain
-        done = 0  # steps of the chain taken
-        for plan, (setup, on_chain) in zip(plans, plan_setups, strict=True):
-            while done < len(chain) and plan.as_of is not None and chain[done][0] <= plan.as_of:
-                d, s = chain[done]
-                stats_at[d] = {}
-                run.step(state, s, str(d), stats_at[d], plan.factors if (on_chain and d == plan.as_of) else None)
-                done += 1
-            date = plan.as_of or model.as_of
-            if on_chain:
-                stats, base = stats_at[plan.as_of], state
-            elif branch is not None and branch[0] == (date, plan.cond) and plan.factors is None:
-                _, stats, base = branch  # the same conditioning as the previous plan's: the same worlds
-            else:
-                stats, base = {}, state.copy()
-                run.step(base, setup, f"{date}+", stats, plan.factors)
-                branch = ((date, plan.cond), stats, base)
-            run.feed(base.copy(), plan, setup.need, date, setup, stats)
-            answered += 1
-            if progress is not None:
-                progress(answered, len(plans) * len(sizes))
+    total, reported = len(plans) * len(sizes), [0]
+
+    def tick(done: int) -> None:
+        if progress is not None and done > reported[0]:
+            reported[0] = done
+            progress(done, total)
+
+    def here(job, chunk):  # in this process: progress plan by plan
+        return _run_chunk(job, chunk, on_plan=lambda: tick(reported[0] + 1))
+
+    for i, parts in enumerate(map_chunks(_run_chunk, job, list(enumerate(sizes)), pool, local=here)):
+        for plan, part in zip(plans, parts, strict=True):
+            part.merge_into(plan)
+        tick((i + 1) * len(plans))
     for plan in plans:
         tried = plan.smc.pop("tried")
         accepted = plan.smc.pop("accepted")
         plan.smc["acceptance"] = accepted / tried if tried else None
+
+
+@dataclass
+class _PlanJob:
+    """What a chunk needs of one plan (no results: each chunk fills parts of its own)."""
+
+    as_of: _dt.date | None
+    cond: Conditioning
+    questions: list
+    sinks: list
+    factors: bool
+    setup: _Setup
+    on_chain: bool
+
+
+@dataclass
+class _Job:
+    """What every chunk of a :func:`run_plans` call shares (sent once to each worker)."""
+
+    run: _Run
+    seed: int
+    chain: list
+    plans: list
+
+
+@dataclass
+class _PlanPart:
+    """One chunk's share of one plan's results, added to the plan in chunk order."""
+
+    sum_w: float
+    sum_w2: float
+    smc: dict
+    accs: list
+    sinks: list
+    factors: dict | None
+
+    def merge_into(self, plan: Plan) -> None:
+        plan.sum_w += self.sum_w
+        plan.sum_w2 += self.sum_w2
+        for k, v in self.smc.items():
+            plan.smc[k] += v
+        for acc, part in zip(plan.accs, self.accs, strict=True):
+            acc.merge(part)
+        for sink, part in zip(plan.sinks, self.sinks, strict=True):
+            sink.merge(part)
+        if self.factors is not None and plan.factors is not None:
+            for label, (s, s2, size) in self.factors.items():
+                mine = plan.factors.setdefault(label, [0.0, 0.0, 0])
+                mine[0] += s
+                mine[1] += s2
+                mine[2] += size
+
+
+def _run_chunk(job: _Job, chunk: tuple, on_plan=None) -> list:
+    """Simulate one chunk ``(index, worlds)`` through the chain and answer every plan with it.
+
+    Returns one :class:`_PlanPart` per plan.  Depends only on the job, the seed and the chunk's
+    index, so any process may run it.
+    """
+    index, size = chunk
+    run, model, chain = job.run, job.run.model, job.chain
+    sinks = copy.deepcopy([pj.sinks for pj in job.plans], {id(model): model})  # empty: cheap
+    parts = [
+        _PlanPart(0.0, 0.0, {"resamples": 0, "distinct": 0, "tried": 0, "accepted": 0},
+                  [Accumulator(q, size) for q in pj.questions], fresh, {} if pj.factors else None)
+        for pj, fresh in zip(job.plans, sinks, strict=True)
+    ]
+    state = _Worlds(model, size, job.seed, index)
+    stats_at: dict = {}
+    branch = None  # (date and conditioning, stats, worlds) of the last plan conditioned off the chain
+    done = 0  # steps of the chain taken
+    for pj, part in zip(job.plans, parts, strict=True):
+        setup, on_chain = pj.setup, pj.on_chain
+        while done < len(chain) and pj.as_of is not None and chain[done][0] <= pj.as_of:
+            d, s = chain[done]
+            stats_at[d] = {}
+            run.step(state, s, str(d), stats_at[d], part.factors if (on_chain and d == pj.as_of) else None)
+            done += 1
+        date = pj.as_of or model.as_of
+        if on_chain:
+            stats, base = stats_at[pj.as_of], state
+        elif branch is not None and branch[0] == (date, pj.cond) and part.factors is None:
+            _, stats, base = branch  # the same conditioning as the previous plan's: the same worlds
+        else:
+            stats, base = {}, state.copy()
+            run.step(base, setup, f"{date}+", stats, part.factors)
+            branch = ((date, pj.cond), stats, base)
+        run.feed(base.copy(), part, setup.need, date, setup, stats)
+        if on_plan is not None:
+            on_plan()
+    for part in parts:
+        for acc in part.accs:
+            acc.q = None  # the plan's own accumulator keeps the question; the part carries numbers
+        part.sinks = [sink.part() for sink in part.sinks]
+    return parts
 
 
 def _add_factor(sums: dict, label: str, f, size: int) -> None:

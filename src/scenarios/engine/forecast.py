@@ -326,6 +326,32 @@ class Accumulator:
             self.weights[start:stop] = kept_weights
         self.n = stop
 
+    def merge(self, part: Accumulator) -> None:
+        """Add the worlds another accumulator (of the same question, e.g. a chunk run in another
+        process) was given, as if they had been added here: the same numbers, bit for bit."""
+        if self.done is not None:
+            raise RuntimeError("worlds added to an accumulator after its result")
+        self.sum_w += part.sum_w
+        self.sum_w2 += part.sum_w2
+        self.sum_wa += part.sum_wa
+        self.sum_w2a += part.sum_w2a
+        self.copies_w2 += part.copies_w2
+        self.group_a2 += part.group_a2
+        self.group_ab += part.group_ab
+        self.group_b2 += part.group_b2
+        self.groups += part.groups
+        self.islands = self.islands or part.islands
+        if not part.n:
+            return
+        start, stop = self.n, self.n + part.n
+        self._reserve(stop)
+        self.values[start:stop] = part.values[: part.n]
+        if self.weights is None and part.weights is not None:
+            self.weights = np.ones(len(self.values))
+        if self.weights is not None:
+            self.weights[start:stop] = 1.0 if part.weights is None else part.weights[: part.n]
+        self.n = stop
+
     def _reserve(self, size: int) -> None:
         if self.values is None:
             self.values = np.empty(max(size, self.capacity or 1024))
