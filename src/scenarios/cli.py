@@ -64,6 +64,16 @@ def _bytes(text: str) -> int:
     return n
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1, got {text[:80]!r}")
+    return n
+
+
 def _input_options() -> argparse.ArgumentParser:
     """Options every command that reads files shares."""
     common = argparse.ArgumentParser(add_help=False)
@@ -81,6 +91,9 @@ def _run_options() -> argparse.ArgumentParser:
     common.add_argument("--memory-budget", type=_bytes, default=None, metavar="SIZE",
                         help="refuse a run whose estimated peak memory is larger, e.g. 2GiB (default: "
                              "half of the memory available when the run starts)")
+    common.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run the chunks of worlds on a Dask cluster, e.g. tcp://host:8786 (default: "
+                             "$SCENARIOS_DASK; needs pip install -e '.[dask]'); the numbers are the same")
     return common
 
 
@@ -102,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("table", "json", "csv"), default="table")
     f.add_argument("--output", "-o", help="write to this file (atomically; only a regular file is replaced) instead of standard output; - is standard output")
     f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
+    f.add_argument("--jobs", "-j", type=_jobs, default=None,
+                   help="with --as-of: worker processes for the chunks of worlds (default: $SCENARIOS_JOBS or "
+                        "the number of cores); the numbers are the same for every value")
     _data_file_options(f, resolutions="with --as-of: skip questions resolved by then")
 
     v = sub.add_parser("validate", parents=[inputs], help="check params files and their questions; print clear errors")
@@ -121,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
     b.add_argument("--recalibrate", action="store_true",
                    help="also score forecasts recalibrated from questions resolved before each as-of date (beside the raw ones)")
+    b.add_argument("--jobs", "-j", type=_jobs, default=None,
+                   help="worker processes for the chunks of worlds (default: $SCENARIOS_JOBS or the number of "
+                        "cores); the numbers are the same for every value")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show as-of dates done and the time left on standard error (default: when it is a terminal)")
 
@@ -169,9 +188,13 @@ def _cmd_forecast(args) -> int:
 
         as_of = parse_date(args.as_of, None, ("--as-of",))
         resolved_on = None if data.resolutions is None else {k: r.resolved_on for k, r in data.resolutions.items()}
-        result = forecast_as_of(
-            model, questions, data.evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on
-        )
+        from .engine.parallel import dask_address, executor
+
+        with executor(args.jobs, dask_address(args.dask)) as pool:
+            result = forecast_as_of(
+                model, questions, data.evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on,
+                pool=pool,
+            )
         if result.ess is not None and result.ess < 1000:
             print(f"warning: effective sample size {result.ess:,.0f} is below 1,000; use more --samples", file=sys.stderr)
     else:

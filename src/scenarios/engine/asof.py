@@ -18,8 +18,8 @@ the one-date case and returns a :class:`~scenarios.engine.forecast.Forecast`.
 
 from __future__ import annotations
 
-import datetime as _dt
 import copy
+import datetime as _dt
 import math
 from dataclasses import dataclass, field
 
@@ -621,9 +621,11 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
                  chunk_size=chunk_size, weighted=True)
     run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
+    # the sinks as they are now (empty), copied: the plans' own sinks take the chunks' parts as they come
+    templates = copy.deepcopy([plan.sinks for plan in plans], {id(model): model})
     job = _Job(run, seed, chain, [
-        _PlanJob(plan.as_of, plan.cond, plan.questions, plan.sinks, plan.factors is not None, setup, on_chain)
-        for plan, (setup, on_chain) in zip(plans, plan_setups, strict=True)
+        _PlanJob(plan.as_of, plan.cond, plan.questions, sinks, plan.factors is not None, setup, on_chain)
+        for plan, sinks, (setup, on_chain) in zip(plans, templates, plan_setups, strict=True)
     ])
     sizes = chunk_sizes(samples, chunk_size)
     total, reported = len(plans) * len(sizes), [0]
@@ -800,7 +802,7 @@ def is_open(question, as_of: _dt.date, resolved_on: _dt.date | None = None) -> b
 
 
 def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples=None, seed=None,
-                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE):
+                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE, pool=None):
     """Forecast the questions still open at ``as_of``, conditioned on the evidence public by then.
 
     Parameters
@@ -815,6 +817,8 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     resolved_on : dict, optional
         Question id -> date its outcome became public; a question resolved on or before
         ``as_of`` is not forecast (nor is one that closed before ``as_of``).
+    pool : Executor, optional
+        Where the chunks run (:func:`scenarios.engine.parallel.executor`); the numbers are the same.
 
     Returns
     -------
@@ -833,7 +837,7 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
     plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size)
+    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool)
     if not plan.ess > 0:
         raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
     return Forecast(

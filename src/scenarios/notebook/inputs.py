@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.parallel import dask_address, executor
 from ..errors import ScenarioError
 from ..model.data_files import DataFiles
 from ..model.report_spec import ReportSpec, report_spec
@@ -222,9 +223,11 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
             f"none of the model's {len(run.questions)} questions has an outcome in {os.path.basename(path)}, "
             "so no forecast can be scored against what happened."))
     dates = backtest.backtest_dates(run.model, run.questions, data.resolutions, data.evidence, until=until)
-    result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
-                                   samples=run.samples, seed=run.seed, until=until, as_of_dates=dates, fans=True,
-                                   recalibrate=True, progress=backtest.ProgressFile.from_environment(len(dates)))
+    with executor(None, dask_address()) as pool:  # $SCENARIOS_JOBS processes, or $SCENARIOS_DASK
+        result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
+                                       samples=run.samples, seed=run.seed, until=until, as_of_dates=dates, fans=True,
+                                       recalibrate=True, progress=backtest.ProgressFile.from_environment(len(dates)),
+                                       pool=pool)
     scored = result.summary["counts"]["binary_scored"]
     return BacktestInputs(
         result, path,

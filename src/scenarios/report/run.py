@@ -382,6 +382,10 @@ def run_report_command(args) -> int:
         0 when every run is complete, :data:`EXIT_NOTEBOOK_FAILED` (3) when a notebook failed
         or timed out (its run is written and marked failed).
     """
+    if getattr(args, "dask", None):  # the backtest notebook's chunks go to the cluster (kernels inherit it)
+        from ..engine.parallel import DASK_ENVIRONMENT
+
+        os.environ[DASK_ENVIRONMENT] = args.dask
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
