@@ -402,8 +402,7 @@ class _Run:
 
     # ------------------------------------------------------------------ one step of the chain
 
-    def step(self, st: _Worlds, setup: _Setup, key: str, stats: dict, record: dict | None = None,
-             resample: bool = True) -> None:
+    def step(self, st: _Worlds, setup: _Setup, key: str, stats: dict, record: dict | None = None) -> None:
         """Condition ``st`` on ``setup``: redraw, reweigh, and resample and move when the ESS is low.
 
         ``key`` names the step in the streams of its resampling and moves (its date; a branch's
@@ -416,7 +415,7 @@ class _Run:
             st.scale = np.where(w_old > 0, st.scale, 0.0)  # a world ruled out stays out
         weights = st.weights()
         total = float(weights.sum())
-        if not resample or self.resample_below <= 0 or not total > 0:
+        if self.resample_below <= 0 or not total > 0:
             return
         if st.island_ess(weights) >= self.resample_below * st.n:
             return
