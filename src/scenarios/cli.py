@@ -94,6 +94,10 @@ def _run_options() -> argparse.ArgumentParser:
     common.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="run the chunks of worlds on a Dask cluster, e.g. tcp://host:8786 (default: "
                              "$SCENARIOS_DASK; needs pip install -e '.[dask]'); the numbers are the same")
+    common.add_argument("--cache", default=None, metavar="DIR",
+                        help="keep the as-of chain's worlds and results in DIR and continue from them, so a "
+                             "run after new evidence computes only what changed; the numbers are the same "
+                             "(default: $SCENARIOS_CHAIN_CACHE; report: OUT/.chain-cache)")
     return common
 
 
@@ -188,12 +192,13 @@ def _cmd_forecast(args) -> int:
 
         as_of = parse_date(args.as_of, None, ("--as-of",))
         resolved_on = None if data.resolutions is None else {k: r.resolved_on for k, r in data.resolutions.items()}
+        from .engine.checkpoint import chain_store
         from .engine.parallel import dask_address, executor
 
         with executor(args.jobs, dask_address(args.dask)) as pool:
             result = forecast_as_of(
                 model, questions, data.evidence, as_of, samples=args.samples, seed=args.seed, resolved_on=resolved_on,
-                pool=pool,
+                pool=pool, store=chain_store(args.cache),
             )
         if result.ess is not None and result.ess < 1000:
             print(f"warning: effective sample size {result.ess:,.0f} is below 1,000; use more --samples", file=sys.stderr)

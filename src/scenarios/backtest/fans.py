@@ -21,6 +21,7 @@ class FanStore:
     def __init__(self, node: str, series: str, model: Model):
         self.node, self.series, self.model = node, series, model
         self.reads = {node: None}
+        self.key = f"fan {node} {series}"  # what it keeps of the worlds, for a chain store
         self.values: list = []
         self.weights: list = []
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.asof import Plan, check_as_of, impossible_evidence_error, is_open, run_plans
+from ..engine.checkpoint import chain_store
 from ..engine.evidence import Conditioning, Evidence
 from ..engine.parallel import dask_address, executor
 from ..engine.simulate import CHUNK_SIZE
@@ -124,7 +125,7 @@ def _jsonable(x):
 
 def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evidence, *, as_of_dates=None,
                  samples=None, seed=None, chunk_size: int = CHUNK_SIZE, fans: bool = False,
-                 until: str = "", recalibrate: bool = False, progress=None, pool=None) -> BacktestResult:
+                 until: str = "", recalibrate: bool = False, progress=None, pool=None, store=None) -> BacktestResult:
     """Forecast every open question at every as-of date, join outcomes and score.
 
     Parameters
@@ -155,6 +156,9 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
     pool : Executor, optional
         Where the chunks of worlds run (:func:`scenarios.engine.parallel.executor`: worker
         processes or a Dask cluster; None: this process).  It changes no number.
+    store : ChainStore, optional
+        Where what the chain computed is kept and taken from by the next run
+        (:mod:`scenarios.engine.checkpoint`); it changes no number.
     """
     from ..scoring import scores as scoring
 
@@ -193,7 +197,8 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         fan_plans = [Plan(d, evidence.conditioning(model, d), sinks=fan_sinks(model, parsed)) for d in fan_dates]
         # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
         run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
-    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, progress=progress, pool=pool)
+    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, progress=progress, pool=pool,
+              store=store)
     ruled_out = [p for p in run[1:] if not p.ess > 0]
     if ruled_out:  # every forecast at that date would be NaN: refuse rather than score the rest
         raise impossible_evidence_error(model, evidence, ruled_out[0].as_of, samples=samples, seed=seed, chunk_size=chunk_size)
@@ -274,7 +279,7 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
 
 def backtest_for(model: Model, questions: list, *, resolutions: str | None = None, evidence: str | None = None,
                  samples=None, seed=None, until: str = "", as_of_dates=None, fans: bool = False,
-                 recalibrate: bool = False, progress=None, pool=None) -> BacktestResult:
+                 recalibrate: bool = False, progress=None, pool=None, store=None) -> BacktestResult:
     """Run :func:`run_backtest` as the command line does, on the model's own data files.
 
     Parameters
@@ -297,6 +302,8 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
         :func:`~scenarios.backtest.dates.backtest_dates` of the same arguments.
     pool : Executor, optional
         Where the chunks run (see :func:`run_backtest`).
+    store : ChainStore, optional
+        What earlier runs kept (see :func:`run_backtest`).
 
     Raises
     ------
@@ -308,7 +315,8 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
         raise ParamsError(model.doc.path, "resolutions", NO_RESOLUTIONS)
     dates = backtest_dates(model, questions, data.resolutions, data.evidence, as_of_dates=as_of_dates, until=until)
     return run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=samples, seed=seed,
-                        fans=fans, until=until, recalibrate=recalibrate, progress=progress, pool=pool)
+                        fans=fans, until=until, recalibrate=recalibrate, progress=progress, pool=pool,
+                        store=store)
 
 
 # =========================================================================== command line
@@ -340,7 +348,8 @@ def run_backtest_command(args) -> int:
     with BacktestProgress(len(dates), label=label, enabled=shown) as progress, \
             executor(args.jobs, dask_address(args.dask)) as pool:
         result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
-                              seed=args.seed, recalibrate=args.recalibrate, progress=progress, pool=pool)
+                              seed=args.seed, recalibrate=args.recalibrate, progress=progress, pool=pool,
+                              store=chain_store(args.cache))
     out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.checkpoint import fingerprint
 from ..engine.evidence import Evidence
 from ..engine.forecast import flow_months, weighted_quantiles
 from ..model.scenario import Model
@@ -33,6 +34,7 @@ class Target:
     given: object = None  # worlds -> mask (n,), or None
     reads: dict = field(default_factory=dict)
     first_as_of: _dt.date | None = None  # scored from this date (a question's open date)
+    definition: tuple | None = None  # what evaluate and given compute, as data (None: unknown)
 
 
 class Ensemble:
@@ -47,6 +49,8 @@ class Ensemble:
     def __init__(self, target: Target, cache: dict | None = None):
         self.target = target
         self.reads = target.reads
+        if target.definition is not None:  # a chain store keeps an ensemble by what it computes
+            self.key = fingerprint("ensemble", target.definition, target.reads)
         self.cache = {} if cache is None else cache  # shared by the target's ensembles across dates
         self.points: list = []
         self.weights: list = []
@@ -99,6 +103,7 @@ def report_targets(model: Model, evidence: Evidence) -> list:
             id=it.id, label=label, quantity=rep.quantity, on=rep.on, estimate=rep.value, low=rep.low, high=rep.high,
             public_on=it.public_on, source=it.source,
             evaluate=(lambda w, rep=rep: rep.true_values(model, w.arrays)), reads={rep.node: m},
+            definition=("report", rep),
         ))
     return out
 
@@ -110,4 +115,5 @@ def question_target(model: Model, q, res: Resolution) -> Target:
         public_on=res.resolved_on or (q.close + _dt.timedelta(days=1) if q.close else _dt.date.max), source="resolutions",
         evaluate=q.resolve.evaluate, given=q.given.evaluate if q.given else None,
         reads={name: fm.get(name) for name in q.refs}, first_as_of=q.open,
+        definition=("question", q.id, q.type, q.raw),
     )

@@ -30,6 +30,7 @@ from ..model.kinds.statement import DAY as STATEMENT_DAY
 from ..model.kinds.statement import VALUE as STATEMENT_VALUE
 from ..model.scenario import Context, FlowSpec, Model, parse_date
 from ..model.worlds import Worlds
+from .checkpoint import ChainStore, engine_fingerprint, fingerprint, register
 from .conditional import freeze, is_random, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
@@ -77,6 +78,11 @@ UNMOVED_SHARE = 1 / 2
 """A node is moved again, round after round, while more than this share of the worlds never took
 its proposal since they were resampled (so a node whose proposals are rarely accepted, one the
 evidence informs much, is tried more often)."""
+
+KEPT_STEPS = 4
+"""With a store, a chunk's worlds are kept after this many evenly spaced steps of the chain (the
+last one included): a run after a new evidence date continues from the last, one after an edit of
+an earlier item from the last kept step before it."""
 
 ISLANDS = 10
 """Independent populations a chunk's worlds are resampled in (fewer when a chunk has fewer than
@@ -126,6 +132,7 @@ class Plan:
 
 
 _FREE = ("free",)
+register(Accumulator)  # a chunk's part of a question's results can be kept (see checkpoint)
 
 
 def _draw_reported(model, name, ctx, seed, chunk, n, reports, candidates, cache, tag=""):
@@ -545,7 +552,7 @@ class _Run:
 def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: Evidence | None = None,
               chunk_size: int = CHUNK_SIZE, candidates: int = REPORT_CANDIDATES,
               resample_below: float | None = None, move_rounds: int | None = None,
-              progress=None, pool=None) -> None:
+              progress=None, pool=None, store: ChainStore | None = None) -> None:
     """Simulate once for all plans and feed each plan's questions and sinks.
 
     The worlds are conditioned step by step on the evidence: one step at each date an item of
@@ -574,6 +581,15 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     ``pool`` (an executor from :func:`scenarios.engine.parallel.executor`; None: this process)
     runs the chunks; their results are added in chunk order, so the numbers are the same, bit
     for bit, wherever the chunks ran.
+
+    ``store`` (a :class:`~scenarios.engine.checkpoint.ChainStore`, None: nothing kept) keeps, per
+    chunk, each plan's part of the results and the worlds after the chain's last step, under keys
+    made of everything they depend on (the engine's code, the model, the evidence public by that
+    date, seed, chunk, the plan's questions and sinks, the settings).  A later run takes what it
+    finds and continues the chain from the last kept step on or before the first plan it must
+    compute, so a run after one more evidence date computes one step; the numbers are those of a
+    run from scratch, bit for bit.  A plan is kept only when its questions come from params (their
+    ``raw``) and each sink has a ``key``.
     """
     resample_below = RESAMPLE_BELOW if resample_below is None else resample_below
     move_rounds = MOVE_ROUNDS if move_rounds is None else move_rounds
@@ -622,10 +638,13 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
     run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
     # the sinks as they are now (empty), copied: the plans' own sinks take the chunks' parts as they come
     templates = copy.deepcopy([plan.sinks for plan in plans], {id(model): model})
+    bases = [sum(1 for d, _ in chain if plan.as_of is not None and d <= plan.as_of) for plan in plans]
+    chain_keys, plan_keys = _keys(model, plans, plan_setups, bases, chain, seed, months, candidates,
+                                  resample_below, move_rounds) if store is not None else ([], [None] * len(plans))
     job = _Job(run, seed, chain, [
-        _PlanJob(plan.as_of, plan.cond, plan.questions, sinks, plan.factors is not None, setup, on_chain)
-        for plan, sinks, (setup, on_chain) in zip(plans, templates, plan_setups, strict=True)
-    ])
+        _PlanJob(plan.as_of, plan.cond, plan.questions, sinks, plan.factors is not None, setup, on_chain, base, key)
+        for plan, sinks, (setup, on_chain), base, key in zip(plans, templates, plan_setups, bases, plan_keys, strict=True)
+    ], store, chain_keys)
     sizes = chunk_sizes(samples, chunk_size)
     total, reported = len(plans) * len(sizes), [0]
 
@@ -658,6 +677,8 @@ class _PlanJob:
     factors: bool
     setup: _Setup
     on_chain: bool
+    base: int = 0  # steps of the chain taken before this plan is answered
+    key: str | None = None  # what its part is kept under (None: not kept)
 
 
 @dataclass
@@ -668,8 +689,11 @@ class _Job:
     seed: int
     chain: list
     plans: list
+    store: ChainStore | None = None
+    chain_keys: list = field(default_factory=list)  # [i]: key of the worlds after i steps of the chain
 
 
+@register
 @dataclass
 class _PlanPart:
     """One chunk's share of one plan's results, added to the plan in chunk order."""
@@ -702,27 +726,46 @@ def _run_chunk(job: _Job, chunk: tuple, on_plan=None) -> list:
     """Simulate one chunk ``(index, worlds)`` through the chain and answer every plan with it.
 
     Returns one :class:`_PlanPart` per plan.  Depends only on the job, the seed and the chunk's
-    index, so any process may run it.
+    index, so any process may run it.  With a store, parts kept by an earlier run are taken as
+    they are, and the chain starts from the last kept step it can (see :func:`run_plans`).
     """
     index, size = chunk
-    run, model, chain = job.run, job.run.model, job.chain
+    run, model, chain, store = job.run, job.run.model, job.chain, job.store
+    suffix = f"-{index}-{size}"
+    kept = [store.get("p" + pj.key + suffix) if store is not None and pj.key else None for pj in job.plans]
+    missing = [pj for pj, part in zip(job.plans, kept, strict=True) if part is None]
+    state, stats_at, done = None, {}, 0
+    if missing and store is not None:
+        for steps in range(min(pj.base - (pj.factors and pj.on_chain) for pj in missing), 0, -1):  # the latest kept step that is early enough
+            tree = store.get("s" + job.chain_keys[steps] + suffix)
+            if tree is not None and (state := _state_from_tree(model, size, job.seed, index, chain[:steps], tree["worlds"])):
+                done, stats_at = steps, {chain[steps - 1][0]: tree["stats"]}
+                break
+    resumed = done
+    state = state or _Worlds(model, size, job.seed, index)
+    last = max((pj.base for pj in missing), default=0)
+    marks = {last * k // KEPT_STEPS for k in range(1, KEPT_STEPS + 1)}  # steps whose worlds are kept
     sinks = copy.deepcopy([pj.sinks for pj in job.plans], {id(model): model})  # empty: cheap
     parts = [
+        part if part is not None else
         _PlanPart(0.0, 0.0, {"resamples": 0, "distinct": 0, "tried": 0, "accepted": 0},
                   [Accumulator(q, size) for q in pj.questions], fresh, {} if pj.factors else None)
-        for pj, fresh in zip(job.plans, sinks, strict=True)
+        for pj, fresh, part in zip(job.plans, sinks, kept, strict=True)
     ]
-    state = _Worlds(model, size, job.seed, index)
-    stats_at: dict = {}
     branch = None  # (date and conditioning, stats, worlds) of the last plan conditioned off the chain
-    done = 0  # steps of the chain taken
-    for pj, part in zip(job.plans, parts, strict=True):
+    for pj, part, hit in zip(job.plans, parts, kept, strict=True):
+        if hit is not None:
+            if on_plan is not None:
+                on_plan()
+            continue
         setup, on_chain = pj.setup, pj.on_chain
-        while done < len(chain) and pj.as_of is not None and chain[done][0] <= pj.as_of:
+        while done < pj.base:
             d, s = chain[done]
             stats_at[d] = {}
             run.step(state, s, str(d), stats_at[d], part.factors if (on_chain and d == pj.as_of) else None)
             done += 1
+            if store is not None and done in marks and done > resumed:
+                _keep_state(store, job.chain_keys[done] + suffix, state, chain[:done], stats_at[d])
         date = pj.as_of or model.as_of
         if on_chain:
             stats, base = stats_at[pj.as_of], state
@@ -735,11 +778,101 @@ def _run_chunk(job: _Job, chunk: tuple, on_plan=None) -> list:
         run.feed(base.copy(), part, setup.need, date, setup, stats)
         if on_plan is not None:
             on_plan()
-    for part in parts:
+    for pj, part, hit in zip(job.plans, parts, kept, strict=True):
+        if hit is not None:
+            continue
         for acc in part.accs:
             acc.q = None  # the plan's own accumulator keeps the question; the part carries numbers
         part.sinks = [sink.part() for sink in part.sinks]
+        if store is not None and pj.key:
+            store.put("p" + pj.key + suffix, part)
     return parts
+
+
+# =========================================================================== keeping the chain
+
+
+def _keep_state(store: ChainStore, key: str, st: _Worlds, steps: list, stats: dict) -> None:
+    tree = _state_tree(st, steps)
+    if tree is not None:
+        store.put("s" + key, {"worlds": tree, "stats": stats})
+
+
+def _keys(model, plans, plan_setups, bases, chain, seed, months, candidates, resample_below, move_rounds):
+    """Store keys: of the worlds after each number of chain steps, and of each plan's part (None:
+    a plan whose questions or sinks have no canonical form, never kept)."""
+    run = fingerprint(engine_fingerprint(), model.doc.data, sorted(model.doc.sha256.values()), seed, months,
+                      candidates, resample_below, move_rounds)
+    chain_keys = [fingerprint(run, "prior")]
+    for d, s in chain:
+        chain_keys.append(fingerprint(chain_keys[-1], d, s.cond))
+    plan_keys = []
+    for plan, (_, on_chain), base in zip(plans, plan_setups, bases, strict=True):
+        sink_keys = [getattr(sink, "key", None) for sink in plan.sinks]
+        try:
+            if any(k is None for k in sink_keys):
+                raise TypeError("a sink without a key")
+            plan_keys.append(fingerprint(
+                chain_keys[base], plan.as_of, on_chain, None if on_chain else plan.cond, plan.factors is not None,
+                [(q.id, q.type, q.open, q.close, q.raw) for q in plan.questions], sink_keys,
+            ))
+        except (TypeError, AttributeError):
+            plan_keys.append(None)
+    return chain_keys, plan_keys
+
+
+def _mode_ref(modes: list, mode):
+    """Where ``mode`` is in ``modes`` (a node's mode at each step of the chain so far), or None."""
+    for j in range(len(modes) - 1, -1, -1):
+        try:
+            if modes[j] == mode:
+                return j
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _state_tree(st: _Worlds, steps: list):
+    """A chunk's worlds after ``steps`` of the chain as a tree of arrays and numbers (None: they
+    hold something that cannot be written, and are not kept).  A node's drawing mode is written as
+    the step whose conditioning gave it, and read back from that step."""
+    drawn, caches = {}, {}
+    for name, (mode, versions) in st.drawn.items():
+        modes = [s.mode.get(name, _FREE) for _, s in steps]
+        factor = mode[0] == "factor"
+        j = _mode_ref(modes, mode[1:] if factor else mode)
+        if j is None:
+            return None
+        drawn[name] = ["factor" if factor else "mode", j, list(versions)]
+        cache = st.caches.get(name) or {}
+        if cache:
+            if factor or modes[j][0] != "reports" or cache.get("reports") != modes[j][1]:
+                return None
+            caches[name] = {"g": list(cache["g"]), "tag": cache["tag"]}
+    return {
+        "arrays": dict(st.arrays), "factors": dict(st.factors), "drawn": drawn, "caches": caches,
+        "version": dict(st.version), "w": st.w, "scale": st.scale, "ids": st.ids, "resamples": st.resamples,
+        "generation": st.generation, "next_id": st.next_id,
+    }
+
+
+def _state_from_tree(model, n, seed, chunk, steps: list, tree) -> _Worlds | None:
+    """The worlds :func:`_state_tree` wrote (None: a tree that does not fit these steps)."""
+    try:
+        st = _Worlds(model, n, seed, chunk)
+        for name, (how, j, versions) in tree["drawn"].items():
+            mode = steps[j][1].mode.get(name, _FREE)
+            st.drawn[name] = ((("factor",) + mode) if how == "factor" else mode, tuple(versions))
+        for name, cache in tree["caches"].items():
+            st.caches[name] = {"reports": st.drawn[name][0][1], "g": list(cache["g"]), "tag": cache["tag"]}
+        st.arrays, st.factors, st.version = tree["arrays"], tree["factors"], tree["version"]
+        st.w, st.scale, st.ids = tree["w"], tree["scale"], tree["ids"]
+        st.resamples, st.generation, st.next_id = tree["resamples"], tree["generation"], tree["next_id"]
+        if len(st.w) != n or any(len(v) != n for v in st.arrays.values()):
+            return None
+        return st
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def _add_factor(sums: dict, label: str, f, size: int) -> None:
@@ -801,7 +934,7 @@ def is_open(question, as_of: _dt.date, resolved_on: _dt.date | None = None) -> b
 
 
 def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples=None, seed=None,
-                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE, pool=None):
+                   resolved_on: dict | None = None, chunk_size: int = CHUNK_SIZE, pool=None, store=None):
     """Forecast the questions still open at ``as_of``, conditioned on the evidence public by then.
 
     Parameters
@@ -818,6 +951,8 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
         ``as_of`` is not forecast (nor is one that closed before ``as_of``).
     pool : Executor, optional
         Where the chunks run (:func:`scenarios.engine.parallel.executor`); the numbers are the same.
+    store : ChainStore, optional
+        Keeps the chain's worlds for the next run (see :func:`run_plans`); the numbers are the same.
 
     Returns
     -------
@@ -836,7 +971,8 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
     plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool)
+    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
+              store=store)
     if not plan.ess > 0:
         raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
     return Forecast(

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.checkpoint import chain_store
 from ..engine.parallel import dask_address, executor
 from ..errors import ScenarioError
 from ..model.data_files import DataFiles
@@ -227,7 +228,7 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
         result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
                                        samples=run.samples, seed=run.seed, until=until, as_of_dates=dates, fans=True,
                                        recalibrate=True, progress=backtest.ProgressFile.from_environment(len(dates)),
-                                       pool=pool)
+                                       pool=pool, store=chain_store())
     scored = result.summary["counts"]["binary_scored"]
     return BacktestInputs(
         result, path,

@@ -38,6 +38,7 @@ import threading
 from pathlib import Path
 
 from ..atomic import write_text
+from ..engine.checkpoint import CHAIN_CACHE_ENVIRONMENT
 from ..errors import UsageError
 from . import worker
 from .index import build_index
@@ -72,6 +73,9 @@ EXIT_NOTEBOOK_FAILED = 3
 
 HEADLINE_QUESTIONS = 6
 """Forecasts shown for each run in ``index.html``."""
+
+CHAIN_CACHE = ".chain-cache"
+"""The folder in ``out`` where the notebooks keep the as-of chain for the next report (see ``chain_cache``)."""
 
 
 def repo_root() -> Path:
@@ -229,10 +233,12 @@ def _progress_dir(stack: contextlib.ExitStack) -> str | None:
         return None
 
 
-def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progress_dir: str | None = None) -> None:
+def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progress_dir: str | None = None,
+             environment: dict | None = None) -> None:
     """Run ``tasks`` on the workers, recording each as it finishes; ``own_work()`` runs once,
     while the notebooks execute.  Each kernel is told a file in ``progress_dir`` to write a
-    backtest's progress to (:mod:`scenarios.backtest.progress`), which ``progress`` shows."""
+    backtest's progress to (:mod:`scenarios.backtest.progress`), which ``progress`` shows, and
+    gets ``environment`` (variables) too."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     from ..backtest.progress import ENVIRONMENT as BACKTEST_PROGRESS
@@ -242,9 +248,9 @@ def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progre
         task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
                 "html": str(t.plan.partial / (t.stem + ".html")), "title": f"{t.stem} · {t.plan.name}",
                 "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
-                "log": str(t.plan.partial / "logs" / (t.stem + ".log"))}
+                "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "environment": dict(environment or {})}
         if progress_dir is not None:
-            task["environment"] = {BACKTEST_PROGRESS: os.path.join(progress_dir, f"{i}.progress")}
+            task["environment"][BACKTEST_PROGRESS] = os.path.join(progress_dir, f"{i}.progress")
             progress.watch(t.label, task["environment"][BACKTEST_PROGRESS])
         futures[executor.submit(worker.execute, task)] = t
     own_work()
@@ -288,6 +294,7 @@ def run_report(
     resolutions: str | None = None,
     evidence: str | None = None,
     series: str | None = None,
+    chain_cache: str | os.PathLike | None = None,
 ) -> list[RunResult]:
     """Execute every notebook for each params file into a dated run folder under ``out``.
 
@@ -316,6 +323,10 @@ def run_report(
         validated before any kernel starts and passed to the notebooks that declare
         ``resolutions_file``, ``evidence_file`` or ``series_file`` (see
         :func:`scenarios.model.data_files.data_files`).
+    chain_cache : path, optional
+        Where the notebooks keep the as-of chain's worlds and results for the next report
+        (:mod:`scenarios.engine.checkpoint`; default ``out/.chain-cache``), so a report after one
+        more evidence date computes only what changed.  The numbers are the same.
 
     Returns
     -------
@@ -334,6 +345,7 @@ def run_report(
         raise UsageError(f"--timeout: expected a number of seconds > 0, got {timeout}")
     jobs = jobs or default_jobs()
     out = check_out(out)  # absolute: kernels run in the notebooks folder
+    chain_cache = os.path.abspath(chain_cache) if chain_cache else str(out / CHAIN_CACHE)
     nb_paths = find_notebooks(notebooks)
     root = repo_root()
     with _sigterm_raises(), contextlib.ExitStack() as stack:
@@ -359,7 +371,8 @@ def run_report(
                                   package_files=tree_files(Path(__file__).resolve().parents[1], "*.py"),
                                   data_files=tree_files(root / "data", "*"), progress=progress)
             progress_dir = _progress_dir(stack)
-            _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work, progress_dir=progress_dir)
+            _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work, progress_dir=progress_dir,
+                     environment={CHAIN_CACHE_ENVIRONMENT: chain_cache})
             executor.shutdown(wait=True)
         except BaseException:
             worker.stop(executor)
@@ -389,7 +402,7 @@ def run_report_command(args) -> int:
     results = run_report(
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
-        resolutions=args.resolutions, evidence=args.evidence, series=args.series,
+        resolutions=args.resolutions, evidence=args.evidence, series=args.series, chain_cache=getattr(args, "cache", None),
     )
     failed = 0
     for r in results:
