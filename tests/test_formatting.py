@@ -25,7 +25,12 @@ PLAIN = st.floats(min_value=1e-4, max_value=1e12 - 1, allow_nan=False) | st.floa
 
 
 def parse(text: str) -> float:
-    return float(text.replace(",", ""))
+    """A number as :func:`number` writes it, back as a float (``1.5×10⁻⁵`` too)."""
+    mantissa, times, exponent = text.replace(",", "").partition("×10")
+    if times:
+        exponent = exponent.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
+        return float(f"{mantissa}e{exponent}")
+    return float(mantissa)
 
 
 def test_the_docstring_examples_hold():
@@ -69,8 +74,20 @@ def test_round_trips_within_the_stated_precision(x, digits):
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_any_finite_number_reads_back_close(x):
-    back = float(number(x, digits=6).replace(",", ""))
+    back = parse(number(x, digits=6))
     assert back == pytest.approx(x, rel=1e-5, abs=0.5 if abs(x) >= 1000 else 1e-9)
+
+
+@pytest.mark.parametrize(("x", "text"), [
+    (1.294e15, "1.29×10¹⁵"), (1e20, "1×10²⁰"), (-3e-8, "-3×10⁻⁸"), (2.5e-7, "2.5×10⁻⁷"), (1e-300, "1×10⁻³⁰⁰"),
+])
+def test_numbers_beyond_plain_digits_are_a_power_of_ten_written_out(x, text):
+    assert number(x) == text
+
+
+@given(st.floats(allow_nan=False))
+def test_never_python_e_notation(x):
+    assert not re.search(r"\de[+-]?\d", number(x)) and "nan" not in number(x).lower()
 
 
 @pytest.mark.parametrize(("low", "high", "text"), [

@@ -13,6 +13,7 @@ apply must say why.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import os
 import re
@@ -30,7 +31,12 @@ from scenarios.errors import ScenarioError
 from scenarios.model.load import load_model
 from scenarios.model.report_spec import report_spec
 from scenarios.notebook import sections
-from scenarios.notebook.inputs import NotebookInputError, notebook_inputs, resolve_path
+from scenarios.notebook.inputs import (
+    NotebookInputError,
+    default_as_of,
+    notebook_inputs,
+    resolve_path,
+)
 from scenarios.report import STANDARD_PARAMETERS, declared_parameters, import_papermill, run_report
 
 import_papermill()  # nbformat, via the runner's fast import (see scenarios.report.import_papermill)
@@ -41,11 +47,15 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SAMPLES = 2000
 
-FIGURES = {
-    "01_scenarios": {"scenario_tree", "event_dates", "event_strips"},
-    "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles"},
+AS_OF, LATER = "2023-10-15", "2023-11-15"  # the shared report runs as of these dates (evidence by then)
+FIGURES = {  # as of a date, the tree and the flows are drawn again from the prior ("_prior")
+    "01_scenarios": {"scenario_tree", "scenario_tree_prior", "event_dates", "event_strips"},
+    "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles", "fan_nk_troops_sent", "fan_containers_prior",
+                      "fan_shells_prior", "fan_missiles_prior", "fan_nk_troops_sent_prior"},
     "03_backtest": {"backtest_calibration", "backtest_paths", "backtest_fans"},
 }
+TORNADOS = 8
+"""Tornado charts in 01_scenarios (``tornado_<question>``), besides FIGURES."""
 BASE = str(REPO / "params" / "base.yaml")
 PAPERMILL = str(Path(sys.executable).with_name("papermill"))
 MIN_PIXEL_VARIANCE = 1e-3
@@ -73,7 +83,8 @@ def _not_shown(nb) -> list:
     """The sentences of the sections a notebook left out (the series file's undrawn series aside:
     the Kim-Putin file holds more series than the model has flows)."""
     said = re.findall(r"\*\*Not shown:\*\* ([^\n]*)", _outputs_text(nb))
-    return [s for s in said if not s.startswith("the series file also holds")]
+    ledger = ("This is the first run", "No forecast ledger was given")  # nothing earlier to compare with
+    return [s for s in said if not s.startswith("the series file also holds") and not s.startswith(ledger)]
 
 
 def _assert_complete(nb) -> None:
@@ -137,10 +148,24 @@ def test_thin_one_import_cell_then_calls(path):
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    first = run_report([str(REPO / "params" / "base.yaml")], out=out, samples=SAMPLES, jobs=2, tty=False)[0]
-    second = run_report([str(REPO / "params" / "base.yaml")], out=out, samples=SAMPLES, jobs=2, tty=False)[0]
-    return {"out": out, "run": first, "again": second,
+    first = run_report([str(REPO / "params" / "base.yaml")], out=out, samples=SAMPLES, jobs=2, tty=False, as_of=AS_OF)[0]
+    second = run_report([str(REPO / "params" / "base.yaml")], out=out, samples=SAMPLES, jobs=2, tty=False, as_of=AS_OF)[0]
+    later = run_report([str(REPO / "params" / "base.yaml")], out=out, samples=SAMPLES, jobs=2, tty=False, as_of=LATER)[0]
+    return {"out": out, "run": first, "again": second, "later": later,
             "manifest": json.loads((first.path / "manifest.json").read_text())}
+
+
+def _open_at(day: str) -> list:
+    """Ids of base.yaml's questions open as of ``day`` (not closed, not resolved by then)."""
+    from scenarios.backtest.data import load_model_data
+    from scenarios.engine.asof import is_open
+    from scenarios.model.data_files import data_files
+    from scenarios.model.load import load_model
+
+    model, questions = load_model(BASE)
+    resolutions = load_model_data(model, data_files(model)).resolutions
+    d = dt.date.fromisoformat(day)
+    return [q.id for q in questions if is_open(q, d, getattr(resolutions.get(q.id), "resolved_on", None))]
 
 
 def test_every_notebook_runs(report_run):
@@ -157,8 +182,10 @@ def test_every_notebook_runs(report_run):
 def test_figures_saved_as_png_and_svg(report_run, stem):
     folder = report_run["run"].path / "figures" / stem
     files = {p.name for p in folder.iterdir()}
-    assert files == {f"{name}.{ext}" for name in FIGURES[stem] for ext in ("png", "svg")}
-    for name in FIGURES[stem]:
+    names = set(FIGURES[stem]) | {p.stem for p in folder.glob("tornado_*.png")}
+    assert len(names) == len(FIGURES[stem]) + (TORNADOS if stem == "01_scenarios" else 0)
+    assert files == {f"{name}.{ext}" for name in names for ext in ("png", "svg")}
+    for name in names:
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert (folder / f"{name}.png").stat().st_size > 10_000
         _assert_visible(folder / f"{name}.png")
@@ -168,7 +195,8 @@ def test_figures_saved_as_png_and_svg(report_run, stem):
 def test_html_holds_the_figures_and_hides_code(report_run, stem):
     html = (report_run["run"].path / f"{stem}.html").read_text()
     images = re.findall(r"<img[^>]+>", html)
-    assert len([i for i in images if 'src="data:image/png;base64,' in i]) == len(FIGURES[stem])
+    shown = len(FIGURES[stem]) + (TORNADOS if stem == "01_scenarios" else 0)
+    assert len([i for i in images if 'src="data:image/png;base64,' in i]) == shown
     assert all(re.search(r'alt="[^"]+"', i) and 'alt="figure"' not in i for i in images)  # the figure's title
     assert "<script src=\"http" not in html and "<link href=\"http" not in html
     assert "scenarios-show-code" in html and "show / hide code" in html
@@ -177,8 +205,9 @@ def test_html_holds_the_figures_and_hides_code(report_run, stem):
 
 def test_forecasts_written(report_run):
     run = report_run["run"].path
-    data = json.loads((run / "forecasts.json").read_text())
-    assert data["samples"] == SAMPLES and len(data["questions"]) == 40
+    data = json.loads((run / "forecasts.json").read_text())  # as of the report's date: the questions open then
+    assert data["samples"] == SAMPLES and data["as_of"] == AS_OF
+    assert [q["id"] for q in data["questions"]] == _open_at(AS_OF)
     assert (run / "forecasts.csv").read_text().startswith("id,type,probability")
 
 
@@ -195,7 +224,7 @@ def test_manifest_content(report_run):
     for key, name in (("resolutions", "resolutions.yaml"), ("evidence", "evidence.yaml"), ("series", "numeric_series.yaml")):
         data = REPO / "data" / name
         assert m["data_files"][key] == {"path": str(data), "sha256": hashlib.sha256(data.read_bytes()).hexdigest()}
-    assert m["resolved_parameters"]["as_of"] == "2023-09-05"
+    assert m["resolved_parameters"]["as_of"] == m["model_as_of"] == "2023-09-05" and m["as_of"] == AS_OF
     assert m["samples"] == SAMPLES and m["seed"] == 20230905
     assert m["versions"]["papermill"] and m["versions"]["numpy"] and m["versions"]["python"]
     assert m["git"] is None or set(m["git"]) == {"commit", "dirty"}
@@ -205,15 +234,16 @@ def test_manifest_content(report_run):
         assert nb["status"] == "ok" and nb["executed"] and nb["duration_s"] > 0
         assert re.fullmatch(r"[0-9a-f]{64}", nb["cache_key"])
         assert nb["parameters"]["output_dir"] == f"figures/{Path(nb['notebook']).stem}"
+        assert nb["parameters"]["as_of"] == AS_OF
     assert len(m["headline"]) == 6 and m["forecasts"]["status"] == "ok"
 
 
 def test_index_and_latest(report_run):
     out = report_run["out"]
-    assert os.readlink(out / "latest") == report_run["again"].name  # the newest complete run
+    assert os.readlink(out / "latest") == report_run["later"].name  # the newest complete run
     index = (out / "index.html").read_text()
     assert f"{report_run['run'].name}/01_scenarios.html" in index
-    assert "summit_by_2023_09_30" in index  # a headline forecast
+    assert "lavrov_visits_pyongyang_by_2023_12_31" in index and f"as of {AS_OF}" in index  # a headline forecast, as of its date
 
 
 def test_unchanged_inputs_are_reused_not_rerun(report_run):
@@ -222,7 +252,8 @@ def test_unchanged_inputs_are_reused_not_rerun(report_run):
         # the key covers the package's source and data/: an edit between the two runs changes it
         pytest.skip("package or data files changed between the two runs")
     assert again.path == first.path and again.status == "complete"  # no new folder
-    assert [p.name for p in report_run["out"].iterdir() if p.name.startswith("20")] == [first.name]
+    runs = sorted(p.name for p in report_run["out"].iterdir() if p.name.startswith("20"))
+    assert runs == sorted([first.name, report_run["later"].name])  # the later date made the only other one
 
 
 # --------------------------------------------------------------------------- notebook inputs
@@ -241,12 +272,46 @@ def test_notebook_inputs_defaults_come_from_the_params_file():
 
 @pytest.mark.parametrize(
     "as_of, match",
-    [("2023-10-01", r"as_of: 2023-10-01 is not the model's as_of \(2023-09-05\).*leave as_of empty"),
+    [("2023-09-04", r"as_of: 2023-09-04 is outside the model's time \(2023-09-05 to the end of its horizon, 2026-02-21\)"),
+     ("2026-02-22", r"as_of: 2026-02-22 is outside the model's time"),
      ("1 Oct", r"as_of: expected a date as YYYY-MM-DD, got '1 Oct'")],
 )
 def test_notebook_inputs_as_of(as_of, match):
     with pytest.raises(NotebookInputError, match=match):
         notebook_inputs(BASE, as_of=as_of)
+
+
+def test_as_of_defaults_to_today_clipped_to_the_horizon():
+    run = notebook_inputs(BASE)
+    end = run.model.as_of + dt.timedelta(days=run.model.horizon_days)
+    assert run.as_of == min(max(dt.date.today(), run.model.as_of), end)
+    assert default_as_of(run.model, dt.date(2020, 1, 1)) == run.model.as_of
+    assert default_as_of(run.model, dt.date(2024, 5, 6)) == dt.date(2024, 5, 6)
+    assert default_as_of(run.model, dt.date(2030, 1, 1)) == end
+
+
+def test_the_report_shows_the_forecasts_as_of_its_date_beside_the_prior(report_run):
+    nb = nbformat.read(report_run["run"].path / "01_scenarios.ipynb", as_version=4)
+    text = _outputs_text(nb)
+    assert f"prior and as of {AS_OF}" in text and f"as of {AS_OF}" in text and "the model as of 2023-09-05" in text
+    assert "closed or resolved" in text  # summit_by_2023_09_30 closed before 2023-10-15
+    flows = _outputs_text(nbformat.read(report_run["run"].path / "02_arms_flows.ipynb", as_version=4))
+    assert re.search(rf"as of +{AS_OF} \([0-9]+ evidence items public by then\)", flows)
+
+
+def test_each_run_is_recorded_in_the_ledger_once_and_the_next_says_what_changed(report_run):
+    from scenarios.ledger import Ledger
+
+    with Ledger(report_run["out"] / "ledger.sqlite", create=False) as ledger:
+        runs = ledger.runs()
+        assert [str(r["as_of"]) for r in runs] == [AS_OF, LATER]  # the unchanged rerun added nothing
+        assert ledger.check() == []
+        assert [f["question_id"] for f in ledger.forecasts(runs[0]["run_id"])] == _open_at(AS_OF)
+    later = _outputs_text(nbformat.read(report_run["later"].path / "01_scenarios.ipynb", as_version=4))
+    assert f"Since run {report_run['run'].name} as of {AS_OF}" in later
+    assert "new evidence" in later  # items public between 2023-10-15 and 2023-11-15
+    record = _outputs_text(nbformat.read(report_run["later"].path / "03_backtest.ipynb", as_version=4))
+    assert "Published forecasts: mean time-averaged Brier" in record
 
 
 def test_relative_paths_resolve_from_the_root_and_from_notebooks(tmp_path):

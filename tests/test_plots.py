@@ -92,7 +92,7 @@ def test_fan_levels_are_ordered(values):
 def test_flow_fans_overall_then_each_outcome(tiny):
     model, worlds = tiny
     fans = plotdata.flow_fans(worlds, "containers", by="outcome")
-    assert [f.label for f in fans] == ["all worlds", "no_deal", "deal"]
+    assert [f.label for f in fans] == ["all worlds", "outcome: no_deal", "outcome: deal"]
     assert fans[0].probability == 1.0
     assert sum(f.probability for f in fans[1:]) == pytest.approx(1.0)
     deal_share = np.mean(worlds.labels("outcome") == "deal")
@@ -277,7 +277,7 @@ def test_table_rows(tiny):
     assert "note" not in row["spec"] and row["spec"].startswith("{flow:")
     assert next(r for r in params if r["node"] == "place")["kind"] == "category (none, north, south)"
     run = {r["item"]: r["value"] for r in plotdata.run_rows(model, samples=4000, seed=3)}
-    assert run["worlds"] == "4,000" and run["as of"] == "2023-09-05"
+    assert run["worlds"] == "4,000" and run["model's as of (prior)"] == "2023-09-05"
 
 
 def test_forecast_rows():
@@ -302,7 +302,7 @@ def test_fan_chart_draws_bands_and_median(tiny):
     fig, ax = plots.figure()
     assert plots.fan_chart(fan, ax) is ax
     assert len(ax.collections) == 2 and len(ax.lines) == 1
-    assert ax.get_title() == f"deal (P = {fan.probability:.2f})"
+    assert ax.get_title() == f"outcome: deal (P = {fan.probability:.2f})"
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels and all("\n20" in t for t in labels)  # month and year on the date axis
 

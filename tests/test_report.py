@@ -205,7 +205,7 @@ def failing_run(tmp_path_factory):
     t0 = time.perf_counter()
     code = report.run_report_command(args)
     took = time.perf_counter() - t0
-    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     assert len(runs) == 2
     return {"out": out, "first": first[0], "latest_before": latest_before, "code": code, "took": took,
             "failed": runs[-1]}
@@ -292,13 +292,14 @@ def test_an_interrupted_run_leaves_no_report_behind(tmp_path, monkeypatch):
     first = run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False)[0]
     index_before = (out / "index.html").read_text()
 
-    def interrupt(_plan):
+    def interrupt(_plan, *_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report_run_module, "_forecast", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_report([BASE], out=out, samples=200, notebooks=nbs, tty=False, force=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(["index.html", "latest", "latest-base", first.name])
+    kept = ["index.html", "latest", "latest-base", first.name, "ledger.sqlite", ".chain-cache"]  # the first run's
+    assert sorted(p.name for p in out.iterdir()) == sorted(kept)
     assert os.readlink(out / "latest") == first.name
     assert (out / "index.html").read_text() == index_before
 

@@ -54,7 +54,9 @@ def test_base_states_todays_report():
         ("containers", "containers_nk_to_russia", "outcome"),
         ("shells", "artillery_shells_nk_to_russia", "outcome"),
         ("missiles", "ballistic_missiles_nk_to_russia", "outcome"),
+        ("nk_troops_sent", "troops_deployed_nk_to_russia", "treaty_at_visit"),  # a stock: its level
     ]
+    assert [f.kind for f in spec.flows] == ["flow", "flow", "flow", "stock"]
     assert spec.explicit == {"tree", "events", "flows"}
 
 
@@ -83,8 +85,9 @@ def test_a_default_tree_has_at_most_a_few_levels():
     assert [lv.node for lv in spec.tree] == ["summit", "summit_timing", "place", "outcome"]
     assert len(spec.tree) <= MAX_DEFAULT_TREE_LEVELS
     assert list(spec.events) == [n for n, k in model.kinds.items() if k.type == "event" and not n.startswith("_")]
-    assert [f.node for f in spec.flows] == [n for n, k in model.kinds.items() if k.type == "flow" and not n.startswith("_")]
-    assert {"containers", "shells", "missiles"} <= {f.node for f in spec.flows}
+    assert [f.node for f in spec.flows] == [
+        n for n, k in model.kinds.items() if k.type in ("flow", "stock") and not n.startswith("_")]
+    assert {"containers", "shells", "missiles", "nk_troops_sent", "nk_killed"} <= {f.node for f in spec.flows}
 
 
 def test_bins_and_labels(write):
@@ -96,7 +99,7 @@ def test_bins_and_labels(write):
 @pytest.mark.parametrize(
     "section, path, match",
     [
-        ("[tree]", "report", "expected a mapping with keys tree, events, flows, note, got a list"),
+        ("[tree]", "report", "expected a mapping with keys tree, events, flows, note, sensitivity, got a list"),
         ("{trees: []}", "report.trees", r"unknown key 'trees'.*did you mean 'tree'\?"),
         ("{tree: [sumit]}", "report.tree.0", r"unknown node 'sumit'; expected a boolean, categorical or event node \(did you mean 'summit'\?\)"),
         ("{tree: [size]}", "report.tree.0", r"'size' is a number node \(the model's: summit, timing, place, meets\)"),
@@ -110,7 +113,7 @@ def test_bins_and_labels(write):
         ("{events: meets}", "report.events", "expected a list of event nodes, got a string"),
         ("{events: [summit]}", "report.events.0", r"expected an event node, 'summit' is a bool node \(the model's: meets\)"),
         ("{events: [meets, meets]}", "report.events.1", "listed twice"),
-        ("{flows: [{node: shps}]}", "report.flows.0.node", r"unknown node 'shps'; expected a flow node \(did you mean 'ships'\?\)"),
+        ("{flows: [{node: shps}]}", "report.flows.0.node", r"unknown node 'shps'; expected a flow or stock node \(did you mean 'ships'\?\)"),
         ("{flows: [{node: ships, by: size}]}", "report.flows.0.by", "expected a boolean or categorical node, 'size' is a number node"),
         ("{flows: [{node: ships, serie: x}]}", "report.flows.0.serie", r"unknown key 'serie'.*did you mean 'series'\?"),
         ("{flows: [{node: ships, series: ''}]}", "report.flows.0.series", "expected text"),

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (a clear message, no traceback, nothing writt
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 MAX_SAMPLES = 100_000_000
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("table", "json", "csv"), default="table")
     f.add_argument("--output", "-o", help="write to this file (atomically; only a regular file is replaced) instead of standard output; - is standard output")
     f.add_argument("--as-of", dest="as_of", help="condition on the evidence public on or before this date (YYYY-MM-DD)")
+    f.add_argument("--record", action="store_true",
+                   help="append the forecast to the forecast ledger (--ledger, default reports/ledger.sqlite)")
+    f.add_argument("--ledger", default=None, metavar="PATH", help="the ledger file --record appends to (implies --record)")
     f.add_argument("--jobs", "-j", type=_jobs, default=None,
                    help="with --as-of: worker processes for the chunks of worlds (default: $SCENARIOS_JOBS or "
                         "the number of cores); the numbers are the same for every value")
@@ -154,10 +158,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
     r.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
     r.add_argument("--force", action="store_true", help="re-run notebooks even if their inputs are unchanged")
+    r.add_argument("--ledger", default=None, metavar="PATH",
+                   help="forecast ledger (SQLite) each run's published forecasts are appended to (default: OUT/ledger.sqlite)")
+    r.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD",
+                   help="the date the report is as of: every notebook conditions on the evidence public by then, "
+                        "beside the model's prior (default: today, clipped to each model's horizon)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     _data_file_options(r, resolutions="the outcomes the backtest notebook scores against")
     r.add_argument("--notebooks", default=None, help="notebooks folder (default: the package's notebooks/)")
     r.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
+    from .ledger.command import add_parser as add_ledger_parser  # argparse only: --help stays fast
+
+    add_ledger_parser(sub)
+    from .engine.sensitivity_command import add_parser as add_sensitivity_parser
+
+    add_sensitivity_parser(sub, [inputs])
     return parser
 
 
@@ -171,6 +186,18 @@ def _cmd_report(args) -> int:
     from .report.run import run_report_command
 
     return run_report_command(args)
+
+
+def _cmd_sensitivity(args) -> int:
+    from .engine.sensitivity_command import run_sensitivity_command
+
+    return run_sensitivity_command(args)
+
+
+def _cmd_ledger(args) -> int:
+    from .ledger.command import run_ledger_command
+
+    return run_ledger_command(args)
 
 
 def _cmd_forecast(args) -> int:
@@ -209,6 +236,12 @@ def _cmd_forecast(args) -> int:
         write_text(args.output, text)
     else:
         sys.stdout.write(text)
+    if args.record or args.ledger:
+        from .ledger.publish import record_forecast
+
+        path = args.ledger or os.path.join("reports", "ledger.sqlite")
+        run_id, added = record_forecast(path, model, result, data.evidence if args.as_of else None, source="forecast")
+        print(f"{'recorded' if added else 'already recorded'}: run {run_id} in {path}", file=sys.stderr)
     return 0
 
 
@@ -315,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import ScenarioError
 
     _apply_limits(args)
-    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report, "backtest": _cmd_backtest}[args.command]
+    handler = {"forecast": _cmd_forecast, "validate": _cmd_validate, "report": _cmd_report, "backtest": _cmd_backtest,
+               "ledger": _cmd_ledger, "sensitivity": _cmd_sensitivity}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -1,4 +1,5 @@
-"""Fan charts: percentiles of a flow (or its running total) at each month end, as of several dates."""
+"""Fan charts: percentiles of a flow, its running total or a stock's level at each month end, as of
+several dates."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from .dates import parse_dates
 
 
 class FanStore:
-    """Keeps a flow's running totals at month ends (for fan charts), with the weights."""
+    """Keeps a flow's monthly counts or running totals, or a stock's level, at month ends (for fan
+    charts), with the weights.
+
+    ``series``: "" (a flow's count in each month), "cumulative" (its running total, from its
+    ``initial:`` level at as_of) or "level" (a stock's level), each of shape (n, months).
+    """
 
     def __init__(self, node: str, series: str, model: Model):
         self.node, self.series, self.model = node, series, model
@@ -27,7 +33,13 @@ class FanStore:
 
     def add(self, worlds, weights):
         x = np.asarray(worlds[self.node], dtype=float)
-        self.values.append(np.cumsum(x, axis=1) if self.series == "cumulative" else x)
+        if self.series == "cumulative":
+            x = np.cumsum(x, axis=1)
+            initial = self.model.flow_initial(self.node)
+            x = x + initial if initial else x
+        elif self.series == "level":
+            x = x[:, 1:]  # the level at each month end (column 0 is as_of)
+        self.values.append(x)
         self.weights.append(np.asarray(weights, dtype=float))
 
     def part(self) -> tuple:
@@ -42,7 +54,8 @@ class FanStore:
 
 @dataclass
 class FanPath:
-    """Percentiles of a flow (or its running total) at each month end, as of one date."""
+    """Percentiles of a flow (or its running total) or of a stock's level at each month end, as of
+    one date."""
 
     as_of: _dt.date
     dates: list
@@ -52,12 +65,18 @@ class FanPath:
 
 
 def fan_quantities(model: Model, quantity) -> list:
-    """``quantity`` (a name or a list) as (quantity, flow, series) triples, checked."""
+    """``quantity`` (a name or a list) as (quantity, node, series) triples, checked: ``flow``
+    (series ""), ``flow.cumulative`` ("cumulative") or ``stock`` (its level, "level"), as
+    evidence reports name them."""
     out = []
     for q in [quantity] if isinstance(quantity, str) else list(quantity):
         name, _, series = q.partition(".")
-        if name not in model.nodes or not model.kinds[name].is_flow or series not in ("", "cumulative"):
-            raise ParamsError(None, "quantity", f"expected a flow or flow.cumulative, got {q!r}" + did_you_mean(name, model.nodes))
+        kind = model.kinds[name].type if name in model.nodes else None
+        if kind == "stock" and not series:
+            series = "level"
+        elif kind != "flow" or series not in ("", "cumulative"):
+            raise ParamsError(None, "quantity", f"expected a flow, flow.cumulative or a stock, got {q!r}"
+                              + did_you_mean(name, model.nodes))
         out.append((q, name, series))
     return out
 
@@ -86,7 +105,7 @@ FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 def fan_paths(model: Model, evidence: Evidence, quantity, as_of_dates, *, samples=None, seed=None,
               levels=FAN_LEVELS):
-    """Fans of ``quantity`` (``flow`` or ``flow.cumulative``) as of each date: a list of
+    """Fans of ``quantity`` (``flow``, ``flow.cumulative`` or a stock) as of each date: a list of
     :class:`FanPath`.  ``quantity`` may be a list: then a dict quantity -> list, from one simulation.
     """
     parsed = fan_quantities(model, quantity)
@@ -102,11 +121,12 @@ def fan_paths(model: Model, evidence: Evidence, quantity, as_of_dates, *, sample
 def report_fan_dates(model: Model, evidence: Evidence, *, n_dates: int = 5, until: str = "") -> tuple:
     """What :func:`report_fans` shows: (quantities, as-of dates).
 
-    The quantities are every flow running total that evidence reports on; the dates are the
+    The quantities are every flow running total and every stock level that evidence reports on
+    (as the reports name them: ``flow.cumulative``, ``stock``); the dates are the
     model's as_of and up to ``n_dates - 1`` of the dates those reports became public, spread
     evenly (no later than ``until`` when given).
     """
-    quantities = sorted({it.report.quantity for it in evidence.reports() if it.report.series == "cumulative"})
+    quantities = sorted({it.report.quantity for it in evidence.reports() if it.report.series in ("cumulative", "level")})
     if not quantities:
         return [], []
     public = sorted({it.public_on for it in evidence.reports() if it.report.quantity in quantities})
@@ -118,7 +138,7 @@ def report_fan_dates(model: Model, evidence: Evidence, *, n_dates: int = 5, unti
 
 
 def report_fans(model: Model, evidence: Evidence, *, samples=None, seed=None, n_dates: int = 5, until: str = "") -> dict:
-    """Fans of every flow running total that evidence reports on, as of a few dates (see
+    """Fans of every flow running total and stock level that evidence reports on, as of a few dates (see
     :func:`report_fan_dates`).  Returns quantity -> (fans, points).
 
     ``run_backtest(..., fans=True)`` gives the same fans from the backtest's own simulation.

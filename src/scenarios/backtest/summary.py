@@ -259,8 +259,25 @@ def _numeric_summary(targets, numeric_rows, prior_ens) -> dict:
     }
 
 
+MISSING = "–"
+"""A missing number (None, NaN) in :func:`format_summary`, as the report's tables write it
+(:data:`scenarios.notebook.formatting.MISSING`; the backtest cannot import the notebook layer)."""
+
+
+def _fmt(x, spec: str = ".3f") -> str:
+    """``x`` formatted with ``spec`` (fixed point: never ``e`` notation), or ``–`` for None or NaN.
+
+    >>> _fmt(0.1234), _fmt(-0.05, "+.3f"), _fmt(None), _fmt(float("nan")), _fmt(12940.4, ",.0f")
+    ('0.123', '-0.050', '–', '–', '12,940')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return format(float(x), spec)
+
+
 def format_summary(s: dict) -> str:
-    """A few lines for the terminal: counts, overall scores, skills, ESS."""
+    """A few lines for the terminal: counts, overall scores, skills, ESS.  Every number is
+    fixed point (no ``e`` notation); a missing one (None, NaN) is ``–``."""
     c = s["counts"]
     lines = [
         f"backtest {s['model']}: {c['binary_scored']} binary questions scored at {c['as_of_dates']} as-of dates, "
@@ -277,24 +294,24 @@ def format_summary(s: dict) -> str:
     o = s["overall"]
     if o:
         def ci(x):
-            return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+            return f"{_fmt(x['mean'])} [{_fmt(x['low'])}, {_fmt(x['high'])}]"
 
         lines.append(f"  mean Brier at open {ci(o['brier_open'])}; time-averaged {ci(o['brier_time_averaged'])}")
         for name, b in o["baselines"].items():
             sk = b["skill_time_averaged"]
-            lines.append(f"  vs {name:<12} Brier {b['brier']:.3f}  skill (time-averaged) {'n/a' if sk is None else f'{sk:+.3f}'}")
+            lines.append(f"  vs {name:<12} Brier {_fmt(b['brier'])}  skill (time-averaged) {'n/a' if sk is None else _fmt(sk, '+.3f')}")
     n = s["numeric"]
     if n["mean_relative_crps_last"] is not None:
         lines.append(
-            f"  numeric: mean relative CRPS {n['mean_relative_crps_first']:.3f} at the first as-of date, "
-            f"{n['mean_relative_crps_last']:.3f} at the last before each report (no evidence: {n['mean_relative_crps_no_evidence']:.3f})"
+            f"  numeric: mean relative CRPS {_fmt(n['mean_relative_crps_first'])} at the first as-of date, "
+            f"{_fmt(n['mean_relative_crps_last'])} at the last before each report (no evidence: {_fmt(n['mean_relative_crps_no_evidence'])})"
         )
     r = s.get("recalibrated")
     if o and r and r["overall"]:
         ro = r["overall"]
 
         def pair(key, x, y):
-            return f"{key} {x:.3f} (raw {y:.3f})"
+            return f"{key} {_fmt(x)} (raw {_fmt(y)})"
 
         lines.append(
             "  recalibrated (fitted on questions resolved before each date): "
@@ -311,7 +328,7 @@ def format_summary(s: dict) -> str:
             ])
             + "; skill (time-averaged) "
             + ", ".join(
-                f"vs {name} {'n/a' if b['skill_time_averaged'] is None else format(b['skill_time_averaged'], '+.3f')}"
+                f"vs {name} {'n/a' if b['skill_time_averaged'] is None else _fmt(b['skill_time_averaged'], '+.3f')}"
                 for name, b in ro["baselines"].items() if name != "no_evidence"
             )
         )
@@ -320,8 +337,8 @@ def format_summary(s: dict) -> str:
         smc = s.get("smc", {}).get(d, {})
         times = smc.get("resamples") or 0
         how = f"; worlds resampled {'once' if times == 1 else f'{times} times'} so far" if times else ""
-        lines.append(f"  lowest effective sample size {e:,.0f} of {s['samples']:,} worlds (as of {d}{how})")
+        lines.append(f"  lowest effective sample size {_fmt(e, ',.0f')} of {s['samples']:,} worlds (as of {d}{how})")
     if s.get("mcse"):
         d, m = max(s["mcse"].items(), key=lambda x: x[1]["mcse"])
-        lines.append(f"  largest Monte Carlo standard error of a forecast {m['mcse']:.4f} ({m['question']}, as of {d})")
+        lines.append(f"  largest Monte Carlo standard error of a forecast {_fmt(m['mcse'], '.4f')} ({m['question']}, as of {d})")
     return "\n".join(lines) + "\n"

@@ -49,6 +49,8 @@ __all__ = [
     "Plan",
     "run_plans",
     "forecast_as_of",
+    "WorldsSink",
+    "worlds_as_of",
     "check_as_of",
     "factor_ess",
     "is_open",
@@ -985,6 +987,70 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
         overrides=list(model.doc.overrides),
         ess=plan.ess,
     )
+
+
+class WorldsSink:
+    """Keeps the worlds of a plan (the arrays of ``nodes``, flows over the horizon) with their weights."""
+
+    def __init__(self, model: Model, nodes):
+        self.nodes = [name for name in model.nodes if name in set(nodes)]
+        self.reads = {name: None for name in self.nodes}
+        self.key = "worlds " + " ".join(self.nodes)  # what it keeps, for a chain store
+        self.arrays: list = []
+        self.weights: list = []
+
+    def add(self, worlds, weights):
+        self.arrays.append({name: np.array(worlds[name]) for name in self.nodes})
+        self.weights.append(np.array(weights, dtype=float))
+
+    def part(self) -> tuple:
+        return self.arrays, self.weights
+
+    def merge(self, part: tuple) -> None:
+        arrays, weights = part
+        self.arrays.extend(arrays)
+        self.weights.extend(weights)
+
+    def worlds(self, model: Model) -> Worlds:
+        """Every chunk's worlds in chunk order, with their weights (shape (n,))."""
+        arrays = {name: np.concatenate([a[name] for a in self.arrays]) for name in self.nodes}
+        return Worlds(model, arrays, np.concatenate(self.weights) if self.weights else np.ones(0))
+
+
+def worlds_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples=None, seed=None,
+                 resolved_on: dict | None = None, nodes=None, chunk_size: int = CHUNK_SIZE, pool=None, store=None):
+    """The worlds as of ``as_of`` (weighted by the evidence public by then) and the forecast of
+    the questions still open, from one run: what :func:`forecast_as_of` answers, with the worlds
+    kept for charts.
+
+    ``nodes`` (default every node) are kept, flows over the whole horizon: about 8 bytes a world
+    per node and per month of a flow.  Returns ``(Worlds, Forecast)``; the worlds' weights are
+    those the forecast counts (copies of a world made by resampling are separate worlds).
+
+    Raises
+    ------
+    EvidenceError
+        When every world has weight 0 (the model rules the evidence out).
+    """
+    as_of = check_as_of(model, as_of)
+    resolved_on = resolved_on or {}
+    open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
+    samples = model.samples if samples is None else samples
+    seed = model.seed if seed is None else seed
+    sink = WorldsSink(model, model.nodes if nodes is None else nodes)
+    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs, [sink])
+    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
+              store=store)
+    if not plan.ess > 0:
+        raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
+    forecast = Forecast(
+        model=model.name,
+        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
+        samples=samples, seed=seed, as_of=as_of,
+        questions=[acc.result(model.as_of) for acc in plan.accs],
+        overrides=list(model.doc.overrides), ess=plan.ess,
+    )
+    return plan.sinks[0].worlds(model), forecast
 
 
 # =========================================================================== evidence the model rules out

@@ -82,12 +82,18 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(_canonical(list(parts)), separators=(",", ":")).encode()).hexdigest()
 
 
+COMPUTING_PACKAGES = ("model", "engine", "backtest")
+"""The subpackages whose code computes what a store keeps (worlds, accumulators, fans, CRPS
+ensembles); the notebooks, the report and the command line only read it."""
+
+
 @functools.lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """SHA-256 of the package's source files: any change to the code invalidates every kept value."""
+    """SHA-256 of the source files of :data:`COMPUTING_PACKAGES`: any change to that code
+    invalidates every kept value."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for sub in COMPUTING_PACKAGES for p in (root / sub).rglob("*.py")):
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -199,8 +199,8 @@ class Report:
         """The reported quantity from the node's array ``x`` (shape (n,) or (n, months))."""
         if self.day is None:
             return np.asarray(x, dtype=float)
-        if self.series == "cumulative":
-            return cumulative_at_day(np.asarray(x), self.day, model.month_days)
+        if self.series == "cumulative":  # from the flow's starting level (its initial:) at as_of
+            return cumulative_at_day(np.asarray(x), self.day, model.month_days, initial=model.flow_initial(self.node))
         if self.series == "level":
             return level_at_day(np.asarray(x, dtype=float), self.day, model.month_days)
         return np.asarray(x[:, self.months(model) - 1], dtype=float)
@@ -217,7 +217,9 @@ class Report:
             return means[self.months(model) - 1]
         full = min(self.day // md, means.shape[0])
         frac = (self.day - full * md) / md
-        return totals[full] + frac * means[full] if full < means.shape[0] and frac > 0 else totals[full]
+        total = totals[full] + frac * means[full] if full < means.shape[0] and frac > 0 else totals[full]
+        initial = model.flow_initial(self.node)  # the running total's level at as_of
+        return total + initial if initial else total
 
     def likelihood_from(self, model: Model, x) -> np.ndarray:
         return self.likelihood_of(self.true_from(model, x))

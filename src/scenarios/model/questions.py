@@ -242,7 +242,8 @@ class _QuestionCompiler:
                 md = self.model.month_days
                 month = max(1, int(np.ceil(day / md)))
                 if series == "cumulative":
-                    fn = lambda w: _cum_at(w, name, day, md)  # noqa: E731
+                    initial = self.model.flow_initial(name)  # the running total's level at as_of
+                    fn = lambda w: _cum_at(w, name, day, md, initial)  # noqa: E731
                 else:
                     fn = lambda w: w[name][:, month - 1]  # noqa: E731
                 label = f"{ref} on {d}"
@@ -250,7 +251,8 @@ class _QuestionCompiler:
             elif "month" in raw:
                 m = int(check_number(raw["month"], self.at(path + ("month",)), what="a month number", lo=1, hi=self.model.horizon_months, integer=True))
                 if series == "cumulative":
-                    fn = lambda w: w[name][:, :m].sum(axis=1)  # noqa: E731
+                    initial = self.model.flow_initial(name)  # the running total's level at as_of
+                    fn = lambda w: _total_through(w[name], m, initial)  # noqa: E731
                 else:
                     fn = lambda w: w[name][:, m - 1]  # noqa: E731
                 label = f"{ref} through month {m}"
@@ -391,10 +393,16 @@ def parse_quantity(ref, model: Model, err, path) -> tuple:
     return name, series, model.kinds[name]
 
 
-def _cum_at(w: Worlds, name: str, day: float, month_days: int) -> np.ndarray:
+def _total_through(flow: np.ndarray, m: int, initial: float) -> np.ndarray:
+    """Running total of a flow (n, months) at the end of month ``m``, from ``initial`` at as_of."""
+    total = flow[:, :m].sum(axis=1)
+    return total + initial if initial else total
+
+
+def _cum_at(w: Worlds, name: str, day: float, month_days: int, initial: float = 0.0) -> np.ndarray:
     from .worlds import cumulative_at_day
 
-    return cumulative_at_day(w[name], day, month_days)
+    return cumulative_at_day(w[name], day, month_days, initial=initial)
 
 
 def load_questions(model: Model, source: Any = None) -> list[Question]:

@@ -1,8 +1,8 @@
 """What a model's report shows: the ``report:`` section of a params file, or defaults from the model.
 
 The report notebooks read nothing model-specific from their own code: the scenario tree's levels,
-the events charted by date and the flows drawn as fan charts (each with the real series drawn on
-it and the node that splits its fans) come from :func:`report_spec`.
+the events charted by date and the flows and stocks drawn as fan charts (each with the real series
+drawn on it and the node that splits its fans) come from :func:`report_spec`.
 
 A params file may say it explicitly::
 
@@ -11,9 +11,10 @@ A params file may say it explicitly::
         - summit                              # a node name, or
         - {node: summit_day, label: when, bins: [2023-09-30, 2023-12-31]}
       events: [summit_day, arms_start]        # event nodes charted by date
-      flows:                                  # flow nodes drawn as fan charts
+      flows:                                  # flow or stock nodes drawn as fan charts
         - {node: containers, title: Containers shipped, unit: containers,
            series: containers_nk_to_russia, by: outcome}
+        - {node: troops_sent, title: Troops sent, unit: soldiers}   # a stock: its level
 
 Every part is optional; an absent part takes its default from the model's structure
 (:func:`default_tree`, :func:`default_events`, :func:`default_flows`), an empty list means
@@ -42,7 +43,7 @@ __all__ = [
     "default_flows",
 ]
 
-REPORT_KEYS = ("tree", "events", "flows", "note")
+REPORT_KEYS = ("tree", "events", "flows", "note", "sensitivity")
 """Keys a ``report:`` section may hold."""
 
 TREE_LEVEL_KEYS = ("node", "label", "bins")
@@ -53,6 +54,10 @@ TREE_KINDS = ("bool", "category", "event")
 
 SPLIT_KINDS = ("bool", "category")
 """Node kinds a flow's fans can be split by."""
+
+CHART_KINDS = ("flow", "stock")
+"""Node kinds drawn as fan charts: a flow (its count per month and its running total) and a stock
+(its net change per month and its level at each month end)."""
 
 MAX_DEFAULT_TREE_LEVELS = 4
 """Levels of a default tree at most: more makes slivers nobody can read."""
@@ -86,12 +91,12 @@ class TreeLevel:
 
 @dataclass(frozen=True)
 class FlowChart:
-    """One flow drawn as fan charts.
+    """One flow or stock drawn as fan charts.
 
     Attributes
     ----------
     node : str
-        A flow node (per-month counts).
+        A flow node (per-month counts) or a stock node (a level at each month end).
     title : str
         The figure's title.
     unit : str
@@ -100,6 +105,8 @@ class FlowChart:
         Key of the real dated estimates drawn on the chart in the series file; None: none.
     by : str or None
         Boolean or categorical node whose values split the fans; None: all worlds only.
+    kind : str
+        ``"flow"`` or ``"stock"`` (the node's kind: what the two rows of its figure show).
     """
 
     node: str
@@ -107,6 +114,7 @@ class FlowChart:
     unit: str
     series: str | None = None
     by: str | None = None
+    kind: str = "flow"
 
 
 @dataclass(frozen=True)
@@ -120,15 +128,19 @@ class ReportSpec:
     events : tuple of str
         Event nodes charted by date; empty: none.
     flows : tuple of FlowChart
-        Empty: no fan charts.
+        Flows and stocks drawn as fan charts; empty: no fan charts.
     explicit : frozenset of str
         The parts the params file states ("tree", "events", "flows"); the rest are defaults.
+    sensitivity : tuple of str or None
+        Ids of the questions whose sensitivity to each parameter the report charts (None: every
+        binary question); checked against the questions where they are loaded.
     """
 
     tree: tuple = ()
     events: tuple = ()
     flows: tuple = ()
     explicit: frozenset = frozenset()
+    sensitivity: tuple | None = None
 
     @property
     def tree_levels(self) -> list[dict]:
@@ -137,7 +149,7 @@ class ReportSpec:
 
     @property
     def series_keys(self) -> dict:
-        """Flow node -> series key, for the flows that name one."""
+        """Flow or stock node -> series key, for the charts that name one."""
         return {f.node: f.series for f in self.flows if f.series}
 
 
@@ -198,15 +210,16 @@ def default_events(model: Model) -> tuple:
 
 
 def default_flows(model: Model, tree: tuple = ()) -> tuple:
-    """Every flow node, in model order, split by the last boolean or categorical tree level it
-    depends on (none if it depends on no such level), with no real series."""
+    """Every flow and stock node, in model order, split by the last boolean or categorical tree
+    level it depends on (none if it depends on no such level), with no real series."""
     out = []
     for name in _public(model):
-        if _kind(model, name) != "flow":
+        kind = _kind(model, name)
+        if kind not in CHART_KINDS:
             continue
         ancestors = model.ancestors([name]) - {name}
         splits = [lv.node for lv in tree if lv.node in ancestors and _kind(model, lv.node) in SPLIT_KINDS]
-        out.append(FlowChart(name, name, name, None, splits[-1] if splits else None))
+        out.append(FlowChart(name, name, name, None, splits[-1] if splits else None, kind))
     return tuple(out)
 
 
@@ -235,7 +248,13 @@ def report_spec(model: Model) -> ReportSpec:
     events = _events(model, raw["events"]) if "events" in raw else default_events(model)
     flows = _flows(model, raw["flows"]) if "flows" in raw else default_flows(model, tree)
     explicit = frozenset(k for k in ("tree", "events", "flows") if k in raw)
-    return ReportSpec(tree, events, flows, explicit)
+    sensitivity = None
+    if "sensitivity" in raw:
+        ids = raw["sensitivity"]
+        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+            raise doc.error(("report", "sensitivity"), f"expected a list of question ids, got {describe(ids)}")
+        sensitivity = tuple(ids)
+    return ReportSpec(tree, events, flows, explicit, sensitivity)
 
 
 def _known_keys(model: Model, raw: dict, path: tuple, allowed: tuple) -> None:
@@ -331,28 +350,29 @@ def _events(model: Model, raw) -> tuple:
 
 def _flows(model: Model, raw) -> tuple:
     out = []
-    for i, item in enumerate(_list(model, raw, ("report", "flows"), "flows (a flow node or {node: ..., series: ..., by: ...})")):
+    what = "a flow or stock node"
+    for i, item in enumerate(_list(model, raw, ("report", "flows"), f"charts ({what} or {{node: ..., series: ..., by: ...}})")):
         path = ("report", "flows", i)
         if not isinstance(item, dict):
             item = {"node": item}
         _known_keys(model, item, path, FLOW_KEYS)
         if "node" not in item:
             raise model.doc.error(path, "missing key 'node'")
-        node = _node(model, item["node"], path + ("node",), ("flow",), "a flow node")
+        node = _node(model, item["node"], path + ("node",), CHART_KINDS, what)
         if any(f.node == node for f in out):
-            raise model.doc.error(path + ("node",), f"flow {node!r} is listed twice")
+            raise model.doc.error(path + ("node",), f"{_kind(model, node)} {node!r} is listed twice")
         title = _text(model, item.get("title"), path + ("title",), node)
         unit = _text(model, item.get("unit"), path + ("unit",), node)
         series = _text(model, item.get("series"), path + ("series",), "") or None
         by = item.get("by")
         if by is not None:
             by = _node(model, by, path + ("by",), SPLIT_KINDS, "a boolean or categorical node")
-        out.append(FlowChart(node, title, unit, series, by))
+        out.append(FlowChart(node, title, unit, series, by, _kind(model, node)))
     return tuple(out)
 
 
 def check_series_keys(model: Model, series: dict, series_file: str) -> None:
-    """Every series a ``report: flows:`` entry names is in the model's series file.
+    """Every series a ``report: flows:`` entry (a flow or a stock) names is in the model's series file.
 
     Checked with the other data files, before any notebook runs, so a misspelt key is exit 2
     naming the flow's key path, not a notebook that fails half-way.

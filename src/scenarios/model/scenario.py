@@ -324,6 +324,13 @@ class EventSpec(Spec):
 
 @dataclass
 class FlowSpec(Spec):
+    """A flow: per-month counts over the horizon, shape (n, months).
+
+    ``initial`` (>= 0, finite, default 0) is the level its running total starts from at as_of
+    (what was counted before it, for a series counted from an earlier date); the per-month
+    counts do not depend on it.  Read it through :meth:`Model.flow_initial`.
+    """
+
     rate: Spec
     ramp: Spec | None = None
     start: str | None = None
@@ -331,6 +338,7 @@ class FlowSpec(Spec):
     when: Spec | None = None
     count: str = "poisson"
     path: tuple = ()
+    initial: float = 0.0
 
     def refs(self):
         out = {}
@@ -445,6 +453,11 @@ class Model:
     def day_of(self, date: _dt.date) -> int:
         """Days from ``as_of`` to ``date`` (model day numbers: as_of + 1 day is day 1)."""
         return (date - self.as_of).days
+
+    def flow_initial(self, name: str) -> float:
+        """Level the running total of flow ``name`` starts from at as_of: its ``initial:``
+        (0 for a flow without one, an expression of flows, or a node that is not a flow)."""
+        return float(getattr(self.nodes[name].spec, "initial", 0.0)) if self.kinds[name].is_flow else 0.0
 
     def ancestors(self, names) -> set:
         """Every node that ``names`` read, transitively (including themselves)."""
@@ -679,7 +692,7 @@ class _Compiler:
         return (date - self.as_of).days
 
     def flow(self, body, p):
-        self.mapping(body, p, ("rate", "ramp_months", "start", "start_month", "when", "count"), ("rate",))
+        self.mapping(body, p, ("rate", "ramp_months", "start", "start_month", "when", "count", "initial"), ("rate",))
         rate = self.value(body["rate"], p + ("rate",), lo=0, what="a rate per month")
         ramp = self.value(body["ramp_months"], p + ("ramp_months",), lo=0, lo_open=True, what="a number of months") if "ramp_months" in body else None
         start = None
@@ -692,7 +705,16 @@ class _Compiler:
         start_month = self.value(body["start_month"], p + ("start_month",), lo=1, what="a month number >= 1") if "start_month" in body else None
         when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
         count = check_choice(body.get("count", "poisson"), self.at(p + ("count",)), ("poisson", "expected"), what="poisson or expected")
-        return FlowSpec(rate, ramp, start, start_month, when, count, p)
+        initial = self.flow_initial(body["initial"], p) if "initial" in body else 0.0
+        return FlowSpec(rate, ramp, start, start_month, when, count, p, initial)
+
+    def flow_initial(self, raw, p) -> float:
+        """A flow's ``initial:``: one number >= 0 (a count made before as_of), on a node's own flow."""
+        at = self.at(p + ("initial",))
+        if len(p) != 3 or p[0] != "nodes":  # a running total belongs to a node: not inside by:, cases or a rate
+            raise at.error("initial: goes on a node's own flow: (nodes.NAME.flow.initial), not on a flow inside "
+                           "another spec; move it there")
+        return float(check_number(raw, at, what="a level at as_of (a count >= 0, e.g. initial: 1200)", lo=0, finite=True))
 
 
 def _toposort(specs: dict, doc: ParamsDoc) -> list[str]:

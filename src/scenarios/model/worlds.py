@@ -59,8 +59,11 @@ class Worlds:
         return cats[self.arrays[name]]
 
     def cumulative(self, name: str) -> np.ndarray:
-        """Running total of a flow, shape (n, months): entry m-1 is the total through month m."""
-        return np.cumsum(self.arrays[name], axis=1)
+        """Running total of a flow, shape (n, months): entry m-1 is the total through month m,
+        from the flow's starting level (its ``initial:``, :meth:`Model.flow_initial`) at as_of."""
+        total = np.cumsum(self.arrays[name], axis=1)
+        initial = self.model.flow_initial(name)
+        return total + initial if initial else total
 
     def month_end_dates(self) -> list[_dt.date]:
         """Calendar date of the last day of each model month."""
@@ -68,22 +71,29 @@ class Worlds:
         return [self.model.as_of + _dt.timedelta(days=md * m) for m in range(1, self.model.horizon_months + 1)]
 
     def cumulative_on(self, name: str, date: _dt.date) -> np.ndarray:
-        """Running total of a flow up to and including ``date``, shape (n,).
+        """Running total of a flow up to and including ``date``, shape (n,), from its starting
+        level at as_of.
 
         Within a month the count is spread evenly over its days (linear interpolation).
         """
-        return cumulative_at_day(self.arrays[name], self.model.day_of(date), self.model.month_days)
+        return cumulative_at_day(self.arrays[name], self.model.day_of(date), self.model.month_days,
+                                 initial=self.model.flow_initial(name))
 
 
-def cumulative_at_day(flow: np.ndarray, day: float, month_days: int) -> np.ndarray:
-    """Total of a per-month flow (n, months) from day 0 up to ``day``, interpolated in-month."""
+def cumulative_at_day(flow: np.ndarray, day: float, month_days: int, *, initial: float = 0.0) -> np.ndarray:
+    """Running total of a per-month flow (n, months) on model day ``day``: ``initial`` (the level
+    at as_of, day 0) plus the counts from day 0 up to ``day``, interpolated in-month; shape (n,).
+
+    >>> cumulative_at_day(np.array([[30.0, 60.0]]), 45, 30, initial=100).tolist()
+    [160.0]
+    """
     n, months = flow.shape
     if day <= 0:
-        return np.zeros(n)
+        return np.full(n, float(initial)) if initial else np.zeros(n)
     full = int(min(day // month_days, months))
     total = flow[:, :full].sum(axis=1) if full else np.zeros(n)
     if full < months:
         frac = (day - full * month_days) / month_days
         if frac > 0:
             total = total + frac * flow[:, full]
-    return total
+    return total + initial if initial else total

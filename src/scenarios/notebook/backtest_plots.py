@@ -54,6 +54,16 @@ def _p(x) -> str:
     return formatting.probability(x, decimals=3)
 
 
+def _d(x) -> str:
+    """A difference of scores, signed, to three decimals."""
+    return formatting.signed(x, decimals=3)
+
+
+def _day(x) -> str:
+    """A date (or a date's text) for a table; ``–`` when there is none."""
+    return formatting.MISSING if x is None else str(x)
+
+
 def overview_rows(summary: dict) -> list:
     """Overall scores: one row per forecaster (the model and each baseline)."""
     o = summary["overall"]
@@ -74,7 +84,7 @@ def overview_rows(summary: dict) -> list:
         rows.append({
             "forecaster": "model, recalibrated on its track record", "Brier at open": ci(recal["brier_open"]),
             "Brier, time-averaged": ci(recal["brier_time_averaged"]), "skill (time-averaged)": "",
-            "difference vs model": f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]",
+            "difference vs model": f"{_d(d['mean'])} [{_d(d['low'])}, {_d(d['high'])}]",
         })
     names = {"always_0.5": "always 0.5", "base_rate": f"base rate {formatting.probability(o['base_rate'])} (hindsight)",
              "no_evidence": "model, no evidence"}
@@ -83,8 +93,8 @@ def overview_rows(summary: dict) -> list:
         d = b["difference_time_averaged"]
         rows.append({
             "forecaster": label, "Brier at open": _p(b["brier"]), "Brier, time-averaged": _p(b["brier"]),
-            "skill (time-averaged)": "" if b["skill_time_averaged"] is None else f"{b['skill_time_averaged']:+.3f}",
-            "difference vs model": f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]",
+            "skill (time-averaged)": "" if b["skill_time_averaged"] is None else _d(b["skill_time_averaged"]),
+            "difference vs model": f"{_d(d['mean'])} [{_d(d['low'])}, {_d(d['high'])}]",
         })
     return rows
 
@@ -93,7 +103,8 @@ def question_rows(summary: dict) -> list:
     """Per-question scores, worst time-averaged Brier first."""
     qs = sorted(summary["questions"], key=lambda q: -q["brier_time_averaged"])
     return [{
-        "question": q["id"], "outcome": "yes" if q["outcome"] else "no", "open": q["open"], "resolved": q["resolved_on"],
+        "question": q["id"], "outcome": "yes" if q["outcome"] else "no", "open": _day(q["open"]),
+        "resolved": _day(q["resolved_on"]),
         "forecast at open": _p(q["forecast_open"]), "last forecast": _p(q["forecast_last"]),
         "no evidence": _p(q["no_evidence_forecast"]), "Brier at open": _p(q["brier_open"]),
         "Brier, time-averaged": _p(q["brier_time_averaged"]), "forecasts": q["n_forecasts"],
@@ -104,7 +115,7 @@ def numeric_rows(summary: dict) -> list:
     """CRPS per reported estimate, relative to the estimate (lower is better)."""
     return [{
         "estimate": t["id"], "quantity": t["quantity"], "value": formatting.number(t["estimate"]),
-        "public": t["public_on"], "forecasts": t["n_forecasts"],
+        "public": _day(t["public_on"]), "forecasts": t["n_forecasts"],
         "CRPS / value, first": _f(t["crps_relative_first"]), "CRPS / value, last before": _f(t["crps_relative_last"]),
         "CRPS / value, no evidence": _f(t["no_evidence_crps_relative"]),
     } for t in summary["numeric"]["targets"]]

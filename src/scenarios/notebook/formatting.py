@@ -1,10 +1,12 @@
 """One way to write numbers, ranges, percentages and shortened titles in tables and figures.
 
 Every table cell, axis tick label and annotation of the report goes through these functions, so
-a count reads 12,345 everywhere, a share 0.25, a percentage 3.1%, and a missing value ``–``:
+a count reads 12,345 everywhere, a share 0.25, a percentage 3.1%, a missing value ``–`` and
+a number too large or too small for plain digits 2.5×10⁻⁷ (never Python's ``2.5e-07``, never
+``None`` or ``nan``):
 
->>> number(1000), number(12345.4), number(0.25), number(None), percent(0.031)
-('1,000', '12,345', '0.25', '–', '3.1%')
+>>> number(1000), number(12345.4), number(0.25), number(None), percent(0.031), number(2.5e-7)
+('1,000', '12,345', '0.25', '–', '3.1%', '2.5×10⁻⁷')
 >>> number_range(1000, None), number_range(None, 5), number_range(None, None)
 ('≥ 1,000', '≤ 5', '–')
 """
@@ -19,6 +21,7 @@ __all__ = [
     "number",
     "percent",
     "probability",
+    "signed",
     "number_range",
     "tick_formatter",
     "shorten",
@@ -50,14 +53,15 @@ def number(x, *, digits: int = 3) -> str:
     Returns
     -------
     str
-        ``1,000``, ``12,345``, ``0.25``, ``3.14``, ``-0.5``; no scientific notation for
-        1e-4 <= |x| < 1e15; trailing zeros dropped (``2``, not ``2.00``); ``–`` for None or NaN;
-        ``∞`` / ``-∞`` for infinities.
+        ``1,000``, ``12,345``, ``0.25``, ``3.14``, ``-0.5`` for 1e-4 <= |x| < 1e15; beyond,
+        ``digits`` significant digits times a power of ten written out (``1.29×10¹⁵``,
+        ``-3×10⁻⁸``), never Python's ``e`` notation; trailing zeros dropped (``2``, not
+        ``2.00``); ``–`` for None or NaN; ``∞`` / ``-∞`` for infinities.
 
     Examples
     --------
-    >>> number(999.96), number(0.000123456), number(-2.5), number(True)
-    ('1,000', '0.000123', '-2.5', '1')
+    >>> number(999.96), number(0.000123456), number(-2.5), number(True), number(1.294e15)
+    ('1,000', '0.000123', '-2.5', '1', '1.29×10¹⁵')
     """
     if _missing(x):
         return MISSING
@@ -68,13 +72,22 @@ def number(x, *, digits: int = 3) -> str:
         return "0"
     a = abs(x)
     if a >= _PLAIN_UP_TO or a < _PLAIN_FROM:
-        return _strip_zeros(f"{x:.{max(1, digits)}g}")
+        return _power_of_ten(f"{x:.{max(1, digits) - 1}e}")
     if a >= 1000:
         text = f"{x:,.0f}"
     else:  # separators here too: 999.96 rounds to "1,000"
         decimals = max(0, max(1, digits) - 1 - math.floor(math.log10(a)))
         text = _strip_zeros(f"{x:,.{decimals}f}")
     return "0" if text in ("-0", "0") else text
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _power_of_ten(text: str) -> str:
+    """Python's ``1.50e-05`` as ``1.5×10⁻⁵`` (``1.00e+20`` as ``1×10²⁰``)."""
+    mantissa, _, exponent = _strip_zeros(text).partition("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def _strip_zeros(text: str) -> str:
@@ -106,6 +119,18 @@ def probability(p, *, decimals: int = 2) -> str:
     if _missing(p):
         return MISSING
     return f"{float(p):.{decimals}f}"
+
+
+def signed(x, *, decimals: int = 3) -> str:
+    """A difference with its sign and a fixed number of decimals: ``signed(-0.0123)`` is
+    ``-0.012``, ``signed(0.05)`` ``+0.050``; ``–`` if missing.
+
+    >>> signed(0.05), signed(-0.0123), signed(None)
+    ('+0.050', '-0.012', '–')
+    """
+    if _missing(x):
+        return MISSING
+    return f"{float(x):+.{decimals}f}"
 
 
 def number_range(low, high, *, digits: int = 3) -> str:

@@ -27,6 +27,9 @@ __all__ = [
     "search_folders",
     "BacktestInputs",
     "backtest_inputs",
+    "default_as_of",
+    "AsOfView",
+    "as_of_view",
 ]
 
 
@@ -60,6 +63,9 @@ class NotebookInputs:
     params_file: str
     report: ReportSpec
     files: DataFiles = DataFiles()
+    as_of: _dt.date | None = None
+    """The date the notebook is as of: the evidence public by then conditions its forecasts
+    (the model's own ``as_of``: the prior only)."""
 
 
 def search_folders(cwd: str | os.PathLike | None = None) -> list[Path]:
@@ -119,9 +125,9 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
     seed : int
         Random seed; -1 means the params file's ``seed``.
     as_of : str
-        Forecast date ``YYYY-MM-DD``; "" means the model's own ``as_of``.  Only that date is
-        supported here: forecasting as of a later date means conditioning on the evidence public
-        by then, which these notebooks do not do yet (the model's clock is never moved).
+        Forecast date ``YYYY-MM-DD``, on or after the model's ``as_of`` and within its horizon:
+        the notebooks condition on the evidence public by then, beside the model's prior (see
+        :func:`as_of_view`).  "" means today, clipped to the horizon (:func:`default_as_of`).
     overrides : dict, optional
         ``{"dotted.path": value}``, as ``--set dotted.path=value``.
     resolutions_file, evidence_file, series_file : str
@@ -133,7 +139,7 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
     ------
     ScenarioError
         A params file not found or invalid, a bad override, a bad ``report:`` section, an
-        ``as_of`` other than the model's, a data file not found.
+        ``as_of`` before the model's or after its horizon, a data file not found.
     """
     from ..model.data_files import data_files
     from ..model.load import load_model
@@ -143,23 +149,105 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
     named = {key: resolve_path(value, f"{key}_file") if str(value or "").strip() else None
              for key, value in (("resolutions", resolutions_file), ("evidence", evidence_file), ("series", series_file))}
     files = data_files(model, **named)
-    if as_of:
+    day = default_as_of(model)
+    if str(as_of or "").strip():
         try:
             day = _dt.date.fromisoformat(str(as_of).strip())
         except ValueError:
-            raise NotebookInputError(f"as_of: expected a date as YYYY-MM-DD, got {as_of!r}") from None
-        if day != model.as_of:
+            raise NotebookInputError(f"as_of: expected a date as YYYY-MM-DD, got {str(as_of)[:40]!r}") from None
+        end = model.as_of + _dt.timedelta(days=model.horizon_days)
+        if not model.as_of <= day <= end:
             raise NotebookInputError(
-                f"as_of: {day} is not the model's as_of ({model.as_of}); forecasting as of another date "
-                "(conditioning on the evidence public by then) is not wired into the report notebooks "
-                "yet: leave as_of empty"
-            )
+                f"as_of: {day} is outside the model's time ({model.as_of} to the end of its horizon, {end}): "
+                "give a date in between, or leave as_of empty for today (clipped to the horizon)")
+    spec = report_spec(model)
+    unknown = [i for i in spec.sensitivity or () if i not in {q.id for q in questions}]
+    if unknown:
+        from ..model.scenario import did_you_mean
+
+        raise NotebookInputError(f"{path}: report.sensitivity: no question {unknown[0][:60]!r}"
+                                 + did_you_mean(unknown[0], [q.id for q in questions]))
     return NotebookInputs(
         model, questions,
         model.samples if samples in (0, None) else int(samples),
         model.seed if seed in (-1, None) else int(seed),
-        path, report_spec(model), files,
+        path, spec, files, day,
     )
+
+
+def default_as_of(model, today: _dt.date | None = None) -> _dt.date:
+    """Today (or ``today``), clipped to the model's time: not before its ``as_of``, not after
+    the end of its horizon."""
+    today = today or _dt.date.today()
+    end = model.as_of + _dt.timedelta(days=model.horizon_days)
+    return min(max(today, model.as_of), end)
+
+
+@dataclass(frozen=True)
+class AsOfView:
+    """The worlds a notebook shows: the model's prior and, when evidence was public by its date,
+    the worlds as of that date.
+
+    Attributes
+    ----------
+    as_of : datetime.date
+    prior : Worlds
+        Unweighted worlds of the model as of its own ``as_of``.
+    now : Worlds or None
+        Worlds as of ``as_of``, weighted by the evidence public by then (None: the prior only).
+    prior_forecast, forecast : Forecast or None
+        Every question's forecast from the same worlds (None when not asked for; ``forecast``
+        also None with the prior only).
+    note : str
+        Why only the prior is shown, in one sentence ("" when ``now`` is given).
+    items : int
+        Evidence items public by ``as_of``.
+    """
+
+    as_of: _dt.date
+    prior: object
+    now: object = None
+    prior_forecast: object = None
+    forecast: object = None
+    note: str = ""
+    items: int = 0
+    evidence: object = None
+    """The model's Evidence (None: no evidence file)."""
+    resolutions: dict | None = None
+    """Question id -> Resolution from the model's resolutions file (None: none)."""
+
+
+def as_of_view(run: NotebookInputs, *, forecasts: bool = True) -> AsOfView:
+    """Simulate ``run``'s worlds: the prior, and the worlds as of ``run.as_of`` conditioned on the
+    evidence public by then (one run of :func:`scenarios.engine.asof.worlds_as_of`, in
+    ``$SCENARIOS_JOBS`` processes or on ``$SCENARIOS_DASK``, continuing the chain a report keeps in
+    ``$SCENARIOS_CHAIN_CACHE``).  With ``forecasts`` every question is forecast from the same worlds.
+    """
+    from ..backtest.data import load_model_data
+    from ..engine.asof import worlds_as_of
+    from ..engine.forecast import run_forecast
+    from ..engine.simulate import simulate
+
+    model, day = run.model, run.as_of or run.model.as_of
+    prior = simulate(model, run.samples, run.seed)
+    prior_forecast = run_forecast(model, run.questions, samples=run.samples, seed=run.seed) if forecasts and run.questions else None
+    if not run.files.evidence:
+        note = "The model has no evidence file, so everything below is the model's prior as of its as_of date."
+        return AsOfView(day, prior, prior_forecast=prior_forecast, note=note)
+    data = load_model_data(model, run.files)
+    items = len(data.evidence.public_by(day))
+    if day == model.as_of or not items:
+        note = (f"As of {day}, the model's own as_of date, no evidence is used: everything below is the prior."
+                if day == model.as_of else f"No evidence item was public by {day}: everything below is the prior.")
+        return AsOfView(day, prior, prior_forecast=prior_forecast, note=note, items=items, evidence=data.evidence,
+                        resolutions=data.resolutions)
+    resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
+    with executor(None, dask_address()) as pool:
+        now, forecast = worlds_as_of(model, run.questions if forecasts else [], data.evidence, day,
+                                     samples=run.samples, seed=run.seed, resolved_on=resolved_on, pool=pool,
+                                     store=chain_store())
+    return AsOfView(day, prior, now, prior_forecast, forecast if forecasts else None, "", items, data.evidence,
+                    data.resolutions)
 
 
 # --------------------------------------------------------------------------- the backtest notebook
@@ -194,6 +282,8 @@ class BacktestInputs:
     fans_skipped: str = ""
     numeric_skipped: str = ""
     evidence_note: str = ""
+    resolutions: dict | None = None
+    """Question id -> Resolution (None: no resolutions file)."""
 
 
 def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
@@ -240,4 +330,5 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
             "no reported number (numeric question or estimate in the evidence) can be scored, so there is no CRPS table."),
         evidence_note="" if len(data.evidence) else (
             "the model has no evidence, so every forecast below is the model's prior as of its as_of date."),
+        resolutions=data.resolutions,
     )

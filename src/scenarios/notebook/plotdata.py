@@ -3,7 +3,8 @@
 Each function is pure: worlds (or a forecast, a model, a list of estimates) in, plain numbers
 out, so what a figure shows is tested apart from how it is drawn (:mod:`scenarios.notebook.plots`).
 
-- :func:`fan` / :func:`flow_fans`: percentiles of a monthly flow across worlds, by month end;
+- :func:`fan` / :func:`flow_fans`: percentiles of a flow or a stock across worlds, by month end
+  (:func:`month_values`: what is charted; :func:`split_label`: what a split panel is called);
 - :func:`scenario_tree`: branch probabilities of a tree of nodes (summit? when? where? outcome?);
 - :func:`event_curve` / :func:`event_curves`: probability that an event has happened by each date;
 - :func:`estimates`: dated real-world estimates (``data/numeric_series.yaml``) as points;
@@ -21,13 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
-from .formatting import number, number_range
+from .formatting import MISSING, number, number_range, probability, signed
 
 __all__ = [
     "FAN_LEVELS",
     "Fan",
     "fan",
     "flow_fans",
+    "month_values",
+    "split_label",
     "Branch",
     "Tree",
     "scenario_tree",
@@ -68,7 +71,8 @@ class Fan:
     values : ndarray, shape (len(levels), months)
         ``values[i, m]`` is the ``levels[i]`` quantile of the quantity in month ``m``.
     label : str
-        What subset of worlds this is ("all worlds", "covert_deal").
+        What subset of worlds this is: "all worlds", or the splitting node and its value
+        ("outcome: covert_deal", "treaty: no"; :func:`split_label`).
     probability : float
         Weighted share of worlds in the subset.
     """
@@ -120,28 +124,58 @@ def fan(values, *, weights=None, levels=FAN_LEVELS) -> np.ndarray:
     return weighted_quantiles_by_column(values, np.asarray(weights, dtype=float), levels)
 
 
-def flow_fans(worlds, name: str, *, cumulative: bool = False, by: str | None = None, levels=FAN_LEVELS) -> list[Fan]:
-    """Fans of flow ``name`` (monthly counts or running totals): all worlds, then per category of ``by``.
+def month_values(worlds, name: str, *, cumulative: bool = False) -> np.ndarray:
+    """What a fan chart of flow or stock ``name`` shows at each month end: shape (n, months).
 
-    Categories of ``by`` that no world takes are left out.  ``by`` absent from the worlds (a
-    model without that node) gives the overall fan only.
+    A flow: its count in each month, or (``cumulative``) its running total at each month end,
+    from its ``initial:`` level at as_of (:meth:`scenarios.model.worlds.Worlds.cumulative`).
+    A stock (levels at as_of and each month end, (n, months + 1)): its net change in each month,
+    or (``cumulative``) its level at each month end: a stock at 5 at as_of, 7 and 12 at the ends
+    of months 1 and 2 changes by 2 and 5 and stands at 7 and 12.
     """
-    values = worlds.cumulative(name) if cumulative else np.asarray(worlds[name], dtype=float)
-    weights = worlds.weights
+    kind = worlds.kind(name).type
+    if kind == "flow":
+        return worlds.cumulative(name) if cumulative else np.asarray(worlds[name], dtype=float)
+    if kind == "stock":
+        levels = np.asarray(worlds[name], dtype=float)
+        return levels[:, 1:] if cumulative else np.diff(levels, axis=1)
+    raise ScenarioError(f"fan chart: {name!r} is a {kind} node; expected a flow or stock node")
+
+
+def split_label(worlds, by: str, code: int) -> str:
+    """The name of the subset of worlds where node ``by`` takes value ``code``: ``"treaty: no"``
+    for a boolean (yes/no), ``"outcome: covert_deal"`` for a category (its name)."""
+    cats = worlds.categories(by)
+    value = cats[code] if cats is not None else ("yes" if code else "no")
+    return f"{by}: {value}"
+
+
+def flow_fans(worlds, name: str, *, cumulative: bool = False, by: str | None = None, levels=FAN_LEVELS) -> list[Fan]:
+    """Fans of flow or stock ``name``, all worlds first, then one per value of ``by``.
+
+    What is charted is :func:`month_values`: a flow's monthly counts or (``cumulative``) its
+    running totals; a stock's net change per month or (``cumulative``) its level at each month
+    end.  The worlds' weights are respected (evidence-weighted worlds give weighted percentiles
+    and shares).  Each split fan is labelled by :func:`split_label` ("treaty: no"); values of
+    ``by`` that no world takes are left out, and ``by`` absent from the worlds (a model without
+    that node) gives the overall fan only.
+    """
+    values = month_values(worlds, name, cumulative=cumulative)
+    weights = np.asarray(worlds.weights, dtype=float)
     dates = worlds.month_end_dates()
     total = float(np.sum(weights))
     out = [Fan(dates, tuple(levels), fan(values, weights=weights, levels=levels), "all worlds", 1.0)]
     if by is None or by not in worlds:
         return out
-    codes = np.asarray(worlds[by])
+    codes = np.asarray(worlds[by]).astype(np.int64)  # booleans: False 0, True 1
     cats = worlds.categories(by)
-    labels = cats if cats is not None else [False, True]
-    for code, label in enumerate(labels):
+    for code in range(len(cats) if cats is not None else 2):
         mask = codes == code
         if not mask.any():
             continue
         p = float(np.sum(weights[mask]) / total)
-        out.append(Fan(dates, tuple(levels), fan(values[mask], weights=weights[mask], levels=levels), str(label), p))
+        out.append(Fan(dates, tuple(levels), fan(values[mask], weights=weights[mask], levels=levels),
+                       split_label(worlds, by, code), p))
     return out
 
 
@@ -313,7 +347,7 @@ def top_scenarios(tree: Tree, *, n: int = 12) -> list[dict]:
     return [
         {
             "scenario": " → ".join(f"{tree.levels[lv]}: {v}" for lv, v in zip(b.path_levels, b.path, strict=True)),
-            "probability": f"{b.probability:.3f}",
+            "probability": probability(b.probability, decimals=3),
         }
         for b in leaves
     ]
@@ -545,27 +579,87 @@ def forecast_rows(forecast) -> list[dict]:
     for q in forecast.questions:
         d = q.to_dict()
         if q.type == "binary":
-            value = "undefined" if d["probability"] is None else f"{d['probability']:.3f}"
-            se = "–" if d["stderr"] is None else f"{d['stderr']:.3f}"
+            value = "undefined" if d["probability"] is None else probability(d["probability"], decimals=3)
+            se = probability(d["stderr"], decimals=3)
         elif q.type == "numeric":
             qs = q.quantiles
             value = f"median {_fmt(qs[0.5])} (90%: {_fmt(qs[0.05])} – {_fmt(qs[0.95])}); mean {_fmt(q.mean)}"
             se = f"{_fmt(q.stderr)} (mean)"
         else:
-            qd = d["quantiles"]
-            value = f"median {qd['0.5']} (90%: {qd['0.05']} – {qd['0.95']}); P(never) {q.probability_never:.3f}"
+            qd = {k: v or MISSING for k, v in d["quantiles"].items()}  # a date, "never", or undefined
+            value = (f"median {qd['0.5']} (90%: {qd['0.05']} – {qd['0.95']}); "
+                     f"P(never) {probability(q.probability_never, decimals=3)}")
             se = f"{_fmt(q.quantile_stderr[0.5])} days (median)"
         rows.append({"id": q.id, "question": q.text, "type": q.type, "forecast": value, "std. error": se})
     return rows
 
 
+def _defined(x) -> bool:
+    return x is not None and x == x  # not None, not NaN
+
+
+def _short_forecast(q) -> str:
+    """One question's forecast in a few characters: a probability, or a median with its 90% interval."""
+    if q.type == "binary":
+        return "undefined" if q.probability is None or q.probability != q.probability else probability(q.probability, decimals=3)
+    qs = q.quantiles or {}
+    if q.type == "numeric":
+        return f"{_fmt(qs.get(0.5))} ({_fmt(qs.get(0.05))} – {_fmt(qs.get(0.95))})"
+    d = q.to_dict()["quantiles"] or {}
+    return f"{d.get('0.5') or MISSING} ({d.get('0.05') or MISSING} – {d.get('0.95') or MISSING})"
+
+
+def forecast_comparison_rows(prior, now, as_of: _dt.date) -> list[dict]:
+    """One row per question: its prior forecast and its forecast as of ``as_of`` side by side.
+
+    Binary: the probability (with its standard error as of ``as_of``); numeric and date: the
+    median and 90% interval.  A question not forecast as of ``as_of`` (closed, or resolved by
+    then) says so.  ``now`` may be None (the prior only)."""
+    later = {q.id: q for q in now.questions} if now is not None else {}
+    rows = []
+    for q in prior.questions:
+        row = {"id": q.id, "question": q.text, "type": q.type, "prior": _short_forecast(q)}
+        if now is not None:
+            cur = later.get(q.id)
+            head = f"as of {as_of}"
+            if cur is None:
+                row[head], row["change"] = "closed or resolved", "–"
+            else:
+                row[head] = _short_forecast(cur)
+                if q.type == "binary" and _defined(cur.probability) and _defined(q.probability):
+                    row[head] += f" ± {probability(cur.stderr, decimals=3)}" if _defined(cur.stderr) else ""
+                    row["change"] = signed(cur.probability - q.probability)
+                else:
+                    row["change"] = "–"
+        rows.append(row)
+    return rows
+
+
+def _plain_float(x: float) -> str:
+    """A float of a spec in plain digits, as YAML reads it (``0.0000001``, not ``1.0e-07``)."""
+    if not math.isfinite(x):
+        return {True: ".inf", False: "-.inf"}[x > 0] if x == x else ".nan"
+    return np.format_float_positional(x, trim="-")
+
+
 def _spec_text(raw) -> str:
+    """A node's spec as one line of YAML, without its note and source; numbers in plain digits."""
+    if isinstance(raw, float):
+        return _plain_float(raw)
     if not isinstance(raw, dict):
         return str(raw)
     import yaml
 
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def plain(dumper, x):
+        text = _plain_float(x)  # a whole number reads back as an int: tag it so, or YAML adds !!float
+        return dumper.represent_scalar("tag:yaml.org,2002:" + ("int" if text.lstrip("-").isdigit() else "float"), text)
+
+    Dumper.add_representer(float, plain)
     body = {k: v for k, v in raw.items() if k not in ("note", "source")}
-    return yaml.safe_dump(body, default_flow_style=True, width=10**6, sort_keys=False).strip()
+    return yaml.dump(body, Dumper=Dumper, default_flow_style=True, width=10**6, sort_keys=False).strip()
 
 
 def parameter_rows(model) -> list[dict]:
@@ -584,15 +678,20 @@ def parameter_rows(model) -> list[dict]:
     return rows
 
 
-def run_rows(model, *, samples: int, seed: int) -> list[dict]:
-    """What produced a run: model, files with SHA-256, dates, worlds, seed, overrides."""
+def run_rows(model, *, samples: int, seed: int, view=None) -> list[dict]:
+    """What produced a run: model, files with SHA-256, dates, worlds, seed, overrides; with an
+    :class:`~scenarios.notebook.inputs.AsOfView`, the date it is as of and the evidence used."""
     rows = [
         {"item": "model", "value": model.name},
-        {"item": "as of", "value": model.as_of.isoformat()},
+        {"item": "model's as of (prior)", "value": model.as_of.isoformat()},
         {"item": "horizon", "value": f"{model.horizon_months} months of {model.month_days} days (to {model.as_of + _dt.timedelta(days=model.horizon_days)})"},
         {"item": "worlds", "value": f"{samples:,}"},
         {"item": "seed", "value": str(seed)},
     ]
+    if view is not None:
+        rows.insert(2, {"item": "as of", "value": str(view.as_of) + (
+            f" ({view.items:,} evidence item{'s' if view.items != 1 else ''} public by then)" if view.now is not None
+            else " (the prior only)")})
     for f in model.doc.files:
         rows.append({"item": "params file", "value": f"{f} (sha256 {model.doc.sha256.get(f, '')[:16]}…)"})
     for key, value in model.doc.overrides:

@@ -36,6 +36,8 @@ __all__ = [
     "EstimateMark",
     "estimate_mark",
     "flow_figure",
+    "ROW_LABELS",
+    "legend_columns",
     "scenario_tree",
     "TreeBlock",
     "tree_blocks",
@@ -295,29 +297,46 @@ def estimates(points, ax, *, as_of: _dt.date | None = None, label: bool = True):
     return ax
 
 
-def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = "", color="C0", as_of=None):
-    """Fan charts of one flow: monthly counts (top row) and running totals (bottom row), for all
-    worlds and for each outcome scenario, with real estimates on the running totals.
+ROW_LABELS = {"flow": ("per month", "running total"), "stock": ("change per month", "level")}
+"""What the two rows of :func:`flow_figure` show, by the kind of node charted (after the unit)."""
 
-    Each row has one scale, holding every panel's outer band and every estimate; dates are read
-    on the bottom row, counts on the left column, and grid lines run through every panel.
+
+def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = "", color="C0", as_of=None,
+                kind: str = "flow"):
+    """Fan charts of one flow or stock, for all worlds and for each value of the node splitting
+    it, with real estimates on the bottom row.
+
+    A flow: its count in each month (top row) and its running total (bottom row, from its
+    ``initial:`` level).  A stock: its net change in each month (top row) and its level at each
+    month end (bottom row).  Each row has one scale, holding every panel's outer band and every
+    estimate (from 0, or lower when a band goes below 0); dates are read on the bottom row,
+    counts on the left column, and grid lines run through every panel.
 
     Parameters
     ----------
     monthly, cumulative : list of Fan
-        Same subsets in the same order (all worlds first).
+        Same subsets in the same order (all worlds first):
+        :func:`scenarios.notebook.plotdata.flow_fans` without and with ``cumulative``.
     points : list of Estimate
-        Real dated estimates of the running total, drawn on every bottom panel.
+        Real dated estimates of the running total (a stock: of its level), drawn on every
+        bottom panel.
+    kind : str
+        ``"flow"`` or ``"stock"`` (:data:`ROW_LABELS`: the rows' axis labels).
     """
     from matplotlib.ticker import MaxNLocator
 
+    if kind not in ROW_LABELS:
+        raise ScenarioError(f"flow_figure: kind must be one of {sorted(ROW_LABELS)}, got {kind!r}")
     ncols = len(monthly)
     tops = [max(float(np.nanmax(f.values[-1])) for f in fans) for fans in (monthly, cumulative)]
+    bottoms = [min(0.0, min(float(np.nanmin(f.values[0])) for f in fans)) for fans in (monthly, cumulative)]
     if len(points):
         tops[1] = max(tops[1], max(max(e.point, e.high or 0, e.low or 0) for e in points))
     tops = [max(t, 1e-9) * 1.05 for t in tops]
+    bottoms = [b * 1.05 for b in bottoms]
     # counts: whole-number ticks once the scale allows (no "1.5 launches")
-    row_ticks = [[y for y in MaxNLocator(nbins=5, integer=t >= 4).tick_values(0, t) if 0 <= y <= t] for t in tops]
+    row_ticks = [[y for y in MaxNLocator(nbins=5, integer=t - b >= 4).tick_values(b, t) if b <= y <= t]
+                 for b, t in zip(bottoms, tops, strict=True)]
     # room on the left for the widest tick label ("16,000,000") and the axis label beside it
     widest = max(len(formatting.number(y)) for ticks in row_ticks for y in ticks)
     width = 3.1 * ncols + 0.9
@@ -333,11 +352,14 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     xticks = [np.datetime64(t, "D") for t in ticks]
     xgrid = [np.datetime64(t, "D") for t in date_ticks(first, last)[0]]
     xlim = (np.datetime64(first, "D"), np.datetime64(last, "D"))
-    for row, (fans, ylabel) in enumerate(((monthly, f"{unit} per month"), (cumulative, f"{unit}, running total"))):
-        top, yticks = tops[row], row_ticks[row]
+    top_label, bottom_label = ROW_LABELS[kind]
+    rows = ((monthly, f"{unit} {top_label}" if kind == "flow" else f"{unit}, {top_label}"),
+            (cumulative, f"{unit}, {bottom_label}"))
+    for row, (fans, ylabel) in enumerate(rows):
+        yticks = row_ticks[row]
         for j, (f, ax) in enumerate(zip(fans, axes[row], strict=True)):
             fan_chart(f, ax, color=color, title=None if row == 0 else "", ylabel=ylabel if j == 0 else None,
-                      date_axis=False, grid=False, ylim=(0, top))
+                      date_axis=False, grid=False, ylim=(bottoms[row], tops[row]))
             if row == 1 and len(points):
                 estimates(points, ax, as_of=as_of, label=(j == 0))
             ax.set_xlim(*xlim)
@@ -349,10 +371,23 @@ def flow_figure(monthly, cumulative, points=(), *, title: str = "", unit: str = 
     pairs = sorted(zip(handles, labels), key=lambda hl: order.index(hl[1]) + 1 if hl[1] in order else 0)
     handles, labels = [h for h, _ in pairs], [lab for _, lab in pairs]
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0),
-               ncol=min(7, len(labels)), fontsize=8, frameon=False)
+               ncol=legend_columns(labels, width), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title, fontsize=12)
     return fig
+
+
+def legend_columns(labels, width: float, *, max_columns: int = 7) -> int:
+    """Columns of a one- or two-row legend of ``labels`` (fontsize 8) across ``width`` inches:
+    all in one row when they fit, else in two rows (a narrow figure, e.g. a chart split by a
+    node that takes one value, cuts a one-row legend off at both sides).
+
+    >>> legend_columns(["median", "5%–95%"], 7.0), legend_columns(["hollow: baseline before as-of"] * 6, 7.0)
+    (2, 3)
+    """
+    n = len(labels)
+    needed = sum(0.5 + 0.056 * len(str(label)) for label in labels)  # marker, padding, text
+    return max(1, min(max_columns, n if needed <= width else -(-n // 2)))
 
 
 _PALETTE = ("#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD", "#DD8452", "#937860",
@@ -505,13 +540,24 @@ def scenario_tree(tree, ax, *, min_label: float = 0.025,
     return ax
 
 
-def event_curves(curves, ax, *, title: str = "Probability that each event has happened by date"):
+def event_curves(curves, ax, *, title: str = "Probability that each event has happened by date", prior=None,
+                 as_of=None):
     """Probability-by-date curves of events, one line each; the legend gives the probability
-    within the horizon and the median date."""
+    within the horizon and the median date.  ``prior`` (curves of the same events, e.g. the
+    model's prior when ``curves`` are as of a later date) are drawn dashed in the same colours,
+    and ``as_of`` as a dotted vertical line."""
+    prior = {c.name: c for c in prior or ()}
     for i, c in enumerate(curves):
         med = f", median {c.median:%d %b %Y}" if c.median else ""
         ax.plot(c.dates, c.probability, drawstyle="steps-post", lw=1.6, color=f"C{i % 10}",
                 label=f"{c.name} (P {formatting.probability(1 - c.p_never)}{med})")
+        if c.name in prior:
+            ax.plot(prior[c.name].dates, prior[c.name].probability, drawstyle="steps-post", lw=1.0, ls="--",
+                    color=f"C{i % 10}", alpha=0.7)
+    if prior:
+        ax.plot([], [], ls="--", lw=1.0, color="0.4", label="dashed: the model's prior")
+    if as_of is not None:
+        ax.axvline(np.datetime64(as_of, "D"), color="0.3", lw=0.9, ls=":", gid=GUIDE)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("P(happened by date)")
     ax.set_title(title, fontsize=11)

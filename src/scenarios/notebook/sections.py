@@ -62,11 +62,39 @@ class _Heading:
         return f"{'#' * self.level} {self.text}"
 
 
+@dataclass(frozen=True)
+class _Note:
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return f"**Note:** {self.text}"
+
+    def __str__(self) -> str:
+        return f"Note: {self.text}"
+
+
+def note(text: str) -> None:
+    """Display a sentence the reader should know before a section (not a section left out)."""
+    from IPython.display import display
+
+    display(_Note(text))
+
+
 def heading(text: str, *, level: int = 2) -> None:
     """Display a Markdown heading (for sections whose number depends on the model)."""
     from IPython.display import display
 
     display(_Heading(text, level))
+
+
+def shown_worlds(view) -> list:
+    """The worlds a section draws from an :class:`~scenarios.notebook.inputs.AsOfView`, as
+    ``(label, worlds, file suffix)``: as of its date first, then the model's prior (the prior
+    alone when there is no conditioned view)."""
+    prior_label = f"prior (the model as of {view.prior.model.as_of})"
+    if view.now is None:
+        return [(prior_label, view.prior, "")]
+    return [(f"as of {view.as_of}", view.now, ""), (prior_label, view.prior, "_prior")]
 
 
 def tree_skipped(spec) -> str:
@@ -140,3 +168,14 @@ def series_not_drawn(spec, names) -> str:
 def questions_skipped(questions) -> str:
     """Why there are no forecasts of questions."""
     return "" if questions else "the model has no questions, so there are no forecasts to show."
+
+
+def sensitivity_skipped(questions, ids) -> str:
+    """Why there is no sensitivity section: no questions, or no binary question when the
+    ``report: sensitivity:`` list (``ids``) names none."""
+    if not questions:
+        return questions_skipped(questions)
+    if ids is None and not any(q.type == "binary" for q in questions):
+        return ("the model has no binary question, so there is no key question to analyse "
+                "(name numeric ones under report: sensitivity: to see what moves them).")
+    return ""

@@ -54,11 +54,14 @@ def _row(m: dict) -> str:
         f"{html.escape(str(h.get('forecast', '')))}</li>"
         for h in m.get("headline", []) if isinstance(h, dict)
     )
+    if not heads and m.get("forecasts", {}).get("status") == "ok" and m.get("as_of"):
+        heads = f"<li><i>no question is open as of {html.escape(str(m['as_of']))}</i></li>"
     params = ", ".join(html.escape(str(p.get("path", ""))) for p in m.get("params", [])[:1] if isinstance(p, dict))
     samples = m.get("samples")
     worlds = f"{samples:,} worlds" if isinstance(samples, int) else ""
     return (
-        f"<tr><td><a href='{d}/'>{d}</a><br><small>{html.escape(str(m.get('started', '')))}</small></td>"
+        f"<tr><td><a href='{d}/'>{d}</a><br><small>{html.escape(str(m.get('started', '')))}"
+        f"{'<br>as of ' + html.escape(str(m['as_of'])) if m.get('as_of') else ''}</small></td>"
         f"<td style='color:{colour};font-weight:bold'>{html.escape(status)}</td>"
         f"<td>{params}<br><small>{worlds}, seed {html.escape(str(m.get('seed')))}</small></td>"
         f"<td>{' · '.join(links)}</td><td><ul>{heads}</ul></td></tr>"

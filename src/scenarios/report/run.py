@@ -40,6 +40,9 @@ from pathlib import Path
 from ..atomic import write_text
 from ..engine.checkpoint import CHAIN_CACHE_ENVIRONMENT
 from ..errors import UsageError
+from ..ledger import Ledger
+from ..ledger.publish import DEFAULT_NAME as LEDGER_NAME
+from ..ledger.publish import LEDGER_ENVIRONMENT, record_forecast
 from . import worker
 from .index import build_index
 from .params import ReportError, check_parameters, declared_parameters
@@ -143,10 +146,11 @@ def check_data_files(model, data: dict | None = None):
     return load_model_data(model, data_files(model, **(data or {}))).files
 
 
-def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters, data=None) -> list[Plan]:
+def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters, data=None, as_of=None) -> list[Plan]:
     """Load every params file, check its data files and every notebook's parameters.
 
-    ``data``: command-line data files (see :func:`check_data_files`).
+    ``data``: command-line data files (see :func:`check_data_files`).  ``as_of`` (a date or
+    YYYY-MM-DD; None: today, clipped to each model's horizon) is the date every notebook is as of.
 
     Nothing runs and nothing is written before this passes.
 
@@ -165,9 +169,10 @@ def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters
         files = check_data_files(model, data)
         n = samples if samples is not None else model.samples
         s = seed if seed is not None else model.seed
-        plan = Plan(pf, Path(pf).stem, model, questions, n, s, over, data=files)
+        day = _report_as_of(model, as_of)
+        plan = Plan(pf, Path(pf).stem, model, questions, n, s, over, data=files, as_of=day)
         for nb in nb_paths:
-            params = {"params_file": os.path.abspath(pf), "samples": n, "seed": s, "as_of": "",
+            params = {"params_file": os.path.abspath(pf), "samples": n, "seed": s, "as_of": day.isoformat(),
                       "overrides": over, "output_dir": ""}
             params.update({k: v for k, v in files.as_parameters().items() if k in declared[nb]})
             params.update(parameters or {})
@@ -177,18 +182,51 @@ def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters
     return plans
 
 
-def _forecast(plan: Plan) -> None:
-    """Write the run's forecasts.csv and .json and its headline; a failure is recorded."""
+def _report_as_of(model, as_of) -> _dt.date:
+    """The date a report of ``model`` is as of: ``as_of`` checked against the model's time, or
+    today clipped to it."""
+    from ..notebook.inputs import default_as_of
+
+    if as_of is None or as_of == "":
+        return default_as_of(model)
+    if not isinstance(as_of, _dt.date):
+        try:
+            as_of = _dt.date.fromisoformat(str(as_of).strip())
+        except ValueError:
+            raise UsageError(f"--as-of: expected a date as YYYY-MM-DD, got {str(as_of)[:40]!r}") from None
+    end = model.as_of + _dt.timedelta(days=model.horizon_days)
+    if not model.as_of <= as_of <= end:
+        raise UsageError(f"--as-of: {as_of} is outside the time of model {model.name!r} ({model.as_of} to the end of "
+                         f"its horizon, {end}); give a date in between, or leave --as-of out for today (clipped to the horizon)")
+    return as_of
+
+
+def _forecast(plan: Plan, chain_cache: str | None = None) -> None:
+    """Write the run's forecasts.csv and .json and its headline, as of the report's date (the
+    evidence public by then; the chain the notebooks kept in ``chain_cache`` is continued); a
+    failure is recorded."""
+    from ..backtest.data import load_model_data
+    from ..engine.asof import forecast_as_of
+    from ..engine.checkpoint import chain_store
     from ..engine.forecast import run_forecast
+    from ..engine.parallel import dask_address, executor
 
     try:
         if not plan.questions:
             plan.forecast_status, plan.forecast_message = "none", "the model has no questions"
             return
-        fc = run_forecast(plan.model, plan.questions, samples=plan.samples, seed=plan.seed)
+        data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
+        if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
+            resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
+            with executor(None, dask_address()) as pool:
+                fc = forecast_as_of(plan.model, plan.questions, data.evidence, plan.as_of, samples=plan.samples,
+                                    seed=plan.seed, resolved_on=resolved_on, pool=pool, store=chain_store(chain_cache))
+        else:
+            fc = run_forecast(plan.model, plan.questions, samples=plan.samples, seed=plan.seed)
         write_text(str(plan.partial / "forecasts.csv"), fc.to_csv())
         write_text(str(plan.partial / "forecasts.json"), fc.to_json())
         plan.headline = [{"id": q.id, "text": q.text, "forecast": q.summary()} for q in fc.questions[:HEADLINE_QUESTIONS]]
+        plan.published = (fc, data.evidence if data is not None else None)
     except Exception as exc:  # recorded; the notebooks still run
         plan.forecast_status, plan.forecast_message = "failed", f"{type(exc).__name__}: {exc}"
 
@@ -233,27 +271,49 @@ def _progress_dir(stack: contextlib.ExitStack) -> str | None:
         return None
 
 
+CHAIN_FIRST = "resolutions_file"
+"""Notebooks that declare this parameter (the backtest: forecasts at every as-of date) run first:
+they compute the chain of as-of worlds the other notebooks and the run's own forecast continue."""
+
+
+def _waves(tasks: list[Task]) -> list[list[Task]]:
+    """``tasks`` in the order they run: those that compute the as-of chain, then the others."""
+    first = [t for t in tasks if CHAIN_FIRST in t.parameters]
+    rest = [t for t in tasks if CHAIN_FIRST not in t.parameters]
+    return [w for w in (first, rest) if w]
+
+
 def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progress_dir: str | None = None,
              environment: dict | None = None) -> None:
-    """Run ``tasks`` on the workers, recording each as it finishes; ``own_work()`` runs once,
-    while the notebooks execute.  Each kernel is told a file in ``progress_dir`` to write a
-    backtest's progress to (:mod:`scenarios.backtest.progress`), which ``progress`` shows, and
-    gets ``environment`` (variables) too."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-
+    """Run ``tasks`` on the workers, recording each as it finishes, in the waves of :func:`_waves`
+    (a later wave starts when the one before has finished, so it continues the chain that one kept);
+    ``own_work()`` runs once, in this process, after the first wave.  Each kernel is told a file in
+    ``progress_dir`` to write a backtest's progress to (:mod:`scenarios.backtest.progress`), which
+    ``progress`` shows, and gets ``environment`` (variables) too."""
     from ..backtest.progress import ENVIRONMENT as BACKTEST_PROGRESS
 
-    futures = {}
-    for i, t in enumerate(tasks):
-        task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
-                "html": str(t.plan.partial / (t.stem + ".html")), "title": f"{t.stem} · {t.plan.name}",
-                "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
-                "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "environment": dict(environment or {})}
-        if progress_dir is not None:
-            task["environment"][BACKTEST_PROGRESS] = os.path.join(progress_dir, f"{i}.progress")
-            progress.watch(t.label, task["environment"][BACKTEST_PROGRESS])
-        futures[executor.submit(worker.execute, task)] = t
-    own_work()
+    waves = _waves(tasks)
+    for number, wave in enumerate(waves or [[]]):
+        futures = {}
+        for t in wave:
+            i = tasks.index(t)
+            task = {"input": str(t.notebook.absolute()), "output": str(t.plan.partial / (t.stem + ".ipynb")),
+                    "html": str(t.plan.partial / (t.stem + ".html")), "title": f"{t.stem} · {t.plan.name}",
+                    "parameters": t.parameters, "cwd": str(t.notebook.parent.absolute()), "timeout": timeout,
+                    "log": str(t.plan.partial / "logs" / (t.stem + ".log")), "environment": dict(environment or {})}
+            if progress_dir is not None:
+                task["environment"][BACKTEST_PROGRESS] = os.path.join(progress_dir, f"{i}.progress")
+                progress.watch(t.label, task["environment"][BACKTEST_PROGRESS])
+            futures[executor.submit(worker.execute, task)] = t
+        if number == min(1, len(waves) - 1):  # after the first wave (or with the only one)
+            own_work()
+        _wait(futures, progress)
+
+
+def _wait(futures: dict, progress) -> None:
+    """Wait for every future, recording each task as it finishes."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     pending = set(futures)
     while pending:
         done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -295,6 +355,8 @@ def run_report(
     evidence: str | None = None,
     series: str | None = None,
     chain_cache: str | os.PathLike | None = None,
+    as_of=None,
+    ledger: str | os.PathLike | None = None,
 ) -> list[RunResult]:
     """Execute every notebook for each params file into a dated run folder under ``out``.
 
@@ -327,6 +389,14 @@ def run_report(
         Where the notebooks keep the as-of chain's worlds and results for the next report
         (:mod:`scenarios.engine.checkpoint`; default ``out/.chain-cache``), so a report after one
         more evidence date computes only what changed.  The numbers are the same.
+    as_of : date or str, optional
+        The date the report is as of: every notebook conditions on the evidence public by then,
+        beside the model's prior, and the run's forecasts.csv is as of then.  Default: today,
+        clipped to each model's horizon.
+    ledger : path, optional
+        The forecast ledger (SQLite, :mod:`scenarios.ledger`; default ``out/ledger.sqlite``): each
+        complete run appends the forecasts it published (forecasts.csv); the notebooks read the
+        runs before it (what changed, the published track record).
 
     Returns
     -------
@@ -346,6 +416,7 @@ def run_report(
     jobs = jobs or default_jobs()
     out = check_out(out)  # absolute: kernels run in the notebooks folder
     chain_cache = os.path.abspath(chain_cache) if chain_cache else str(out / CHAIN_CACHE)
+    ledger = os.path.abspath(ledger) if ledger else str(out / LEDGER_NAME)
     nb_paths = find_notebooks(notebooks)
     root = repo_root()
     with _sigterm_raises(), contextlib.ExitStack() as stack:
@@ -354,16 +425,18 @@ def run_report(
         stack.callback(worker.stop, executor)
         plans = check_inputs(params_files, nb_paths, samples=samples, seed=seed, overrides=overrides,
                              parameters=parameters,
-                             data={"resolutions": resolutions, "evidence": evidence, "series": series})
+                             data={"resolutions": resolutions, "evidence": evidence, "series": series}, as_of=as_of)
+        with Ledger(ledger):  # a path that cannot be a ledger is refused before any kernel starts
+            pass
         lib_versions, git = versions(), None
         progress = Progress([t.label for p in plans for t in p.tasks], stream=stream, tty=tty)
         stack.callback(progress.close)
 
-        def own_work():  # forecasts and git, while the kernels work
+        def own_work():  # forecasts (continuing the first wave's chain) and git, while the kernels work
             nonlocal git
             for plan in plans:
                 if plan.unchanged is None:
-                    _forecast(plan)
+                    _forecast(plan, chain_cache)
             git = _git_info(root)
 
         try:
@@ -372,7 +445,7 @@ def run_report(
                                   data_files=tree_files(root / "data", "*"), progress=progress)
             progress_dir = _progress_dir(stack)
             _execute(executor, todo, timeout=timeout, progress=progress, own_work=own_work, progress_dir=progress_dir,
-                     environment={CHAIN_CACHE_ENVIRONMENT: chain_cache})
+                     environment={CHAIN_CACHE_ENVIRONMENT: chain_cache, LEDGER_ENVIRONMENT: ledger})
             executor.shutdown(wait=True)
         except BaseException:
             worker.stop(executor)
@@ -381,6 +454,9 @@ def run_report(
                     shutil.rmtree(plan.partial, ignore_errors=True)
             raise
     results = finish_runs(plans, out, started=started, versions=lib_versions, git=git)
+    for plan, result in zip(plans, results, strict=True):
+        if plan.published is not None and result.status == "complete":
+            record_forecast(ledger, plan.model, *plan.published, source="report", label=result.path.name)
     if any(not r.unchanged for r in results) or not (out / "index.html").exists():
         build_index(out)
     return results
@@ -403,6 +479,7 @@ def run_report_command(args) -> int:
         args.params, out=args.out, samples=args.samples, seed=args.seed, jobs=args.jobs, force=args.force,
         overrides=args.overrides, notebooks=args.notebooks, timeout=args.timeout,
         resolutions=args.resolutions, evidence=args.evidence, series=args.series, chain_cache=getattr(args, "cache", None),
+        as_of=getattr(args, "as_of", None), ledger=getattr(args, "ledger", None),
     )
     failed = 0
     for r in results:

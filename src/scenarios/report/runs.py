@@ -99,6 +99,8 @@ class Plan:
     headline: list = field(default_factory=list)
     unchanged: str | None = None  # every output reusable from this earlier run: no new folder
     data: object = None  # scenarios.model.data_files.DataFiles: resolutions, evidence, series
+    as_of: object = None  # datetime.date the report is as of (evidence public by then); None: the model's
+    published: tuple | None = None  # (Forecast, Evidence or None) of forecasts.csv, for the ledger
 
 
 @dataclass
@@ -287,7 +289,8 @@ def manifest(plan: Plan, *, started, finished, versions, git, run_name: str) -> 
         "params": [{"path": f, "abspath": os.path.abspath(f), "sha256": sha256(f)} for f in input_files(plan.model)],
         "data_files": data_file_records(plan.data),
         "model": plan.model.name,
-        "as_of": plan.model.as_of.isoformat(),
+        "as_of": (plan.as_of or plan.model.as_of).isoformat(),
+        "model_as_of": plan.model.as_of.isoformat(),
         "overrides": plan.overrides,
         "resolved_parameters": jsonable(plan.model.doc.data),
         "samples": plan.samples,

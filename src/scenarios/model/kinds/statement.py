@@ -119,7 +119,8 @@ class StatementSpec(Spec):
         if about_kind == "event":
             true = np.ones(len(idx))
         elif about_kind in ("stock", "flow"):
-            true = _running_value(np.asarray(truth)[idx], day[idx], about_kind, model.month_days)
+            true = _running_value(np.asarray(truth)[idx], day[idx], about_kind, model.month_days,
+                                  initial=model.flow_initial(self.about))
         else:
             true = np.asarray(np.broadcast_to(truth, (n,)), dtype=float)[idx]
         bias = self._draw(self.bias, "bias", ctx, rng, n, 0.0)[idx]
@@ -132,21 +133,25 @@ class StatementSpec(Spec):
         return out
 
 
-def _running_value(values: np.ndarray, days: np.ndarray, kind: str, month_days: int) -> np.ndarray:
+def _running_value(values: np.ndarray, days: np.ndarray, kind: str, month_days: int, *,
+                   initial: float = 0.0) -> np.ndarray:
     """A stock's level, or a flow's running total, of each world on its own day: shape (n,).
 
     ``values`` is a stock's levels (n, months + 1) or a flow (n, months); ``days`` (n,) finite
-    model days.  Per world, the same interpolation as :func:`scenarios.model.kinds.stock.level_at_day`
-    and :func:`scenarios.model.worlds.cumulative_at_day` at one day, in one vectorised pass (days differ by world when the
-    lag is drawn per world).
+    model days; ``initial`` a flow's level at as_of (its ``initial:``).  Per world, the same
+    interpolation as :func:`scenarios.model.kinds.stock.level_at_day` and
+    :func:`scenarios.model.worlds.cumulative_at_day` at one day, in one vectorised pass (days
+    differ by world when the lag is drawn per world).
     """
     values = np.asarray(values, dtype=float)
     n = len(days)
     if kind == "stock":
         levels = values
-    else:  # running totals at the end of each month, 0 at day 0
+    else:  # running totals at the end of each month, ``initial`` at day 0
         levels = np.zeros((n, values.shape[1] + 1))
         np.cumsum(values, axis=1, out=levels[:, 1:])
+        if initial:
+            levels += initial
     months = levels.shape[1] - 1
     day = np.maximum(np.asarray(days, dtype=float), 0.0)
     full = np.minimum(np.floor(day / month_days), months).astype(np.int64)
