@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_seed, help="random seed")
     b.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
+    b.add_argument("--strict", action="store_true",
+                   help="exit 2 when a resolution matches no question of the model (default: a warning)")
     b.add_argument("--recalibrate", action="store_true",
                    help="also score forecasts recalibrated from questions resolved before each as-of date (beside the raw ones)")
     b.add_argument("--jobs", "-j", type=_jobs, default=None,
@@ -294,6 +296,11 @@ def _cmd_validate(args) -> int:
             f", {len(data.resolutions)} resolutions" if data.resolutions is not None else "",
             f", {len(data.series)} series" if data.series is not None else "",
         ])
+        orphans = sorted(set(data.resolutions or {}) - {q.id for q in questions})
+        if orphans:
+            from .backtest.run import orphan_resolutions_message
+
+            print(f"warning: {path}: {orphan_resolutions_message(orphans)}", file=sys.stderr)
         trial = f"; {args.worlds:,} worlds simulated" if args.worlds else ""
         print(f"ok: {path}: {len(model.nodes)} nodes, {len(questions)} questions{extra}{trial}")
     for path in question_files:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import hashlib
 import io
 import json
 import math
@@ -84,17 +85,74 @@ class BacktestResult:
         return json.dumps(_jsonable(self.summary), indent=2) + "\n"
 
     def write(self, out_dir: str) -> list:
-        """Write backtest.csv, numeric.csv and summary.json (atomically); return the paths."""
-        from ..atomic import write_text
+        """Write backtest.csv, numeric.csv and summary.json (each atomically); return the paths.
 
-        paths = [os.path.join(out_dir, n) for n in ("backtest.csv", "numeric.csv", "summary.json")]
-        for path, text in zip(paths, (self.to_csv(), self.numeric_csv(), self.to_json()), strict=True):
+        Every text is made and every target checked (:func:`check_backtest_out`) before the first
+        is written, so a refused output leaves the folder as it was; the SHA-256 of what was
+        written is kept in the folder's :data:`WRITTEN`, which is how a later backtest knows
+        the files are its own to replace.
+        """
+        from ..atomic import check_replaceable, write_text
+
+        check_backtest_out(out_dir)
+        paths = [os.path.join(out_dir, n) for n in OUTPUT_NAMES]
+        texts = (self.to_csv(), self.numeric_csv(), self.to_json())
+        for path in paths + [os.path.join(out_dir, WRITTEN)]:
+            check_replaceable(path)
+        for path, text in zip(paths, texts, strict=True):
             write_text(path, text)
+        marks = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in zip(OUTPUT_NAMES, texts, strict=True)}
+        write_text(os.path.join(out_dir, WRITTEN), json.dumps(marks, indent=1) + "\n")
         return paths
 
     def path(self, question: str) -> list:
         """The forecast path of one question: its rows in date order."""
         return [r for r in self.rows if r["question"] == question]
+
+
+OUTPUT_NAMES = ("backtest.csv", "numeric.csv", "summary.json")
+"""What ``backtest --out`` writes."""
+
+WRITTEN = ".scenarios-backtest.json"
+"""The SHA-256 of each output the last backtest wrote into its folder."""
+
+
+def orphan_resolutions_message(ids: list) -> str:
+    """A resolutions file's ids that match no question of the model, said in one line."""
+    shown = ", ".join(repr(i[:60]) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return (f"{len(ids)} resolution(s) match no question of the model and are not scored: {shown} "
+            "(a misspelt id, or a question removed from the model?)")
+
+
+def check_backtest_out(out_dir: str) -> None:
+    """Refuse an ``--out`` folder whose backtest.csv, numeric.csv or summary.json this tool did not
+    write (absent from :data:`WRITTEN`, or changed since): a backtest never overwrites them.
+
+    Raises
+    ------
+    UsageError
+        Naming the file, before anything is computed or written.
+    """
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UsageError(f"--out: {out_dir} is a file, not a folder")
+    try:
+        with open(os.path.join(out_dir, WRITTEN), encoding="utf-8") as fh:
+            marks = json.load(fh)
+        marks = marks if isinstance(marks, dict) else {}
+    except (OSError, ValueError):
+        marks = {}
+    for name in OUTPUT_NAMES:
+        path = os.path.join(out_dir, name)
+        if not os.path.lexists(path):
+            continue
+        try:
+            with open(path, "rb") as fh:
+                ours = os.path.isfile(path) and not os.path.islink(path) and marks.get(name) == hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            ours = False
+        if not ours:
+            raise UsageError(f"--out: {path} was not written by scenarios backtest (or was changed since); a backtest "
+                             "will not overwrite it: choose another --out folder or move the file")
 
 
 def _csv(columns, rows) -> str:
@@ -343,6 +401,11 @@ def run_backtest_command(args) -> int:
     else:
         dates = None
     dates = backtest_dates(model, questions, data.resolutions, data.evidence, as_of_dates=dates)
+    out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
+    check_backtest_out(out)  # before anything is computed
+    orphans = sorted(set(data.resolutions) - {q.id for q in questions})
+    if orphans and getattr(args, "strict", False):
+        raise ParamsError(data.files.resolutions, orphans[0][:80], orphan_resolutions_message(orphans) + " (--strict)")
     shown = sys.stderr.isatty() if args.progress is None else args.progress  # stdout stays as it was
     label = "backtest " + os.path.splitext(os.path.basename(args.params))[0]
     with BacktestProgress(len(dates), label=label, enabled=shown) as progress, \
@@ -350,7 +413,6 @@ def run_backtest_command(args) -> int:
         result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=dates, samples=args.samples,
                               seed=args.seed, recalibrate=args.recalibrate, progress=progress, pool=pool,
                               store=chain_store(args.cache))
-    out = args.out or os.path.join("reports", "backtest-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", model.name))
     paths = result.write(out)
     sys.stdout.write(format_summary(result.summary) + "".join(f"wrote {p}\n" for p in paths))
     undefined = result.summary["counts"]["undefined_forecast_rows"]
@@ -362,6 +424,8 @@ def run_backtest_command(args) -> int:
             "(a given: clause that no world weighted by the evidence satisfies); see summary.json counts",
             file=sys.stderr,
         )
+    if orphans:
+        print(f"warning: {orphan_resolutions_message(orphans)}", file=sys.stderr)
     low = [(d, e) for d, e in result.summary["ess"].items() if e < ESS_WARNING]
     if low:
         d, e = min(low, key=lambda x: x[1])

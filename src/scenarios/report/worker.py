@@ -256,6 +256,10 @@ def execute(task: dict) -> dict:
     """
     t0 = time.monotonic()
     pm = import_papermill()
+    # papermill's first execution imports modules (IPython.paths, jupyter_client's kernel specs)
+    # that nbconvert's warm-up imports too: importing them in two threads at once can meet a
+    # partially initialised module, so a notebook starts only once the warm-up is done
+    _html["ready"].wait()
     # the kernel inherits this process's stderr: send it (and papermill's warnings) to the log
     saved_fd = os.dup(2)
     log_fd = os.open(task["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
