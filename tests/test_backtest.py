@@ -80,8 +80,9 @@ def unseen(write):
 
 def test_the_shared_resolutions_file_loads():
     res = load_resolutions(RESOLUTIONS)
-    assert len(res) == 31
-    assert all(r.type == "binary" and r.status == "resolved" and r.resolved_on for r in res.values())
+    assert len(res) == 32
+    assert all(r.status == "resolved" and r.resolved_on for r in res.values())
+    assert [k for k, r in res.items() if r.type != "binary"] == ["summit_date"]  # a dated resolution
     assert res["summit_by_2023_09_30"].outcome is True
 
 
@@ -180,7 +181,7 @@ def test_csv_and_json_outputs(unseen, tmp_path):
     _, _, rfile, model, questions, evidence = unseen
     result = run_backtest(model, questions, load_resolutions(rfile), evidence, samples=1000)
     paths = result.write(str(tmp_path / "out"))
-    assert [os.path.basename(p) for p in paths] == ["backtest.csv", "numeric.csv", "summary.json"]
+    assert [os.path.basename(p) for p in paths] == ["backtest.csv", "numeric.csv", "summary.json", "dates.csv"]
     rows = list(csv.DictReader(io.StringIO(open(paths[0]).read())))
     assert list(rows[0])[:6] == ["question", "as_of", "forecast", "outcome", "brier", "log_score"]
     summary = json.loads(open(paths[2]).read())

@@ -303,7 +303,7 @@ BAD = [
     ("  t: {statement: {about: x}}\n  x: 1\n", r"nodes\.t\.statement: expected exactly one of 'lag'"),
     ("  t: {statement: {about: x, lag: 1, chance: 2}}\n  x: 1\n", r"nodes\.t\.statement\.chance: expected a probability in \[0, 1\], got 2"),
     ("  t: {statement: {about: x, lag: 1, rounding: floor}}\n  x: 1\n", r"nodes\.t\.statement\.rounding: expected nearest, down or up"),
-    ("  t: {statement: {about: x, lag: 1, round_to: 0}}\n  x: 1\n", r"nodes\.t\.statement\.round_to: expected a step > 0"),
+    ("  t: {statement: {about: x, lag: 1, round_to: 0}}\n  x: 1\n", r"nodes\.t\.statement\.round_to: expected a step >= 1e-09"),
     ("  t: {statement: {about: x, date: soon}}\n  x: 1\n", r"nodes\.t\.statement\.date: .*soon"),
     ("  t: {statement: {about: c, lag: 1}}\n  c: {categorical: {a: 0.5, b: 0.5}}\n", r"nodes\.t\.statement\.about: expected a number, event, stock or flow node"),
 ]
@@ -451,7 +451,7 @@ def test_bad_reports_on_statements(write):
         ({"quantity": "fixed", "said": {"value": 5}}, r"bias and noise are fixed numbers > 0"),
         ({"quantity": "s", "said": {"value": -5}}, r"said\.value: expected a figure > 0"),
         ({"quantity": "s", "said": {"at_least": 5}}, r"said\.at_least: unknown key"),
-        ({"quantity": "s", "said": {"value": 5}, "likelihood": {}}, r"likelihood: unknown key"),
+        ({"quantity": "s", "said": {"value": 5}, "likelihood": {}}, r"likelihood: a statement carries its own error model"),
     ]
     for report, pattern in cases:
         with pytest.raises(ParamsError, match=pattern):

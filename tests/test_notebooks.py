@@ -52,7 +52,7 @@ FIGURES = {  # as of a date, the tree and the flows are drawn again from the pri
     "01_scenarios": {"scenario_tree", "scenario_tree_prior", "event_dates", "event_strips"},
     "02_arms_flows": {"fan_containers", "fan_shells", "fan_missiles", "fan_nk_troops_sent", "fan_containers_prior",
                       "fan_shells_prior", "fan_missiles_prior", "fan_nk_troops_sent_prior"},
-    "03_backtest": {"backtest_calibration", "backtest_paths", "backtest_fans"},
+    "03_backtest": {"backtest_calibration", "backtest_paths", "backtest_fans", "backtest_dates"},
 }
 TORNADOS = 8
 """Tornado charts in 01_scenarios (``tornado_<question>``), besides FIGURES."""

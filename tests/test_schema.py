@@ -196,7 +196,9 @@ def test_check_list():
         (2, {"hi": 1}, r"expected a number <= 1, got 2$"),
         (1, {"lo": 0, "hi": 1, "hi_open": True}, r"expected a number in \[0, 1\), got 1$"),
         (2.5, {"what": "a month number", "integer": True}, r"expected a month number \(a whole number\), got 2\.5"),
-        (math.inf, {"finite": True}, r"expected a number \(finite\), got inf"),
+        (math.inf, {}, r"expected a finite number, got inf"),
+        (-math.inf, {"what": "a rate", "lo": 0}, r"expected a rate >= 0, got -inf \(not a finite number\)$"),
+        (math.inf, {"what": "a rate", "lo": 0}, r"expected a rate >= 0, got inf \(not a finite number\)$"),
         (5, {"what": "a count in [1, 3]", "lo": 1, "hi": 3}, r"expected a count in \[1, 3\], got 5$"),
         (-1, {"what": "a whole number >= 0", "lo": 0}, r"expected a whole number >= 0, got -1$"),
     ],
@@ -210,7 +212,7 @@ def test_check_number_returns_the_value_as_given():
     assert check_number(3, AT, integer=True) == 3 and isinstance(check_number(3, AT), int)
     assert check_number(0.5, AT, lo=0, hi=1) == 0.5
     assert check_number(np.float64(0.25), AT) == 0.25
-    assert check_number(math.inf, AT) == math.inf
+    assert check_number(math.inf, AT, finite=False) == math.inf  # only where inf means "never"
 
 
 def test_check_text_and_identifier():
@@ -251,7 +253,8 @@ def test_check_date():
     assert check_date(dt.date(2023, 9, 5), AT) == dt.date(2023, 9, 5)
     assert check_date(dt.datetime(2023, 9, 5, 12), AT) == dt.date(2023, 9, 5)
     assert check_date(" 2023-09-05 ", AT) == dt.date(2023, 9, 5)
-    for bad, shown in (("2023-02-30", r"a string \('2023-02-30'\)"), (20230905, r"int \(20230905\)"), (None, "nothing")):
+    for bad, shown in (("2023-02-30", r"'2023-02-30', which is not a date \(day is out of range for month\)"),
+                       ("soon", r"a string \('soon'\)"), (20230905, r"int \(20230905\)"), (None, "nothing")):
         with raises(rf"^m\.yaml: nodes\.a: expected a date as YYYY-MM-DD, got {shown}"):
             check_date(bad, AT)
 

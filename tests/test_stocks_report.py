@@ -117,7 +117,7 @@ def test_a_flow_without_initial_keeps_its_numbers(write):
 @pytest.mark.parametrize(("value", "match"), [
     ("-5", r"expected a level at as_of \(a count >= 0.*\), got -5"),
     (".nan", "got NaN"),
-    (".inf", r"\(finite\), got inf"),
+    (".inf", r"got inf \(not a finite number\)"),
     ("lots", r"got a string \('lots'\)"),
     ("[1, 2]", r"got a list"),
     ("{uniform: [1, 2]}", r"got a mapping"),

@@ -13,7 +13,9 @@ scored with :mod:`scenarios.scoring`:
   rate of the outcomes; the model with no evidence), the Brier decomposition and a reliability
   curve;
 * numeric series: the CRPS of the forecast distribution of each reported quantity against the
-  reported estimate, at every as-of date before the report was public.
+  reported estimate, at every as-of date before the report was public;
+* date questions ("when will X happen"), while open: the median's error in days, the CRPS in
+  days and the probability given to the true month, against the day it happened or never.
 
 All as-of dates share one simulation: worlds are drawn with the same seed and per-node random
 streams, and going from one date to the next re-draws only the nodes downstream of a changed
@@ -38,6 +40,7 @@ import numpy as np
 from ..engine.asof import Plan, check_as_of, impossible_evidence_error, is_open, run_plans
 from ..engine.checkpoint import chain_store
 from ..engine.evidence import Conditioning, Evidence
+from ..engine.memory import SCORING_BYTES, holding
 from ..engine.parallel import dask_address, executor
 from ..engine.simulate import CHUNK_SIZE
 from ..errors import ParamsError, UsageError
@@ -57,7 +60,15 @@ from .progress import BacktestProgress
 from .recalibrate import RECALIBRATED_COLUMNS, add_recalibrated, maps_by_date, track_record
 from .resolutions import Resolution
 from .summary import ESS_WARNING, format_summary, summarize
-from .targets import ENSEMBLE_SIZE, Ensemble, question_target, report_targets
+from .targets import (
+    ENSEMBLE_SIZE,
+    DaySink,
+    Ensemble,
+    date_rows,
+    date_target,
+    question_target,
+    report_targets,
+)
 
 __all__ = ["BacktestResult", "run_backtest", "backtest_for", "run_backtest_command"]
 
@@ -70,6 +81,7 @@ class BacktestResult:
     numeric_rows: list
     summary: dict
     fans: dict = field(default_factory=dict)  # quantity -> (fans, points), as report_fans gives
+    date_rows: list = field(default_factory=list)  # date questions' forecasts, scored
 
     ROW_COLUMNS = ("question", "as_of", "forecast", "outcome", "brier", "log_score", "days", "no_evidence_forecast", "ess", "mcse")
     NUMERIC_COLUMNS = ("target", "as_of", "q05", "q50", "q95", "estimate", "low", "high", "crps", "crps_relative", "quantity")
@@ -81,11 +93,17 @@ class BacktestResult:
     def numeric_csv(self) -> str:
         return _csv(self.NUMERIC_COLUMNS, self.numeric_rows)
 
+    DATE_COLUMNS = ("question", "as_of", "q05", "q50", "q95", "p_never", "resolution", "abs_error_days", "crps_days",
+                    "p_true_month", "true_month", "days")
+
+    def dates_csv(self) -> str:
+        return _csv(self.DATE_COLUMNS, self.date_rows)
+
     def to_json(self) -> str:
         return json.dumps(_jsonable(self.summary), indent=2) + "\n"
 
     def write(self, out_dir: str) -> list:
-        """Write backtest.csv, numeric.csv and summary.json (each atomically); return the paths.
+        """Write backtest.csv, numeric.csv, summary.json and dates.csv (each atomically); return the paths.
 
         Every text is made and every target checked (:func:`check_backtest_out`) before the first
         is written, so a refused output leaves the folder as it was; the SHA-256 of what was
@@ -96,7 +114,7 @@ class BacktestResult:
 
         check_backtest_out(out_dir)
         paths = [os.path.join(out_dir, n) for n in OUTPUT_NAMES]
-        texts = (self.to_csv(), self.numeric_csv(), self.to_json())
+        texts = (self.to_csv(), self.numeric_csv(), self.to_json(), self.dates_csv())
         for path in paths + [os.path.join(out_dir, WRITTEN)]:
             check_replaceable(path)
         for path, text in zip(paths, texts, strict=True):
@@ -110,7 +128,7 @@ class BacktestResult:
         return [r for r in self.rows if r["question"] == question]
 
 
-OUTPUT_NAMES = ("backtest.csv", "numeric.csv", "summary.json")
+OUTPUT_NAMES = ("backtest.csv", "numeric.csv", "summary.json", "dates.csv")
 """What ``backtest --out`` writes."""
 
 WRITTEN = ".scenarios-backtest.json"
@@ -232,6 +250,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
     binary = [q for q in questions if q.type == "binary" and _resolved(resolutions.get(q.id))]
     numeric_qs = [q for q in questions if q.type == "numeric" and _resolved(resolutions.get(q.id))]
     targets = report_targets(model, evidence) + [question_target(model, q, resolutions[q.id]) for q in numeric_qs]
+    dated = {q.id: (q, date_target(model, q, resolutions[q.id])) for q in questions if q.type == "date" and _resolved(resolutions.get(q.id))}
 
     def open_at(q, d):
         res = resolutions.get(q.id)
@@ -242,10 +261,10 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
 
     nothing = Conditioning(model.as_of, {}, {}, (), (), ())
     caches = {t.id: {} for t in targets}  # per chunk, the sort order survives dates that keep the arrays
-    prior = Plan(None, nothing, binary, [Ensemble(t, caches[t.id]) for t in targets])
+    prior = Plan(None, nothing, binary, [Ensemble(t, caches[t.id]) for t in targets] + [DaySink(t) for _, t in dated.values()])
     plans = [prior] + [
         Plan(d, evidence.conditioning(model, d), [q for q in binary if open_at(q, d)],
-             [Ensemble(t, caches[t.id]) for t in targets if target_at(t, d)])
+             [Ensemble(t, caches[t.id]) for t in targets if target_at(t, d)] + [DaySink(t) for q, t in dated.values() if open_at(q, d)])
         for d in dates
     ]
     fan_plans, parsed, run = [], [], plans
@@ -255,8 +274,9 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         fan_plans = [Plan(d, evidence.conditioning(model, d), sinks=fan_sinks(model, parsed)) for d in fan_dates]
         # each right after the backtest's plan of its date, whose draws it reuses (same conditioning)
         run = [plans[0]] + sorted([*plans[1:], *fan_plans], key=lambda p: p.as_of)
-    run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, progress=progress, pool=pool,
-              store=store)
+    with holding(SCORING_BYTES):  # its memory check counts what the backtest's scoring holds
+        run_plans(model, run, samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, progress=progress,
+                  pool=pool, store=store)
     ruled_out = [p for p in run[1:] if not p.ess > 0]
     if ruled_out:  # every forecast at that date would be NaN: refuse rather than score the rest
         raise impossible_evidence_error(model, evidence, ruled_out[0].as_of, samples=samples, seed=seed, chunk_size=chunk_size)
@@ -266,7 +286,7 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         fans_out = {q: (paths[q], estimate_points(evidence, q)) for q, _, _ in parsed}
 
     prior_p = {acc.q.id: acc.result(model.as_of).probability for acc in prior.accs}
-    prior_ens = {ens.target.id: ens.ensemble() for ens in prior.sinks}
+    prior_ens = {ens.target.id: ens.ensemble() for ens in prior.sinks if isinstance(ens, Ensemble)}
 
     # ---- binary rows
     rows = []
@@ -301,9 +321,10 @@ def run_backtest(model: Model, questions: list, resolutions: dict, evidence: Evi
         add_recalibrated(rows, maps)
         recalibration = (maps, record)
     numeric_rows = _numeric_rows(plans, targets, prior_ens)
+    day_rows = date_rows(plans, [t for _, t in dated.values()])
     summary = summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed,
-                        recalibration=recalibration)
-    return BacktestResult(rows, numeric_rows, summary, fans_out)
+                        recalibration=recalibration, date_targets=[t for _, t in dated.values()], date_rows=day_rows)
+    return BacktestResult(rows, numeric_rows, summary, fans_out, day_rows)
 
 
 def _resolved(res: Resolution | None) -> bool:
@@ -321,6 +342,8 @@ def _numeric_rows(plans, targets, prior_ens) -> list:
     out = []
     for plan in plans[1:]:
         for ens in plan.sinks:
+            if not isinstance(ens, Ensemble):
+                continue
             t = ens.target
             e = ens.ensemble()
             if e is None:
@@ -381,7 +404,7 @@ def backtest_for(model: Model, questions: list, *, resolutions: str | None = Non
 
 
 def run_backtest_command(args) -> int:
-    """``scenarios backtest``: run, write backtest.csv / numeric.csv / summary.json, print a summary."""
+    """``scenarios backtest``: run, write backtest.csv / numeric.csv / summary.json / dates.csv, print a summary."""
     from ..model.load import load_model
 
     if args.as_of_dates and args.monthly:

@@ -9,8 +9,12 @@ import numpy as np
 
 from .dates import question_life
 from .recalibrate import RECALIBRATED_COLUMNS, map_table
+from .targets import DaySink, date_scores
 
 ESS_WARNING = 1000
+SCORED_TYPES = ("binary", "numeric", "date")
+DATE_SCORES = ("abs_error_days", "crps_days", "p_true_month")
+"""A date forecast's scores (:func:`.targets.date_scores`): losses in days, then a probability (a gain)."""
 
 
 def _ci(scores, rng):
@@ -25,9 +29,10 @@ def _defined(forecast) -> bool:
 
 
 def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q, prior_p, numeric_rows, targets, prior_ens, samples, seed,
-              *, recalibration=None) -> dict:
+              *, recalibration=None, date_targets=(), date_rows=()) -> dict:
     """The backtest's summary.json; ``recalibration``: ``(maps by date, track record)`` when the
-    rows carry recalibrated forecasts (:mod:`.recalibrate`), scored in a block of their own."""
+    rows carry recalibrated forecasts (:mod:`.recalibrate`), scored in a block of their own;
+    ``date_targets`` / ``date_rows``: the date questions scored (:mod:`.targets`), in ``dates``."""
     rng = np.random.default_rng(seed)
     by_id = {q.id: q for q in questions}
     statuses = {}
@@ -47,7 +52,8 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
         "undefined_forecast_rows": [
             {"question": r["question"], "as_of": r["as_of"]} for r in rows if not _defined(r["forecast"])
         ],
-        "resolved_not_scored_type": sorted(q.id for q in questions if q.type == "date" and statuses[q.id] == "resolved"),
+        "resolved_not_scored_type": sorted(q.id for q in questions if q.type not in SCORED_TYPES and statuses[q.id] == "resolved"),
+        "date_scored": len({r["question"] for r in date_rows}),
         "resolutions_without_question": sorted(set(resolutions) - set(by_id)),
         "numeric_targets": len(targets),
         "as_of_dates": len(dates),
@@ -72,6 +78,7 @@ def summarize(model, questions, resolutions, evidence, dates, plans, rows, per_q
     summary["overall"] = _overall(per_question, rows, rng) if per_question else None
     summary["by_date"] = _by_date(plans, rows, per_question)
     summary["numeric"] = _numeric_summary(targets, numeric_rows, prior_ens)
+    summary["dates"] = _dates_summary(date_targets, date_rows, plans[0])
     if recalibration is not None:
         summary["recalibrated"] = _recalibrated(model, by_id, resolutions, rows, prior_p, recalibration, seed, per_question)
     return summary
@@ -259,6 +266,45 @@ def _numeric_summary(targets, numeric_rows, prior_ens) -> dict:
     }
 
 
+def _dates_summary(targets, rows, prior_plan) -> dict:
+    """Per date question: its scores at open, at the last forecast and time-averaged over its
+    open life (each forecast stands ``days``), and the model's without evidence; their means."""
+    prior = {s.target.id: s.histogram() for s in prior_plan.sinks if isinstance(s, DaySink)}
+    by: dict = {}
+    for r in rows:
+        by.setdefault(r["question"], []).append(r)
+    items, never_open = [], []
+    for t in targets:
+        rs = by.get(t.id)
+        if not rs:
+            never_open.append(t.id)
+            continue
+        days = np.array([r["days"] for r in rs], dtype=float)
+        covered = float(days.sum())
+        masses = prior.get(t.id)
+        none = date_scores(t, masses) if masses is not None else {}
+        item = {
+            "id": t.id, "resolution": rs[0]["resolution"], "resolved_on": t.resolved_on, "open": t.life[0],
+            "close": t.date_of(t.close_day), "first_as_of": rs[0]["as_of"], "n_forecasts": len(rs), "days": int(covered),
+            "median_open": rs[0]["q50"], "median_last": rs[-1]["q50"], "no_evidence_median": none.get("q50"),
+        }
+        for key in DATE_SCORES:
+            values = np.array([r[key] for r in rs])
+            item[f"{key}_open"], item[f"{key}_last"] = float(values[0]), float(values[-1])
+            item[f"{key}_time_averaged"] = float(days @ values / covered) if covered else float(values[0])
+            item[f"no_evidence_{key}"] = none.get(key)
+        items.append({**item, "text": t.text})
+    overall = None
+    if items:
+        overall = {"n_questions": len(items)}
+        for key in DATE_SCORES:
+            for which in ("open", "time_averaged"):
+                overall[f"{key}_{which}"] = float(np.mean([i[f"{key}_{which}"] for i in items]))
+            prior_values = [i[f"no_evidence_{key}"] for i in items if i[f"no_evidence_{key}"] is not None]
+            overall[f"no_evidence_{key}"] = float(np.mean(prior_values)) if prior_values else None
+    return {"questions": items, "overall": overall, "resolved_never_open": never_open}
+
+
 MISSING = "–"
 """A missing number (None, NaN) in :func:`format_summary`, as the report's tables write it
 (:data:`scenarios.notebook.formatting.MISSING`; the backtest cannot import the notebook layer)."""
@@ -305,6 +351,15 @@ def format_summary(s: dict) -> str:
         lines.append(
             f"  numeric: mean relative CRPS {_fmt(n['mean_relative_crps_first'])} at the first as-of date, "
             f"{_fmt(n['mean_relative_crps_last'])} at the last before each report (no evidence: {_fmt(n['mean_relative_crps_no_evidence'])})"
+        )
+    d = (s.get("dates") or {}).get("overall")
+    if d:
+        def three(key):
+            return " / ".join(_fmt(d[key.format(k)], spec) for k, spec in zip(DATE_SCORES, (".1f", ".1f", ".2f"), strict=True))
+
+        lines.append(
+            f"  dates: {d['n_questions']} date question(s) scored; median's error in days / CRPS in days / P(true month): "
+            f"at open {three('{}_open')}, time-averaged {three('{}_time_averaged')} (no evidence {three('no_evidence_{}')})"
         )
     r = s.get("recalibrated")
     if o and r and r["overall"]:

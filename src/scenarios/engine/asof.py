@@ -34,7 +34,7 @@ from .checkpoint import ChainStore, engine_fingerprint, fingerprint, register
 from .conditional import freeze, is_random, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
-from .memory import check_memory
+from .memory import check_plans_memory
 from .parallel import map_chunks
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
 from .smc import (
@@ -274,6 +274,8 @@ def _setup(model, cond: Conditioning, extra_reads: dict, parents: dict, read) ->
                 read(reads, ref, None)
         else:
             read(reads, name, m)
+    for claim in cond.suggestions:  # soft evidence weighs the node's own value, a constrained event's too
+        read(reads, claim.node, None)
     weight_need = model.ancestors(reads)
     for name, m in extra_reads.items():
         read(reads, name, m)
@@ -402,6 +404,7 @@ class _Run:
         parts = [(name, factors[name]) for name in setup.mode if factors.get(name) is not None]
         parts += [(f"report on {rep.node}", rep.likelihood_from(model, arrays[rep.node])) for rep in setup.plain_reports]
         parts += [(f"check on {ob.node}", ob.holds(arrays[ob.node])) for ob in setup.cond.checks]
+        parts += [(claim.label, claim.likelihood(arrays[claim.node])) for claim in setup.cond.suggestions]
         w = np.ones(st.n)
         for label, f in parts:
             w *= f
@@ -635,8 +638,9 @@ def run_plans(model: Model, plans: list, *, samples: int, seed: int, evidence: E
         plan.smc = {"resamples": 0, "distinct": 0, "tried": 0, "accepted": 0}
     order = [name for name in model.nodes if name in model.ancestors(all_reads)]
     months = months_needed(model, {k: v for k, v in all_reads.items() if v is not None})
-    check_memory(model, [q for plan in plans for q in plan.questions], samples, nodes=order, months=months,
-                 chunk_size=chunk_size, weighted=True)
+    check_plans_memory(model, plans, samples, nodes=order, months=months, chunk_size=chunk_size,
+                       modes=[s.mode for _, s in chain] + [s.mode for s, _ in plan_setups],
+                       branch=not all(on_chain for _, on_chain in plan_setups), pool=pool, store=store is not None)
     run = _Run(model, order, months, parents, children, candidates, resample_below, move_rounds)
     # the sinks as they are now (empty), copied: the plans' own sinks take the chunks' parts as they come
     templates = copy.deepcopy([plan.sinks for plan in plans], {id(model): model})

@@ -8,7 +8,9 @@ constraint ``lo < X <= hi`` and a draw given it (``prob_within`` / ``sample_with
 
 Each factor is exact: categorical probabilities (constants, per-world expressions, dirichlet
 weights, ``by`` cases), bernoulli ``p``, event days through the delay's CDF (every numeric family
-with truncate, round, shift and clip) or the constant hazard of ``chance_per_month``, and 0/1 for
+with truncate, round, shift and clip) or the constant hazard of ``chance_per_month``, counted from
+the event's start (as_of, a date, its ``after:`` event's day, or the latest or earliest of several
+events' days with ``after: {all: [...]}`` / ``{any: [...]}``, already drawn), and 0/1 for
 expressions.  A parameter drawn inline (an anonymous distribution inside a node) is drawn from a
 stream of its own, which gives an unbiased estimate of the factor (still a correct importance
 weight).
@@ -37,6 +39,7 @@ from ..model.scenario import (
     FamilySpec,
     Model,
     RefSpec,
+    WhenSpec,
 )
 
 __all__ = [
@@ -225,12 +228,8 @@ def freeze(spec, ctx: Context, rng, n: int) -> _Frozen:
     if isinstance(spec, EventSpec):
         model = ctx.model
         p_when = np.ones(n) if spec.when is None else _prob_true(freeze(spec.when, ctx, rng, n))
-        if spec.after is None:
-            start = np.zeros(n)
-        elif isinstance(spec.after, str):
-            start = np.array(_broadcast(ctx.get(spec.after), n))
-        else:
-            start = np.full(n, float(spec.after))
+        # as_of, a date, an event's day, or the latest / earliest of several (after: {all/any: [...]})
+        start = np.array(_broadcast(spec.start(ctx), n))
         if spec.delay is not None:
             delay = freeze(spec.delay, ctx, rng, n)
         else:
@@ -283,9 +282,20 @@ def node_likelihood(model: Model, name: str, value, ctx: Context, rng) -> np.nda
     For ``b ~ categorical {x: 0.8, y: 0.2}`` when ``a`` else ``{x: 0.1, y: 0.9}``, observing
     ``b = x`` weights a world with ``a`` true by 0.8 and one with ``a`` false by 0.1, so
     P(a | b = x) = 0.3 * 0.8 / (0.3 * 0.8 + 0.7 * 0.1) when P(a) = 0.3 (tested).
+
+    A node with a node-level ``when:`` that is observed (true, false or a category) applies, so
+    its likelihood is 0 in worlds where the condition is false, and P(value) as drawn elsewhere.
     """
     spec = model.nodes[name].spec
-    kind = model.kinds[name]
+    if isinstance(spec, WhenSpec):
+        # observed true, false or a category, the node applies: P = 0 where its when: is false
+        on = spec.applicable(ctx)
+        return np.where(on, _likelihood(spec.inner, model.kinds[name], value, ctx, rng), 0.0)
+    return _likelihood(spec, model.kinds[name], value, ctx, rng)
+
+
+def _likelihood(spec, kind, value, ctx: Context, rng) -> np.ndarray:
+    """P(X = ``value`` | parents) per world for a node's spec ``spec`` of kind ``kind``."""
     n = ctx.n
     if kind.type == "category":
         return _category_prob(spec, ctx, rng, n, int(value))
@@ -339,6 +349,8 @@ def supports_category(spec) -> bool:
     """Whether P(X = category) can be computed: a categorical, a reference, or ``by`` cases of these."""
     if isinstance(spec, (CategoricalSpec, RefSpec)):
         return True
+    if isinstance(spec, WhenSpec):
+        return supports_category(spec.inner)
     if isinstance(spec, BySpec):
         return all(supports_category(s) for _, s, _ in spec._plan)
     return False

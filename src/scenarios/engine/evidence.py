@@ -26,9 +26,14 @@ where it comes from (``source``) and what it says about model variables:
     ``never_by: D - lag``.  A statement node can be watched too: until an item reports what its
     source said, the source had not spoken by D - lag (a check on its publication day); and a
     repeated event (which evidence cannot observe): it had no occurrence by D - lag.
+``suggests: {node, window: [FROM, TO] | value: true/false, if_true, if_false}``
+    Soft evidence: a source's claim that an event happens on a day from FROM to TO, or that a
+    boolean has a value, with the source's reliability.  Nothing is clamped or drawn differently;
+    each world's weight is multiplied by the probability that the source says this given the world:
+    ``if_true`` where the claim holds in it, ``if_false`` where it does not (:class:`Suggestion`).
 
 Observing an event also says that the event it comes ``after:`` had happened by then (a ``by:``
-constraint on that event, and so on up the chain), and, when its ``when:`` names a boolean node,
+constraint on that event, and so on up the chain; on each event of ``after: {all: [...]}``), and, when its ``when:`` names a boolean node,
 that the node is true (clamped).  These add no information, only better draws.
 
 :meth:`Evidence.conditioning` turns the items public by a date into a :class:`Conditioning`: which
@@ -46,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParamsError, ScenarioError
+from ..errors import ScenarioError
 from ..model.data_files import data_files
 from ..model.kinds.statement import DAY as STATEMENT_DAY
 from ..model.kinds.stock import level_at_day
@@ -67,6 +72,7 @@ from ..model.schema import (
     describe,
     did_you_mean,
     excerpt,
+    short,
 )
 from ..model.worlds import cumulative_at_day
 from .conditional import can_constrain, is_discrete, is_random, supports_category
@@ -74,6 +80,7 @@ from .conditional import can_constrain, is_discrete, is_random, supports_categor
 __all__ = [
     "EvidenceError",
     "Observation",
+    "Suggestion",
     "Noise",
     "Report",
     "Item",
@@ -83,7 +90,8 @@ __all__ = [
     "parse_evidence",
 ]
 
-ITEM_KEYS = ("id", "public_on", "source", "note", "observe", "report", "watch")
+ITEM_KEYS = ("id", "public_on", "source", "note", "observe", "report", "watch", "suggests")
+SUGGEST_KEYS = ("node", "window", "value", "if_true", "if_false", "said_by")
 REPORT_KEYS = ("quantity", "on", "said", "likelihood", "estimator")
 SAID_KEYS = ("value", "low", "high", "at_least", "at_most")
 CONSTRAINTS = {"event": ("never_by", "by"), "number": ("at_least", "at_most", "between")}
@@ -268,6 +276,49 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A source's claim about an event's date window or a boolean's value: soft evidence.
+
+    The claim is ``lo < X <= hi`` (model days: the days FROM to TO of its window) for an event,
+    ``X == value`` for a boolean.  The world's weight is multiplied by :meth:`likelihood`, the
+    probability that the source says this given the world: ``if_true`` where the claim holds,
+    ``if_false`` where it does not.  Only their ratio changes a forecast; it is a pure function
+    of the node's value, so it is exact under likelihood weighting and resample-move alike.
+
+    Examples
+    --------
+    >>> s = Suggestion("visit", (10.0, 40.0), 0.8, 0.2, "visit in [day 11, day 40]")
+    >>> s.likelihood(np.array([5.0, 11.0, 40.0, np.inf])).tolist()
+    [0.2, 0.8, 0.8, 0.2]
+    """
+
+    node: str
+    claim: object  # (lo, hi) model days for an event; True or False for a boolean
+    if_true: float
+    if_false: float
+    text: str
+    item: str = ""
+    said_by: str = ""
+
+    def holds(self, x) -> np.ndarray:
+        """Whether the claim holds in each world, from the node's values ``x``, shape (n,)."""
+        if isinstance(self.claim, tuple):
+            lo, hi = self.claim
+            x = np.asarray(x, dtype=float)
+            return (x > lo) & (x <= hi)  # never (inf) is outside every window
+        return np.asarray(x).astype(bool) == self.claim
+
+    def likelihood(self, x) -> np.ndarray:
+        """P(the source says this | the world), shape (n,): ``if_true`` or ``if_false``."""
+        return np.where(self.holds(x), self.if_true, self.if_false)
+
+    @property
+    def label(self) -> str:
+        """How :func:`scenarios.engine.asof.factor_ess` names its factor."""
+        return f"suggestion {self.item} on {self.node}" if self.item else f"suggestion on {self.node}"
+
+
+@dataclass(frozen=True)
 class Item:
     """One dated piece of evidence."""
 
@@ -279,6 +330,7 @@ class Item:
     report: Report | None = None
     watch: tuple = ()  # (node, lag_days)
     where: str = ""  # key path, for messages
+    suggestions: tuple = ()  # of Suggestion
 
 
 @dataclass(frozen=True)
@@ -296,6 +348,8 @@ class Conditioning:
     reports : tuple of Report
     items : tuple of str
         Ids of the items public by ``as_of``.
+    suggestions : tuple of Suggestion
+        Claims weighted by ``if_true`` / ``if_false`` (soft evidence); they change no draw.
     """
 
     as_of: _dt.date
@@ -304,6 +358,7 @@ class Conditioning:
     checks: tuple
     reports: tuple
     items: tuple
+    suggestions: tuple = ()
 
     def modes(self, model: Model) -> dict:
         """How each conditioned node is drawn: ("fixed", v), ("within", lo, hi) or ("reports", ...)."""
@@ -399,10 +454,13 @@ class Evidence:
         for name, hi in [(n, v) for n, v in fixed.items() if model.kinds[n].type == "event"] + [
             (n, b[1]) for n, b in bounds.items() if math.isfinite(b[1])
         ]:
-            spec = model.nodes[name].spec
-            while isinstance(spec, EventSpec) and isinstance(spec.after, str) and spec.after not in fixed:
-                bound(spec.after, hi=float(hi))
-                spec = model.nodes[spec.after].spec
+            stack = [name]
+            while stack:
+                spec = model.nodes[stack.pop()].spec
+                for up in spec.preceding() if isinstance(spec, EventSpec) else ():
+                    if up not in fixed:
+                        bound(up, hi=float(hi))
+                        stack.append(up)
         within = {}
         for name, (lo, hi) in bounds.items():
             if can_constrain(model.nodes[name].spec):
@@ -413,10 +471,28 @@ class Evidence:
                 if hi < math.inf:
                     checks.append(Observation(name, "by", hi, f"{name} by day {hi:g}"))
         ordered = {name: fixed[name] for name in model.nodes if name in fixed}
-        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items))
+        suggestions = tuple(s for it in items for s in it.suggestions)
+        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items), suggestions)
 
 
 # =========================================================================== loading and validation
+
+
+def _observe_hint(name: str, kind: str) -> str:
+    """How to say what is known about a node ``observe:`` cannot take: the form that works."""
+    name = short(name, 40)
+    if kind == "flow":
+        return (f"report its running total instead: report: {{quantity: {name}.cumulative, on: DATE, "
+                "said: {value: X}, likelihood: {lognormal: {sigma: 0.1}}}")
+    if kind == "stock":
+        return (f"report its level instead: report: {{quantity: {name}, on: DATE, "
+                "said: {value: X}, likelihood: {lognormal: {sigma: 0.1}}}")
+    if kind == "statement":
+        return (f"report what its source said instead: report: {{quantity: {name}, said: {{value: X}}}} "
+                "(the item's public_on is the day it was said)")
+    if kind == "repeated":
+        return f"evidence cannot give its occurrences, but watch: [{name}] says it had none by each date"
+    return "observe a node drawn from it instead"
 
 
 class _Parser:
@@ -455,7 +531,7 @@ class _Parser:
     # -- items ------------------------------------------------------------------
     def item(self, raw, i: int) -> Item:
         path = (str(i),)
-        check_keys(raw, self.at(path), ITEM_KEYS, what="an evidence item (a mapping with public_on, source and observe/report/watch)")
+        check_keys(raw, self.at(path), ITEM_KEYS, what="an evidence item (a mapping with public_on, source and observe/report/watch/suggests)")
         for k in ("public_on", "source"):
             if k not in raw:
                 raise self.err(path, f"missing key {k!r}" + (" (a URL: where this was reported)" if k == "source" else " (the date it became public)"))
@@ -468,12 +544,13 @@ class _Parser:
             )
         source = self.source(raw["source"], path + ("source",))
         note = check_text(raw.get("note", ""), self.at(path + ("note",)))
-        if not any(k in raw for k in ("observe", "report", "watch")):
-            raise self.err(path, "expected at least one of observe, report, watch")
+        if not any(k in raw for k in ("observe", "report", "watch", "suggests")):
+            raise self.err(path, "expected at least one of observe, report, watch, suggests")
         observations = self.observe(raw["observe"], path + ("observe",), public_on, item_id) if "observe" in raw else ()
-        report = self.report(raw["report"], path + ("report",), public_on) if "report" in raw else None
+        report = self.report(raw["report"], path + ("report",), public_on, item_id) if "report" in raw else None
         watch = self.watch(raw["watch"], path + ("watch",)) if "watch" in raw else ()
-        return Item(item_id, public_on, source, note, observations, report, watch, self.at(path).dotted)
+        suggestions = self.suggests(raw["suggests"], path + ("suggests",), item_id) if "suggests" in raw else ()
+        return Item(item_id, public_on, source, note, observations, report, watch, self.at(path).dotted, suggestions)
 
     def source(self, raw, path) -> str:
         urls = raw if isinstance(raw, list) else (raw.split(" ; ") if isinstance(raw, str) else None)
@@ -520,13 +597,13 @@ class _Parser:
                 raise self.err(path, f"event date {date} is not after the model's as_of ({self.model.as_of}); the model's events start on day 1")
             return Observation(name, "equals", float(day), f"{name} on {date}")
         if kind.type == "category":
-            check_name(value, self.at(path), kind.categories, what="category", of=f" of {name!r}", show=True)
+            check_name(value, self.at(path), kind.categories, what="category", of=f" of {excerpt(name)}", show=True)
             if not supports_category(spec):
-                raise self.err(path, f"{name!r} cannot be observed: its categories are not a distribution the likelihood can be computed for")
+                raise self.err(path, f"{excerpt(name)} cannot be observed: its categories are not a distribution the likelihood can be computed for")
             return Observation(name, "equals", kind.categories.index(value), f"{name} is {value}")
         if kind.type == "bool":
             if not isinstance(value, bool):
-                raise self.err(path, f"{name!r} is boolean; expected true or false, got {describe(value)}")
+                raise self.err(path, f"{excerpt(name)} is boolean; expected true or false, got {describe(value)}")
             return Observation(name, "equals", value, f"{name} is {str(value).lower()}")
         if kind.type == "number":
             if isinstance(value, dict):
@@ -540,11 +617,11 @@ class _Parser:
             if not is_discrete(spec):
                 raise self.err(
                     path,
-                    f"{name!r} is a continuous quantity, so an exact value has probability 0; "
+                    f"{excerpt(name)} is a continuous quantity, so an exact value has probability 0; "
                     "use {at_least: x}, {at_most: x}, {between: [lo, hi]}, or a report: with a noise model",
                 )
             return Observation(name, "equals", x, f"{name} = {x:g}")
-        raise self.err(path, f"{name!r} is a {kind.type} node and cannot be observed directly; use a report: on it (e.g. quantity: {name}.cumulative)")
+        raise self.err(path, f"{excerpt(name)} is a {kind.type} node and cannot be observed directly; {_observe_hint(name, kind.type)}")
 
     def implied(self, ob: Observation, item_id: str) -> Observation | None:
         """Observing an event's day also observes its ``when:`` boolean node as true."""
@@ -568,24 +645,88 @@ class _Parser:
         for name, lag in pairs:
             kind = self.node(name, path + (str(name),))
             if kind.type not in ("event", "statement", "repeated"):
-                raise self.err(path + (str(name),), f"{name!r} is a {kind.type} node; only events, statements and repeated events can be watched")
+                raise self.err(path + (str(name),), f"{excerpt(name)} is a {kind.type} node; only events, statements and repeated events can be watched")
             lag = check_number(lag, self.at(path + (str(name),)), what="a lag in whole days >= 0", lo=0, integer=True, finite=True)
             out.append((name, int(lag)))
         return tuple(out)
 
+    # -- soft evidence -------------------------------------------------------------
+    def suggests(self, raw, path, item_id: str) -> tuple:
+        """One claim (a mapping) or a list of them, each a :class:`Suggestion`."""
+        form = "{node, window: [FROM, TO] (an event) or value: true/false (a boolean), if_true, if_false}"
+        if isinstance(raw, list):
+            if not raw:
+                raise self.err(path, f"expected a claim {form} or a list of them, got an empty list")
+            return tuple(self.suggestion(c, path + (str(i),), item_id, form) for i, c in enumerate(raw))
+        return (self.suggestion(raw, path, item_id, form),)
+
+    def suggestion(self, raw, path, item_id: str, form: str) -> Suggestion:
+        check_keys(raw, self.at(path), SUGGEST_KEYS, what=f"a claim {form}")
+        if "node" not in raw:
+            raise self.err(path, "missing key 'node' (the event or boolean node the claim is about)")
+        name = raw["node"]
+        kind = self.node(name, path + ("node",))
+        if kind.type == "event":
+            if "value" in raw:
+                raise self.err(path + ("value",), f"{excerpt(name)} is an event: give the claim as window: [FROM, TO] (the first and last day it allows), not value:")
+            if "window" not in raw:
+                raise self.err(path, f"missing key 'window' ({excerpt(name)} is an event: the claim is that it happens on a day from FROM to TO, window: [FROM, TO])")
+            lo, hi, start, end = self.window(raw["window"], path + ("window",))
+            claim, text = (lo, hi), f"{name} from {start} to {end}"
+        elif kind.type == "bool":
+            if "window" in raw:
+                raise self.err(path + ("window",), f"{excerpt(name)} is boolean: give the claim as value: true or value: false, not window:")
+            if "value" not in raw:
+                raise self.err(path, f"missing key 'value' ({excerpt(name)} is boolean: the claim is value: true or value: false)")
+            if not isinstance(raw["value"], bool):
+                raise self.err(path + ("value",), f"{excerpt(name)} is boolean; expected true or false, got {describe(raw['value'])}")
+            claim, text = raw["value"], f"{name} is {str(raw['value']).lower()}"
+        else:
+            hint = "; for a noisy number use report:" if kind.type in ("number", "flow", "stock") else ""
+            raise self.err(path + ("node",), f"{excerpt(name)} is a {kind.type} node; suggests: takes an event (with window: [FROM, TO]) or a boolean (with value: true or false){hint}")
+        probs = {}
+        for key, given in (("if_true", "true"), ("if_false", "false")):
+            if key not in raw:
+                raise self.err(path, f"missing key {key!r} (P(the source says this | the claim is {given}), in (0, 1])")
+            if not isinstance(raw[key], bool) and raw[key] == 0:  # the claim, or its negation, would be certain
+                raise self.err(path + (key,), f"expected P(the source says this | the claim is {given}) in (0, 1], got 0: "
+                                              "a source that is never wrong gives a hard fact (use observe:)")
+            probs[key] = self.number(raw[key], path + (key,), lo=0, hi=1, lo_open=True,
+                                     what=f"P(the source says this | the claim is {given}) in (0, 1]")
+        said_by = check_text(raw.get("said_by", ""), self.at(path + ("said_by",)))
+        return Suggestion(name, claim, probs["if_true"], probs["if_false"], text, item_id, said_by)
+
+    def window(self, raw, path) -> tuple:
+        """``[FROM, TO]`` dates as model days ``lo < X <= hi`` (and the two dates)."""
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise self.err(path, f"expected [FROM, TO], the first and last day the claim allows (dates as YYYY-MM-DD), got {describe(raw)}")
+        start, end = self.date(raw[0], path + ("0",)), self.date(raw[1], path + ("1",))
+        if end < start:
+            raise self.err(path, f"expected FROM <= TO, got [{start}, {end}]")
+        if self.model.day_of(start) < 1:
+            raise self.err(path + ("0",), f"{start} is not after the model's as_of ({self.model.as_of}); the model's events start on day 1")
+        if self.model.day_of(end) > self.model.horizon_days:
+            last = self.model.as_of + _dt.timedelta(days=self.model.horizon_days)
+            raise self.err(
+                path + ("1",),
+                f"{end} is beyond the model's horizon (last day {last}): the model cannot say whether the event "
+                f"happens after it (end the window by {last}, or a longer horizon_months)",
+            )
+        return float(self.model.day_of(start) - 1), float(self.model.day_of(end)), start, end
+
     # -- reports -----------------------------------------------------------------
-    def report(self, raw, path, public_on) -> Report:
+    def report(self, raw, path, public_on, item_id: str = "") -> Report:
         ref = raw.get("quantity") if isinstance(raw, dict) else None
         if isinstance(ref, str) and ref in self.model.kinds and self.model.kinds[ref].type == "statement":
-            return self.statement_report(raw, path, public_on)
+            return self.statement_report(raw, path, public_on, item_id)
         check_keys(raw, self.at(path), REPORT_KEYS, required=("quantity", "said", "likelihood"), what="a mapping with quantity, said and likelihood")
         name, series, kind = parse_quantity(ref, self.model, self.err, path + ("quantity",))
         on = day = None
         if kind.type in ("flow", "stock"):
             if kind.type == "stock" and series:
-                raise self.err(path + ("quantity",), f"{name!r} is a stock, not a flow; it has no .{series} (its level is {name})")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a stock, not a flow; it has no .{series} (its level is {name})")
             if "on" not in raw:
-                raise self.err(path, f"{name!r} is a {kind.type}: say which date the figure is for (on: YYYY-MM-DD)")
+                raise self.err(path, f"{excerpt(name)} is a {kind.type}: say which date the figure is for (on: YYYY-MM-DD)")
             on = self.date(raw["on"], path + ("on",))
             day = self.model_day(on, path + ("on",), public_on=public_on, what="date")
             if day < 1:
@@ -594,33 +735,47 @@ class _Parser:
                 series = "level"
         else:
             if series:
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a {kind.type} node, not a flow; it has no .{series}")
             if kind.type != "number":
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; a report needs a number, a flow or a stock (use observe: for events and categories)")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a {kind.type} node; a report needs a number, a flow or a stock (use observe: for events and categories)")
             if "on" in raw:
-                raise self.err(path + ("on",), f"{name!r} is a per-world number, not a flow; drop on:")
+                raise self.err(path + ("on",), f"{excerpt(name)} is a per-world number, not a flow; drop on:")
         noise = self.noise(raw["likelihood"], path + ("likelihood",))
         value, low, high = self.said(raw["said"], path + ("said",), positive=noise.family != "normal")
         estimator = check_text(raw.get("estimator", ""), self.at(path + ("estimator",)))
         return Report(ref, name, series, on, day, value, low, high, noise, estimator)
 
-    def statement_report(self, raw, path, public_on) -> Report:
+    def statement_report(self, raw, path, public_on, item_id: str = "") -> Report:
         """What a statement node's source said, published on ``public_on``, as a report on the
         node it is about, with the statement's own error model: lognormal(log bias, noise) and the
         source's rounding as an interval (said X rounded to the nearest multiple of s is X - s/2 <=
         figure < X + s/2; down: [X, X + s); up: (X - s, X]).  Exact given that it was published:
         the publication itself (its chance and lag) is not weighted.
         """
+        name = raw["quantity"]
+        if "likelihood" in raw:
+            raise self.err(
+                path + ("likelihood",),
+                f"a statement carries its own error model (bias, noise, round_to and rounding of "
+                f"nodes.{short(name, 40)}.statement); drop likelihood:",
+            )
         check_keys(raw, self.at(path), ("quantity", "said", "estimator"), required=("quantity", "said"),
                    what="a mapping with quantity (a statement node) and said (its figure)")
-        name = raw["quantity"]
+        if self.model.day_of(public_on) > self.model.horizon_days:
+            last = self.model.as_of + _dt.timedelta(days=self.model.horizon_days)
+            raise self.err(
+                path + ("quantity",),
+                f"item {excerpt(item_id)} reports what {excerpt(name)} said on {public_on}, after the model's "
+                f"horizon ends ({last}); the model holds no statement published after it (a longer "
+                "horizon_months, or drop the item)",
+            )
         spec = self.model.nodes[name].spec
         about, about_kind = spec.about, self.model.kinds[spec.about].type
         bias, noise = spec.bias.static_value(), spec.noise.static_value()
         if bias is None or noise is None or not noise > 0 or not bias > 0:
-            raise self.err(path + ("quantity",), f"statement {name!r} can be observed by a report when its bias and noise are fixed numbers > 0")
+            raise self.err(path + ("quantity",), f"statement {excerpt(name)} can be observed by a report when its bias and noise are fixed numbers > 0")
         if about_kind not in ("number", "flow", "stock"):
-            raise self.err(path + ("quantity",), f"statement {name!r} is about a {about_kind} node; a report on it needs a number, a flow or a stock")
+            raise self.err(path + ("quantity",), f"statement {excerpt(name)} is about a {about_kind} node; a report on it needs a number, a flow or a stock")
         said = check_mapping(raw["said"], self.at(path + ("said",)), what="{value: x}")
         self.keys(said, path + ("said",), ("value",))
         if "value" not in said:
@@ -722,6 +877,19 @@ class _Parser:
 
     # -- consistency across items ---------------------------------------------------
     def check_consistency(self, items: list) -> None:
+        said: dict = {}  # statement node -> the item that reports what it said
+        for it in items:
+            if it.report is None or not it.report.statement:
+                continue
+            name = it.report.statement
+            first = said.setdefault(name, it)
+            if first is not it:
+                raise self._item_at(it, "report", "quantity").error(
+                    f"items {excerpt(first.id)} ({first.where}.report) and {excerpt(it.id)} ({it.where}.report) "
+                    f"both report what statement {excerpt(name)} said; a statement node is one figure its source "
+                    "publishes once, so give each figure a statement node of its own (same about:, its own "
+                    "lag: or date:) and report each on its own node",
+                )
         clamped: dict = {}  # node -> (value, item)
         for it in items:
             for ob in it.observations:
@@ -731,9 +899,8 @@ class _Parser:
                 if prev is None:
                     clamped[ob.node] = (ob.value, it)
                 elif prev[0] != ob.value:
-                    raise ParamsError(
-                        self.file, f"{it.where}.observe.{ob.implied_by or ob.node}",
-                        f"{ob.text} contradicts item {prev[1].id!r} ({prev[1].public_on}), which has "
+                    raise self._item_at(it, "observe", ob.implied_by or ob.node).error(
+                        f"{ob.text} contradicts item {excerpt(prev[1].id)} ({prev[1].public_on}), which has "
                         f"{self._show(ob.node, prev[0])}; hard facts cannot change (use a report: for uncertain statements)",
                     )
         for it in items:
@@ -741,9 +908,8 @@ class _Parser:
                 if ob.kind in ("never_by", "by") and ob.node in clamped:
                     value, other = clamped[ob.node]
                     if not ob.holds(np.asarray([value]))[0]:
-                        raise ParamsError(
-                            self.file, f"{it.where}.observe.{ob.node}",
-                            f"{ob.text} contradicts item {other.id!r}, which observes {self._show(ob.node, value)}",
+                        raise self._item_at(it, "observe", ob.node).error(
+                            f"{ob.text} contradicts item {excerpt(other.id)}, which observes {self._show(ob.node, value)}",
                         )
         for it in items:
             for node, lag in it.watch:
@@ -753,12 +919,15 @@ class _Parser:
                 happened = self.model.as_of + _dt.timedelta(days=int(value))
                 delay = (other.public_on - happened).days
                 if delay > lag and other.public_on > it.public_on:
-                    raise ParamsError(
-                        self.file, f"{it.where}.watch.{node}",
-                        f"{node!r} happened on {happened} but item {other.id!r} made it public only on "
+                    raise self._item_at(it, "watch", node).error(
+                        f"{excerpt(node)} happened on {happened} but item {excerpt(other.id)} made it public only on "
                         f"{other.public_on}, {delay} days later; watch it with a lag of at least {delay} "
                         f"days ({node}: {delay}) or correct the dates",
                     )
+
+    def _item_at(self, it: Item, *keys) -> Location:
+        """The location of ``keys`` inside item ``it`` (its file and line found when an error is raised)."""
+        return Location(self.file, (*it.where.split("."), *keys))
 
     def _show(self, node, value) -> str:
         kind = self.model.kinds[node]
@@ -784,7 +953,7 @@ def parse_evidence(model: Model, raw, *, file: str | None = None, base: tuple = 
     for i, item_raw in enumerate(raw):
         it = parser.item(item_raw, i)
         if it.id in seen:
-            raise parser.err((str(i), "id"), f"duplicate item id {it.id!r} (also item {seen[it.id]})")
+            raise parser.err((str(i), "id"), f"duplicate item id {excerpt(it.id)} (also item {seen[it.id]})")
         seen[it.id] = i
         items.append(it)
     parser.check_consistency(items)

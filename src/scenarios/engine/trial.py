@@ -15,8 +15,9 @@ import math
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, short
 from ..model.scenario import Context, Model
+from ..model.schema import excerpt
 from .asof import Plan, impossible_evidence_error, is_open, run_plans
 from .evidence import Evidence
 from .forecast import run_forecast
@@ -80,16 +81,44 @@ def _node_problems(model: Model, n: int, seed: int) -> list[str]:
             problems.append(str(exc))
             failed.add(name)
             continue
-        if model.kinds[name].type in ("number", "event", "flow"):
-            values = np.asarray(arrays[name], dtype=float)
-            bad = np.isnan(values).reshape(n, -1).any(axis=1)
-            if bad.any():
-                file = model.doc.origin(("nodes", name)) or model.doc.path
-                problems.append(
-                    f"{file}: nodes.{name}: the value is undefined (NaN) in {int(bad.sum()):,} of {n:,} simulated worlds"
-                )
-                failed.add(name)
+        problem = _value_problem(model.kinds[name].type, arrays[name], n)
+        if problem is not None:
+            file = model.doc.origin(("nodes", name)) or model.doc.path
+            problems.append(f"{file}: nodes.{short(name, 40)}: {problem}")
+            failed.add(name)
     return problems
+
+
+_NEVER = ("event", "repeated")
+"""Kinds where ``inf`` is a value ("never"); anywhere else but numbers it is an overflow."""
+
+
+def _value_problem(kind: str, values, n: int) -> str | None:
+    """What is wrong with a node's draws ``values`` (first axis: the ``n`` worlds), or None.
+
+    NaN is never a value, except what a statement says where its source never spoke; ``inf``
+    is one only where it means "never" (an event's day, a number computed from one), ``-inf``
+    only in such a number.
+    """
+    if kind in ("bool", "category"):
+        return None
+    values = np.asarray(values, dtype=float).reshape(n, -1)
+    if kind == "statement":  # (day, value): value NaN exactly where the day is never
+        spoke = np.isfinite(values[:, 0])
+        nan = np.isnan(values[:, 0]) | (spoke & np.isnan(values[:, 1]))
+        inf = spoke & np.isinf(values[:, 1])
+    else:
+        nan = np.isnan(values).any(axis=1)
+        if kind == "number":  # arithmetic on "never" (``-summit_day``) may give either infinity
+            inf = np.zeros(n, dtype=bool)
+        else:
+            inf = (np.isinf(values) if kind not in _NEVER else values == -np.inf).any(axis=1)
+    if nan.any():
+        return f"the value is undefined (NaN) in {int(nan.sum()):,} of {n:,} simulated worlds"
+    if inf.any():
+        return (f"the value is infinite in {int(inf.sum()):,} of {n:,} simulated worlds "
+                "(an overflow: a parameter is too large)")
+    return None
 
 
 def _undefined(forecast) -> bool:
@@ -106,7 +135,7 @@ def _question_problem(model: Model, question, forecast, n: int, as_of=None) -> s
         why = f"its given: clause holds in none of the {n:,} simulated worlds"
     else:
         why = f"none of the {n:,} simulated worlds gives it a value"
-    return f"{file}: question {question.id!r}: the forecast{when} is undefined (NaN): {why}"
+    return f"{file}: question {excerpt(question.id)}: the forecast{when} is undefined (NaN): {why}"
 
 
 def _forecast_problems(model: Model, questions: list, n: int, seed: int) -> list[str]:

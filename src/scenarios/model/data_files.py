@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..errors import ParamsError
+from ..errors import ECHO_CHARS, ParamsError, short
 from .params import ParamsDoc
 from .schema import describe
 
@@ -75,9 +75,9 @@ def resolve_path(raw: str, relative_to: str | None, *, file: str | None, key: st
     base = os.path.dirname(os.path.abspath(relative_to)) if relative_to else os.getcwd()
     path = os.path.normpath(os.path.join(base, os.path.expanduser(raw)))
     if not os.path.exists(path):
-        raise ParamsError(file, key, f"file not found: {path}")
+        raise ParamsError(file, key, f"file not found: {short(path, 2 * ECHO_CHARS, middle=True)}")
     if not os.path.isfile(path):
-        raise ParamsError(file, key, f"expected a file, got a directory or special file: {path}")
+        raise ParamsError(file, key, f"expected a file, got a directory or special file: {short(path, 2 * ECHO_CHARS, middle=True)}")
     return path
 
 

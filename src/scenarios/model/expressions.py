@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..errors import ECHO_CHARS, ScenarioError, short
 
 __all__ = [
     "Expression",
@@ -285,12 +285,12 @@ def parse_expression(source: str) -> Expression:
     return expression
 
 
-def _cut(text: str, limit: int = 80) -> str:
+def _cut(text: str, limit: int = ECHO_CHARS) -> str:
     """At most ``limit`` characters of ``text`` (an error quotes an excerpt, never a whole input)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return short(text, limit)
 
 
-def _excerpt(text: str, limit: int = 80) -> str:
+def _excerpt(text: str, limit: int = ECHO_CHARS) -> str:
     return repr(_cut(text, limit - 2))
 
 
@@ -324,7 +324,7 @@ def _check(node, names: list[str], text: str, *, string_ok: bool = False) -> Non
         if isinstance(value, str):
             if not string_ok:
                 raise ExpressionError(
-                    f"string {_excerpt(value)} can only be compared with a categorical node, e.g. outcome == {value!r}"
+                    f"string {_excerpt(value)} can only be compared with a categorical node, e.g. outcome == {_excerpt(value)}"
                 )
             return
         if isinstance(value, (int, float)):
@@ -381,11 +381,18 @@ def _check(node, names: list[str], text: str, *, string_ok: bool = False) -> Non
             _check(part, names, text)
         return
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            what = node.func.id if isinstance(node.func, ast.Name) else "this"
+        available = f"available: {', '.join(sorted(FUNCTIONS))}"
+        if isinstance(node.func, ast.Attribute):
+            segment = ast.get_source_segment(text, node.func) or node.func.attr
             raise ExpressionError(
-                f"unknown function {what!r}; available: {', '.join(sorted(FUNCTIONS))}"
+                f"method calls are not allowed ({_excerpt(short(segment, 30) + '(...)')}); call a function with the "
+                f"value as its argument, e.g. round(x); {available}"
             )
+        if not isinstance(node.func, ast.Name):
+            segment = ast.get_source_segment(text, node.func) or "this"
+            raise ExpressionError(f"only a function can be called, not {_excerpt(segment, 40)}; {available}")
+        if node.func.id not in FUNCTIONS:
+            raise ExpressionError(f"unknown function {_excerpt(node.func.id, 40)}; {available}")
         if node.keywords:
             raise ExpressionError("functions take positional arguments only")
         _, lo, hi = FUNCTIONS[node.func.id]
@@ -396,6 +403,12 @@ def _check(node, names: list[str], text: str, *, string_ok: bool = False) -> Non
                 raise ExpressionError("*args is not supported")
             _check(a, names, text)
         return
+    if isinstance(node, ast.Attribute):
+        segment = ast.get_source_segment(text, node) or node.attr
+        raise ExpressionError(
+            f"attributes ({_excerpt(segment, 40)}) are not allowed in expressions; use a node's name "
+            "(a flow's running total is read in questions and evidence, not in expressions)"
+        )
     raise ExpressionError(f"{type(node).__name__} is not allowed in expressions")
 
 
@@ -471,12 +484,12 @@ class _TypeChecker:
                 return "bool" if isinstance(_CONSTANT_NAMES[node.id], bool) else "number"
             kind = self.kinds.get(node.id)
             if kind is None:
-                self.fail(node, f"unknown node {node.id!r}")
+                self.fail(node, f"unknown node {_excerpt(node.id)}")
             if kind.type in ("number", "event", "flow"):
                 return "number"
             if kind.type in ("bool", "category"):
                 return kind.type
-            self.fail(node, f"{node.id!r} is a {kind.type} node and cannot be read in an expression")
+            self.fail(node, f"{_excerpt(node.id)} is a {kind.type} node and cannot be read in an expression")
         if isinstance(node, ast.BinOp):
             self.want(node.left, "number", "arithmetic")
             self.want(node.right, "number", "arithmetic")
@@ -563,8 +576,8 @@ class _TypeChecker:
                 close = difflib.get_close_matches(lit, cats, n=1, cutoff=0.6)
                 self.fail(
                     name_node,
-                    f"unknown category {lit!r} of {name_node.id!r}; expected one of {list(cats)}"
-                    + (f" (did you mean {close[0]!r}?)" if close else ""),
+                    f"unknown category {_excerpt(lit)} of {_excerpt(name_node.id)}; expected one of {list(cats)}"
+                    + (f" (did you mean {_excerpt(close[0])}?)" if close else ""),
                 )
 
 

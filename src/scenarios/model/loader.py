@@ -27,7 +27,7 @@ import stat
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import ParamsError
+from ..errors import ECHO_CHARS, ParamsError, short
 
 __all__ = [
     "EXCERPT_CHARS",
@@ -42,7 +42,7 @@ __all__ = [
     "resolve_path",
 ]
 
-EXCERPT_CHARS = 80
+EXCERPT_CHARS = ECHO_CHARS
 """Most characters of a value an error message quotes."""
 
 MiB = 1024 * 1024
@@ -247,8 +247,7 @@ def parse_yaml_text(text: str, path: str) -> Any:
 
 def _cut(text: str, limit: int = 2 * EXCERPT_CHARS) -> str:
     """A message from a parser on one line, cut to ``limit`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
+    return short(" ".join(text.split()), limit)
 
 
 class _ExpansionError(Exception):
@@ -356,7 +355,16 @@ def _loader():
             seen[key] = True
         return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
 
+    def construct_timestamp(loader, node):
+        # an impossible date (2024-11-31) stays the text it is: the check that reads the key then
+        # names the file, the line and the key path, like any other bad value
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
     BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     # YAML 1.2 booleans: only true/false. YAML 1.1 (PyYAML's default) also reads on/off/yes/no as
     # booleans, so a question's `on: 2024-01-31` key became True and `yes` an unexpected boolean.
     BoundedLoader.yaml_implicit_resolvers = {

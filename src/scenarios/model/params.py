@@ -232,7 +232,7 @@ def _no_such_key(doc: ParamsDoc, parts: list, i: int, target: dict) -> ParamsErr
     return ParamsError(
         None,
         ".".join(parts),
-        f"no key {parts[i]!r} in {inside}; --set changes or adds the last key of a path that exists"
+        f"no key {excerpt(parts[i])} in {inside}; --set changes or adds the last key of a path that exists"
         + did_you_mean(parts[i], options),
     )
 

@@ -21,7 +21,7 @@ from .kinds.repeated import count_by_day
 from .kinds.statement import said_by_day
 from .kinds.stock import level_at_day
 from .params import load_yaml_file
-from .scenario import Model
+from .scenario import Model, WhenSpec, event_hint
 from .schema import (
     Location,
     check_choice,
@@ -110,7 +110,7 @@ class _QuestionCompiler:
         check_name(name, self.at(path), self.model.nodes, what="variable")
         kind = self.model.kinds[name]
         if types is not None and kind.type not in types:
-            raise self.err(path, f"{name!r} is a {kind.type} node; expected a {' or '.join(types)} node")
+            raise self.err(path, f"{excerpt(name)} is a {kind.type} node; expected a {' or '.join(types)} node")
         return kind
 
     def day(self, date, path):
@@ -141,11 +141,15 @@ class _QuestionCompiler:
         name = raw["event"]
         kind = self.node(name, path + ("event",))
         if kind.type not in ("event", "repeated", "statement"):
-            raise self.err(path + ("event",), f"{name!r} is a {kind.type} node; expected a event node (or a repeated event, or a statement)")
+            raise self.err(
+                path + ("event",),
+                f"{excerpt(name)} is a {kind.type} node; expected a event node (or a repeated event, or a statement)"
+                + event_hint(self.model, name),
+            )
         if kind.type != "event":
             return self.event_of_kind(raw, path, name, kind)
         if "occurrence" in raw:
-            raise self.err(path + ("occurrence",), f"{name!r} happens at most once; occurrence: goes with a repeated event")
+            raise self.err(path + ("occurrence",), f"{excerpt(name)} happens at most once; occurrence: goes with a repeated event")
         return self.event_days(raw, path, lambda w: w[name], frozenset([name]), f"{name}")
 
     def event_of_kind(self, raw, path, name, kind):
@@ -154,12 +158,12 @@ class _QuestionCompiler:
             size = self.model.nodes[name].spec.max
             k = int(check_number(
                 raw.get("occurrence", 1), self.at(path + ("occurrence",)),
-                what=f"an occurrence number in [1, {size}] (the max of {name!r})", lo=1, hi=size, integer=True,
+                what=f"an occurrence number in [1, {size}] (the max of {excerpt(name)})", lo=1, hi=size, integer=True,
             ))
             column, label = k - 1, f"{name} #{k}"
         else:
             if "occurrence" in raw:
-                raise self.err(path + ("occurrence",), f"{name!r} is a statement (published once); drop occurrence")
+                raise self.err(path + ("occurrence",), f"{excerpt(name)} is a statement (published once); drop occurrence")
             column, label = 0, f"{name} published"
         days = lambda w: w[name][:, column]  # noqa: E731
         inner = dict(raw)
@@ -199,7 +203,7 @@ class _QuestionCompiler:
             return (lambda w: w[name][:, 1]), name  # noqa: E731
         else:
             what = {"repeated": "a count of occurrences", "stock": "a stock's level"}[kind.type]
-            raise self.err(path, f"{name!r} is a {kind.type} node ({what} changes in time): say which date (on: YYYY-MM-DD) or month (month: m)")
+            raise self.err(path, f"{excerpt(name)} is a {kind.type} node ({what} changes in time): say which date (on: YYYY-MM-DD) or month (month: m)")
         if kind.type == "repeated":
             return (lambda w: count_by_day(w[name], day)), f"count of {label}"
         if kind.type == "stock":
@@ -215,12 +219,15 @@ class _QuestionCompiler:
         kind = self.node(name, path + ("is",), types=("category", "bool"))
         if kind.type == "bool":
             if not isinstance(want, bool):
-                raise self.err(path + ("is", name), f"{name!r} is boolean; expected true or false, got {describe(want)}")
+                raise self.err(path + ("is", name), f"{excerpt(name)} is boolean; expected true or false, got {describe(want)}")
+            if isinstance(self.model.nodes[name].spec, WhenSpec):  # "is false" means: applies and is false
+                return Clause(lambda w: (w[name] == want) & w.applicable(name), frozenset([name]), "bool", f"{name} is {want}")
             return Clause(lambda w: w[name] == want, frozenset([name]), "bool", f"{name} is {want}")
+        # a categorical node that does not apply holds NOT_APPLICABLE, which is none of these codes
         wants = want if isinstance(want, list) else [want]
         codes = []
         for cat in wants:
-            check_name(cat, self.at(path + ("is", name)), kind.categories, what="category", of=f" of {name!r}", show=True)
+            check_name(cat, self.at(path + ("is", name)), kind.categories, what="category", of=f" of {excerpt(name)}", show=True)
             codes.append(kind.categories.index(cat))
         return Clause(lambda w: np.isin(w[name], codes), frozenset([name]), "bool", f"{name} in {wants}")
 
@@ -232,7 +239,7 @@ class _QuestionCompiler:
             raise self.err(path, "use either on or month, not both")
         if kind.type in ("repeated", "stock", "statement"):
             if series:
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a {kind.type} node, not a flow; it has no .{series}")
             fn, label = self.quantity_of_kind(raw, path, name, kind)
             months = {}
         elif kind.type == "flow":
@@ -258,14 +265,14 @@ class _QuestionCompiler:
                 label = f"{ref} through month {m}"
                 months = {name: m}
             else:
-                raise self.err(path, f"{name!r} is a flow: say which date (on: YYYY-MM-DD) or month (month: m)")
+                raise self.err(path, f"{excerpt(name)} is a flow: say which date (on: YYYY-MM-DD) or month (month: m)")
         else:
             if series:
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node, not a flow; it has no .{series}")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a {kind.type} node, not a flow; it has no .{series}")
             if "on" in raw or "month" in raw:
-                raise self.err(path, f"{name!r} is a {kind.type} node, not a flow; drop on/month")
+                raise self.err(path, f"{excerpt(name)} is a {kind.type} node, not a flow; drop on/month")
             if kind.type not in ("number", "bool", "event"):
-                raise self.err(path + ("quantity",), f"{name!r} is a {kind.type} node; expected a number")
+                raise self.err(path + ("quantity",), f"{excerpt(name)} is a {kind.type} node; expected a number")
             fn = lambda w: w[name]  # noqa: E731
             label = ref
             months = {}
@@ -291,7 +298,7 @@ class _QuestionCompiler:
         for name, cat in expression.string_comparisons():
             kind = self.model.kinds[name]
             if kind.type != "category" or cat not in kind.categories:
-                raise self.err(path + ("expr",), f"{name!r} has no category {cat!r}" + (did_you_mean(cat, kind.categories) if kind.categories else ""))
+                raise self.err(path + ("expr",), f"{excerpt(name)} has no category {excerpt(cat)}" + (did_you_mean(cat, kind.categories) if kind.categories else ""))
         try:
             result = expression.result_type(self.model.kinds)
         except ExpressionError as exc:
@@ -305,7 +312,7 @@ class _QuestionCompiler:
         if flows:
             raise self.err(
                 path + ("expr",),
-                f"{flows[0]!r} is a flow (one value per month); a question expression needs one value per world: "
+                f"{excerpt(flows[0])} is a flow (one value per month); a question expression needs one value per world: "
                 "use a quantity clause with on: or month:",
             )
         where = self.at(path + ("expr",))
@@ -372,7 +379,7 @@ class _QuestionCompiler:
         if spoken and (given is None or spoken not in given.refs):
             raise self.err(
                 path + ("resolve",),
-                f"what statement {spoken!r} says is undefined in worlds where the source has not spoken; "
+                f"what statement {excerpt(spoken)} says is undefined in worlds where the source has not spoken; "
                 f"add given: {{event: {spoken}, by: DATE}}",
             )
         return Question(qid, text, qtype, opened, closed, resolve, given, self.root.source, raw)
@@ -389,7 +396,7 @@ def parse_quantity(ref, model: Model, err, path) -> tuple:
     if name not in model.nodes:
         raise err(path, f"unknown variable {excerpt(name)}" + did_you_mean(name, model.nodes))
     if series not in ("", "cumulative"):
-        raise err(path, f"unknown series {series!r}; expected {name} or {name}.cumulative")
+        raise err(path, f"unknown series {excerpt(series)}; expected {name} or {name}.cumulative")
     return name, series, model.kinds[name]
 
 
@@ -449,7 +456,7 @@ def load_questions(model: Model, source: Any = None) -> list[Question]:
     for i, item in enumerate(raw):
         q = compiler.question(item, (str(i),))
         if q.id in seen:
-            raise at.key(i, "id").error(f"duplicate question id {q.id!r} (also item {seen[q.id]})")
+            raise at.key(i, "id").error(f"duplicate question id {excerpt(q.id)} (also item {seen[q.id]})")
         seen[q.id] = i
         questions.append(q)
     return questions

@@ -29,7 +29,8 @@ import datetime as _dt
 from dataclasses import dataclass
 
 from .params import describe
-from .scenario import Model, did_you_mean, parse_date
+from .scenario import Model, did_you_mean, event_hint, parse_date
+from .schema import excerpt
 
 __all__ = [
     "REPORT_KEYS",
@@ -261,7 +262,7 @@ def _known_keys(model: Model, raw: dict, path: tuple, allowed: tuple) -> None:
     for key in raw:
         if not isinstance(key, str) or key not in allowed:
             raise model.doc.error(
-                path + (str(key),), f"unknown key {key!r}; expected one of {list(allowed)}" + did_you_mean(key, allowed)
+                path + (str(key),), f"unknown key {excerpt(key)}; expected one of {list(allowed)}" + did_you_mean(key, allowed)
             )
 
 
@@ -280,12 +281,13 @@ def _node(model: Model, raw, path: tuple, kinds: tuple, what: str) -> str:
         raise model.doc.error(path, f"expected the name of {what}, got {describe(raw)}")
     if raw not in model.nodes:
         fitting = [n for n in names if _kind(model, n) in kinds]
-        raise model.doc.error(path, f"unknown node {raw!r}; expected {what}" + (did_you_mean(raw, fitting) or did_you_mean(raw, names)))
+        raise model.doc.error(path, f"unknown node {excerpt(raw)}; expected {what}" + (did_you_mean(raw, fitting) or did_you_mean(raw, names)))
     kind = _kind(model, raw)
     if kind not in kinds:
         fitting = [n for n in names if _kind(model, n) in kinds]
         hint = f" (the model's: {', '.join(fitting[:8])}{', ...' if len(fitting) > 8 else ''})" if fitting else " (the model has none)"
-        raise model.doc.error(path, f"expected {what}, {raw!r} is {_a(kind)} node{hint}")
+        raise model.doc.error(path, f"expected {what}, {excerpt(raw)} is {_a(kind)} node{hint}"
+                              + (event_hint(model, raw) if "event" in kinds else ""))
     return raw
 
 
@@ -317,7 +319,7 @@ def _tree(model: Model, raw) -> tuple:
             node = _node(model, item, path, TREE_KINDS, what)
             label, bins = node, ()
         if node in seen:
-            raise model.doc.error(path, f"node {node!r} is already a level of the tree")
+            raise model.doc.error(path, f"node {excerpt(node)} is already a level of the tree")
         seen.add(node)
         out.append(TreeLevel(node, label, bins))
     return tuple(out)
@@ -327,7 +329,7 @@ def _bins(model: Model, raw, path: tuple, node: str) -> tuple:
     if raw is None:
         return ()
     if _kind(model, node) != "event":
-        raise model.doc.error(path, f"bins go with an event node; {node!r} is {_a(_kind(model, node))} node")
+        raise model.doc.error(path, f"bins go with an event node; {excerpt(node)} is {_a(_kind(model, node))} node")
     if not isinstance(raw, list) or not raw:
         raise model.doc.error(path, f"expected a list of dates YYYY-MM-DD, got {describe(raw)}")
     days = [parse_date(d, model.doc, path + (i,)) for i, d in enumerate(raw)]
@@ -343,7 +345,7 @@ def _events(model: Model, raw) -> tuple:
     for i, item in enumerate(_list(model, raw, ("report", "events"), "event nodes")):
         name = _node(model, item, ("report", "events", i), ("event",), "an event node")
         if name in out:
-            raise model.doc.error(("report", "events", i), f"event {name!r} is listed twice")
+            raise model.doc.error(("report", "events", i), f"event {excerpt(name)} is listed twice")
         out.append(name)
     return tuple(out)
 
@@ -360,7 +362,7 @@ def _flows(model: Model, raw) -> tuple:
             raise model.doc.error(path, "missing key 'node'")
         node = _node(model, item["node"], path + ("node",), CHART_KINDS, what)
         if any(f.node == node for f in out):
-            raise model.doc.error(path + ("node",), f"{_kind(model, node)} {node!r} is listed twice")
+            raise model.doc.error(path + ("node",), f"{_kind(model, node)} {excerpt(node)} is listed twice")
         title = _text(model, item.get("title"), path + ("title",), node)
         unit = _text(model, item.get("unit"), path + ("unit",), node)
         series = _text(model, item.get("series"), path + ("series",), "") or None
@@ -391,6 +393,6 @@ def check_series_keys(model: Model, series: dict, series_file: str) -> None:
         if key and key not in series:
             raise model.doc.error(
                 ("report", "flows", i, "series"),
-                f"series {key!r} is not in the series file {series_file}; expected one of {sorted(series)}"
+                f"series {excerpt(key)} is not in the series file {series_file}; expected one of {sorted(series)}"
                 + did_you_mean(key, series),
             )

@@ -20,7 +20,9 @@ from . import families
 from . import kinds as node_kinds
 from .expressions import ExpressionError, ExpressionValueError, parse_expression
 from .families import Composite, Family, Options
+from .families.categorical import NOT_APPLICABLE
 from .families.options import ROUNDING
+from .families.poisson import POISSON_MAX
 from .params import ParamsDoc
 from .schema import (
     IDENTIFIER,
@@ -39,7 +41,7 @@ from .schema import (
 )
 from .spec import BOOL, EVENT, FLOW, NUMBER, Context, Kind, ModelRuntimeError, Spec, refs_of
 
-__all__ = ["Kind", "Model", "NodeDef", "build_model", "Context", "parse_date", "did_you_mean", "ModelRuntimeError"]
+__all__ = ["AfterEvents", "Kind", "Model", "NodeDef", "WhenSpec", "build_model", "event_hint", "Context", "parse_date", "did_you_mean", "ModelRuntimeError"]
 
 TOP_KEYS = (
     "model", "description", "as_of", "horizon_months", "month_days", "seed", "samples",
@@ -107,11 +109,11 @@ class ExprSpec(Spec):
         for name, cat in self.expression.string_comparisons():
             k = kinds.get(name)
             if k is None or k.type != "category":
-                raise doc.error(self.path, f"{name!r} is not a categorical node; cannot compare it with {cat!r}")
+                raise doc.error(self.path, f"{excerpt(name)} is not a categorical node; cannot compare it with {excerpt(cat)}")
             if cat not in k.categories:
                 raise doc.error(
                     self.path,
-                    f"unknown category {cat!r} of {name!r}; expected one of {list(k.categories)}"
+                    f"unknown category {excerpt(cat)} of {excerpt(name)}; expected one of {list(k.categories)}"
                     + did_you_mean(cat, k.categories),
                 )
         try:
@@ -164,12 +166,27 @@ class FamilySpec(Spec):
                 bad = domain.outside(v)
                 if bad.any():
                     example = float(np.asarray(v)[bad][0])
-                    raise ModelRuntimeError(
-                        ctx.model.doc.origin(self.path), ".".join(self.path),
-                        f"parameter {name} must lie in {domain} in every "
-                        f"world, got {excerpt(example)} in {int(bad.sum())} of {n} worlds",
+                    must = f"lie in {domain}" if math.isfinite(example) or not domain.finite else "be a finite number"
+                    raise self._error(
+                        ctx, f"parameter {name} must {must} in every world, got {excerpt(example)} in "
+                        f"{int(bad.sum())} of {n} worlds",
                     )
-        return self.options.sample(self.family, rng, n, values)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # what overflows is refused below
+                x = self.options.sample(self.family, rng, n, values)
+        except (ValueError, OverflowError) as exc:  # numpy refusing a parameter: too large to draw
+            raise self._error(ctx, f"cannot draw from {self.family.name}: {exc}") from None
+        if x.dtype != bool and not np.isfinite(x).all():
+            bad = ~np.isfinite(x)
+            raise self._error(
+                ctx,
+                f"draws are not finite numbers (overflow: a parameter too large) in {int(bad.sum())} of {n} worlds, "
+                f"e.g. {excerpt(float(x[bad][0]))}; keep the values of a {self.family.name} below about 1e300",
+            )
+        return x
+
+    def _error(self, ctx, message: str) -> ModelRuntimeError:
+        return ModelRuntimeError(ctx.model.doc.origin(self.path), ".".join(self.path), message)
 
 
 @dataclass
@@ -179,6 +196,7 @@ class BySpec(Spec):
     default: Spec | None = None
     path: tuple = ()
     _plan: Any = None
+    not_applicable: bool = False  # ``by`` is a node with a node-level when: (n/a worlds: default)
 
     def refs(self):
         out = {self.by: self.path + ("by",)}
@@ -193,18 +211,26 @@ class BySpec(Spec):
         elif k.type == "category":
             labels = k.categories
         else:
-            raise doc.error(self.path + ("by",), f"expected a boolean or categorical node, {self.by!r} is a {k.type} node")
+            raise doc.error(self.path + ("by",), f"expected a boolean or categorical node, {excerpt(self.by)} is a {k.type} node")
         for label in self.cases:
             if label not in labels:
                 raise doc.error(
                     self.path + ("cases", label),
-                    f"{self.by!r} has no category {excerpt(label)}; expected one of {list(labels)}"
+                    f"{excerpt(self.by)} has no category {excerpt(label)}; expected one of {list(labels)}"
                     + did_you_mean(label, labels),
                 )
         missing = [c for c in labels if c not in self.cases]
         if missing and self.default is None:
-            raise doc.error(self.path + ("cases",), f"no case for {missing} of {self.by!r}; add them or a default")
+            raise doc.error(self.path + ("cases",), f"no case for {missing} of {excerpt(self.by)}; add them or a default")
         case_specs = [(code, self.cases.get(label, self.default)) for code, label in enumerate(labels)]
+        if self.not_applicable and k.type == "category":  # worlds where the node does not apply
+            if self.default is None:
+                raise doc.error(
+                    self.path + ("by",),
+                    f"{excerpt(self.by)} is not applicable where its when: condition is false (it takes none "
+                    f"of its categories there); add a default: case for those worlds",
+                )
+            case_specs.append((NOT_APPLICABLE, self.default))
         case_kinds = [s.kind(kinds, doc) for _, s in case_specs]
         types = {ck.type for ck in case_kinds}
         if types == {"category"}:
@@ -232,6 +258,12 @@ class BySpec(Spec):
 
     def sample(self, ctx, rng, n):
         codes = np.asarray(ctx.get(self.by)).astype(np.int64)
+        if (codes < 0).any() and not any(code == NOT_APPLICABLE for code, _, _ in self._plan):
+            raise ModelRuntimeError(  # a copy of a node with when: (by: reads it directly: checked on load)
+                ctx.model.doc.origin(self.path), ".".join(self.path + ("by",)),
+                f"{excerpt(self.by)} is not applicable in {int((codes < 0).sum())} of {n} worlds (where a "
+                "when: condition is false); add a default: case for those worlds",
+            )
         result = self._result
         if result.type == "flow":
             out = np.zeros((n, ctx.months))
@@ -246,12 +278,26 @@ class BySpec(Spec):
             if not len(idx):
                 continue
             values = spec.sample(ctx.sub(idx), rng, len(idx))
-            if remap is not None:
-                values = remap[values]
+            if remap is not None:  # a category case; a node that does not apply stays so
+                values = np.where(np.asarray(values) == NOT_APPLICABLE, NOT_APPLICABLE, remap[values])
             if result.type == "flow" and np.ndim(values) < 2:
                 values = np.asarray(values)[..., None] if np.ndim(values) else values
             out[idx] = values
         return out
+
+
+def event_hint(model: Model, name: str) -> str:
+    """For a number node computed from event days (``max(a, b)``) read where an event is expected:
+    how to write it as an event (``after: {all: [...]}`` or ``{any: [...]}``); else ``''``."""
+    spec = model.nodes[name].spec
+    events = [n for n in getattr(getattr(spec, "expression", None), "names", ()) if model.kinds[n].type == "event"]
+    if not isinstance(spec, ExprSpec) or not events:
+        return ""
+    listed = ", ".join(sorted(events)[:4]) + (", ..." if len(events) > 4 else "")
+    return (
+        f"; an expression of event days is a number, not an event: for the later of several events write "
+        f"{excerpt(name)} as event: {{after: {{all: [{listed}]}}}}, for the earlier {{any: [...]}}"
+    )
 
 
 def _check_when(when, kinds, doc, path) -> None:
@@ -260,30 +306,129 @@ def _check_when(when, kinds, doc, path) -> None:
         return
     k = when.kind(kinds, doc)
     if k.type != "bool":
-        what = f"{when.name!r} is a {k.type} node" if isinstance(when, RefSpec) else f"got a {k.type} value"
+        what = f"{excerpt(when.name)} is a {k.type} node" if isinstance(when, RefSpec) else f"got a {k.type} value"
         raise doc.error(
             path + ("when",),
             f"expected a boolean (true/false) value, {what}; compare it to make one, e.g. when: \"x > 0\"",
         )
 
 
+WHEN_KINDS = ("bernoulli", "categorical")
+"""Node kinds that take a node-level ``when:`` (not applicable where it is false)."""
+
+
+@dataclass
+class WhenSpec(Spec):
+    """A boolean or categorical node that only applies where its ``when:`` condition holds.
+
+    ``inner`` (the node's spec without ``when:``) is drawn in every world from the node's own
+    random numbers, exactly as it would be without ``when:``; then, where the condition is false,
+    the node is *not applicable*: a boolean holds false and a categorical
+    :data:`~scenarios.model.families.categorical.NOT_APPLICABLE` (no category).  So in every world
+    where the condition holds its value is the one the node without ``when:`` has there.  The
+    condition (a boolean node or an expression of nodes, no draw of its own) is a function of the
+    world, so :meth:`applicable` recomputes it from the drawn nodes
+    (:meth:`scenarios.model.worlds.Worlds.applicable`).
+    """
+
+    inner: Spec
+    when: Spec  # a RefSpec to a boolean node or a boolean ExprSpec
+    path: tuple = ()
+    _na: Any = False
+
+    def refs(self):
+        return refs_of((self.inner, self.when), {})
+
+    def kind(self, kinds, doc):
+        _check_when(self.when, kinds, doc, self.path)
+        k = self.inner.kind(kinds, doc)
+        if k.type not in ("bool", "category"):  # pragma: no cover - WHEN_KINDS are checked on compile
+            raise doc.error(self.path + ("when",), f"when: goes with a boolean or categorical node, not a {k.type} node")
+        self._na = NOT_APPLICABLE if k.type == "category" else False
+        return k
+
+    def applicable(self, ctx) -> np.ndarray:
+        """Whether the node applies in each of the ``ctx.n`` worlds of ``ctx``, shape (n,), bool."""
+        return np.broadcast_to(np.asarray(self.when.sample(ctx, None, ctx.n), dtype=bool), (ctx.n,))
+
+    def sample(self, ctx, rng, n):
+        values = np.array(np.broadcast_to(self.inner.sample(ctx, rng, n), (n,)))
+        values[~self.applicable(ctx)] = self._na
+        return values
+
+
+AFTER_JOINS = ("all", "any")
+"""The keys of ``after: {all: [...]}`` (the latest of the events' days) / ``{any: [...]}`` (the earliest)."""
+
+
+@dataclass(frozen=True)
+class AfterEvents:
+    """``after: {all: [a, b, ...]}`` or ``after: {any: [...]}``: an event counted from several events.
+
+    ``all`` starts from the latest of the events' days (never if any of them never happens),
+    ``any`` from the earliest (never only if none of them happens).  Nothing is drawn.
+    """
+
+    how: str  # "all" or "any"
+    names: tuple  # event node names, in file order
+
+    def start(self, ctx) -> np.ndarray:
+        """The start day in each world of ``ctx``: max (all) or min (any) of the events' days."""
+        join = np.maximum if self.how == "all" else np.minimum
+        days = [np.asarray(ctx.get(name), dtype=float) for name in self.names]
+        out = days[0]
+        for d in days[1:]:
+            out = join(out, d)
+        return out
+
+
 @dataclass
 class EventSpec(Spec):
     when: Spec | None
-    after: Any  # None, node name (str) or a day number (float)
+    after: Any  # None, node name (str), a day number (float) or AfterEvents
     delay: Spec | None
     chance_per_month: Spec | None
     path: tuple = ()
 
     def refs(self):
-        out = refs_of((self.when, self.delay, self.chance_per_month),
-                      {self.path + ("after",): self.after if isinstance(self.after, str) else None})
-        return out
+        if isinstance(self.after, AfterEvents):
+            names = {self.path + ("after", self.after.how, str(i)): name for i, name in enumerate(self.after.names)}
+        else:
+            names = {self.path + ("after",): self.after if isinstance(self.after, str) else None}
+        return refs_of((self.when, self.delay, self.chance_per_month), names)
+
+    def start(self, ctx):
+        """The day the delay counts from: 0 (as_of), a date's day, or per world an event's day
+        (the latest or earliest of several with ``after: {all/any: [...]}``; inf: never)."""
+        if self.after is None:
+            return 0.0
+        if isinstance(self.after, str):
+            return ctx.get(self.after)
+        if isinstance(self.after, AfterEvents):
+            return self.after.start(ctx)
+        return float(self.after)
+
+    def preceding(self) -> tuple:
+        """Events that have happened by the day this one happens: its ``after:`` event, or each
+        of ``after: {all: [...]}`` (the delay is >= 0); none for ``any``, which needs only one."""
+        if isinstance(self.after, str):
+            return (self.after,)
+        if isinstance(self.after, AfterEvents) and self.after.how == "all":
+            return self.after.names
+        return ()
 
     def kind(self, kinds, doc):
         _check_when(self.when, kinds, doc, self.path)
         if isinstance(self.after, str) and kinds[self.after].type != "event":
-            raise doc.error(self.path + ("after",), f"expected an event node, {self.after!r} is a {kinds[self.after].type} node")
+            raise doc.error(self.path + ("after",), f"expected an event node, {excerpt(self.after)} is a {kinds[self.after].type} node")
+        if isinstance(self.after, AfterEvents):
+            for i, name in enumerate(self.after.names):
+                if kinds[name].type != "event":
+                    raise doc.error(
+                        self.path + ("after", self.after.how, str(i)),
+                        f"expected an event node, {excerpt(name)} is a {kinds[name].type} node "
+                        f"(after: {{{self.after.how}: [...]}} lists events, each with an event: spec)",
+                    )
         for s, name in ((self.delay, "delay"), (self.chance_per_month, "chance_per_month")):
             if s is not None and s.kind(kinds, doc).type not in ("number", "event"):
                 raise doc.error(self.path + (name,), "expected a per-world number")
@@ -293,7 +438,7 @@ class EventSpec(Spec):
         model = ctx.model
         if self.delay is not None:
             delay = np.broadcast_to(self.delay.sample(ctx, rng, n), (n,)).astype(float)
-            if (delay < 0).any():
+            if not (delay >= 0).all():  # NaN too (inf is never)
                 raise ModelRuntimeError(
                     model.doc.origin(self.path), ".".join(self.path + ("delay",)),
                     "a delay must be non-negative (days) in every world",
@@ -310,13 +455,7 @@ class EventSpec(Spec):
             e = rng.standard_exponential(n)
             with np.errstate(divide="ignore", invalid="ignore"):
                 delay = np.where(daily_rate > 0, e / daily_rate, np.inf)
-        if self.after is None:
-            start = 0.0
-        elif isinstance(self.after, str):
-            start = ctx.get(self.after)
-        else:
-            start = float(self.after)
-        day = start + delay
+        day = self.start(ctx) + delay
         if self.when is not None:
             day = np.where(np.broadcast_to(self.when.sample(ctx, rng, n), (n,)).astype(bool), day, np.inf)
         return np.where(day > model.horizon_days, np.inf, day)
@@ -353,7 +492,7 @@ class FlowSpec(Spec):
         if self.rate.kind(kinds, doc).type not in ("number", "flow"):
             raise doc.error(self.path + ("rate",), "expected a per-world number (count per month)")
         if self.start is not None and kinds[self.start].type != "event":
-            raise doc.error(self.path + ("start",), f"expected an event node, {self.start!r} is a {kinds[self.start].type} node")
+            raise doc.error(self.path + ("start",), f"expected an event node, {excerpt(self.start)} is a {kinds[self.start].type} node")
         for s, name in ((self.ramp, "ramp_months"), (self.start_month, "start_month")):
             if s is not None and s.kind(kinds, doc).type != "number":
                 raise doc.error(self.path + (name,), "expected a per-world number")
@@ -371,10 +510,11 @@ class FlowSpec(Spec):
         rate = np.asarray(rate, dtype=float)
         if rate.ndim == 2:
             rate = rate[:, :n_months].T
-        if (rate < 0).any():
+        if not ((rate >= 0) & (rate < np.inf)).all():  # NaN and inf too
+            bad = ~((rate >= 0) & (rate < np.inf))
             raise ModelRuntimeError(
                 model.doc.origin(self.path), ".".join(self.path + ("rate",)),
-                "a rate must be non-negative in every world",
+                f"a rate must be a finite number >= 0 in every world, got {excerpt(float(rate[bad].flat[0]))}",
             )
         first = None  # first active month per world (1-based); None = month 1 everywhere
         if self.start is not None:
@@ -383,13 +523,18 @@ class FlowSpec(Spec):
                 first = np.maximum(1.0, np.where(np.isfinite(s), np.ceil(s / model.month_days), np.inf))
         if self.start_month is not None:
             sm = np.ceil(np.broadcast_to(self.start_month.sample(ctx, rng, n), (n,)).astype(float))
+            if np.isnan(sm).any():
+                raise ModelRuntimeError(
+                    model.doc.origin(self.path), ".".join(self.path + ("start_month",)),
+                    "start_month must be a month number >= 1 (or inf: never) in every world, got NaN",
+                )
             first = sm if first is None else np.maximum(first, sm)
         months = np.arange(1, n_months + 1, dtype=float)[:, None]
         # k = 1 in the first active month, <= 0 before it
         k = np.repeat(months, n, axis=1) if first is None else months - (first - 1.0)[None, :]
         if self.ramp is not None:
             ramp = np.broadcast_to(self.ramp.sample(ctx, rng, n), (n,)).astype(float)
-            if (ramp <= 0).any():
+            if not (ramp > 0).all():  # NaN too
                 raise ModelRuntimeError(
                     model.doc.origin(self.path), ".".join(self.path + ("ramp_months",)),
                     "ramp_months must be positive in every world",
@@ -403,6 +548,13 @@ class FlowSpec(Spec):
         if self.when is not None:
             on = np.broadcast_to(self.when.sample(ctx, rng, n), (n,)).astype(bool)
             np.multiply(mean, on[None, :], out=mean)
+        if self.count == "poisson" and not (mean <= POISSON_MAX).all():  # too large for numpy's draws
+            bad = ~(mean <= POISSON_MAX)
+            raise ModelRuntimeError(
+                model.doc.origin(self.path), ".".join(self.path + ("rate",)),
+                f"the expected count per month must be at most {POISSON_MAX:g} (the largest numpy draws) in "
+                f"every world, got {excerpt(float(mean[bad].flat[0]))} in {int(bad.any(axis=0).sum())} of {n} worlds",
+            )
         return mean
 
     def sample(self, ctx, rng, n):
@@ -476,6 +628,7 @@ class _Compiler:
     def __init__(self, doc: ParamsDoc, node_names):
         self.doc = doc
         self.node_names = list(node_names)
+        self.nodes_raw = node_names if isinstance(node_names, dict) else {}  # by: a node with when:
 
     def at(self, path) -> Location:
         return Location.of(self.doc, path)
@@ -484,9 +637,15 @@ class _Compiler:
         return self.at(path).error(msg)
 
     # values ----------------------------------------------------------------
-    def value(self, raw, path, *, lo=None, hi=None, lo_open=False, what="a number"):
+    def value(self, raw, path, *, lo=None, hi=None, lo_open=False, what="a number", finite=True):
+        """A value: a number, a node, an expression or a distribution.
+
+        A number must be finite unless ``finite=False`` (where ``inf`` means "never": an event's
+        delay, a publication lag, a first month, a value that may be an event's day).
+        """
         if isinstance(raw, bool) or isinstance(raw, (int, float)):
-            return ConstSpec(float(check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open)), path)
+            number = check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open, finite=finite)
+            return ConstSpec(float(number), path)
         if isinstance(raw, str):
             text = raw.strip()
             if NAME_RE.match(text) and text not in ("inf", "never", "True", "False"):
@@ -505,7 +664,7 @@ class _Compiler:
                     raise self.err(path, str(exc)) from None
                 constant = expression.evaluate(lambda name: None, lambda name: None)  # checked when parsed
                 if np.ndim(constant) == 0 and isinstance(constant, (int, float, np.number)) and not isinstance(constant, (bool, np.bool_)):
-                    return self.value(float(constant), path, lo=lo, hi=hi, lo_open=lo_open, what=what)
+                    return self.value(float(constant), path, lo=lo, hi=hi, lo_open=lo_open, what=what, finite=finite)
             return ExprSpec(expression, path)
         if isinstance(raw, dict):
             return self.spec(raw, path)
@@ -514,12 +673,13 @@ class _Compiler:
     def boolean(self, raw, path):
         if isinstance(raw, bool):
             return ConstSpec(raw, path)
-        return self.value(raw, path, what="a boolean")
+        return self.value(raw, path, what="a boolean", finite=False)
 
     def check_ref(self, name, path):
         check_name(name, self.at(path), self.node_names, what="node")
 
     def number(self, raw, path, *, what="a number", lo=None, hi=None, lo_open=False, integer=False):
+        """A plain number (finite) at ``path``."""
         return check_number(raw, self.at(path), what=what, lo=lo, hi=hi, lo_open=lo_open, integer=integer)
 
     def pair(self, raw, path, *, what, allow_null=False):
@@ -530,10 +690,14 @@ class _Compiler:
 
     # specs -----------------------------------------------------------------
     def spec(self, raw, path) -> Spec:
+        if isinstance(raw, dict) and "when" in raw:
+            return self.applies_when(raw, path)
+        # a bare number or expression may be an event's day (a by: case, a mixture component):
+        # ``never`` (inf) is a value here; where a number must be finite its reader says so
         if isinstance(raw, bool) or isinstance(raw, (int, float)):
-            return self.value(raw, path)
+            return self.value(raw, path, finite=False)
         if isinstance(raw, str):
-            return self.value(raw, path)
+            return self.value(raw, path, finite=False)
         check_mapping(raw, self.at(path), what="a distribution or node spec")
         all_kinds = kind_keys()
         kinds = [k for k in raw if k in all_kinds]
@@ -543,7 +707,7 @@ class _Compiler:
             raise self.err(
                 path + (k,),
                 f"unknown key {excerpt(k)}; expected a distribution ({', '.join(all_kinds)}) or an option "
-                f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, all_kinds + TRANSFORM_KEYS),
+                f"({', '.join(TRANSFORM_KEYS + META_KEYS)})" + did_you_mean(k, all_kinds + TRANSFORM_KEYS + ("when",)),
             )
         if not kinds:
             raise self.err(path, f"expected one of {', '.join(all_kinds)}, found none")
@@ -561,7 +725,7 @@ class _Compiler:
         if kind == "expr":
             if not isinstance(body, str):
                 raise self.err(p, f"expected an expression string, got {describe(body)}")
-            spec = self.value(body, p)
+            spec = self.value(body, p, finite=False)
             if isinstance(spec, ConstSpec):
                 return spec
             if isinstance(spec, RefSpec):
@@ -578,6 +742,33 @@ class _Compiler:
         if isinstance(family, Composite):
             return family.compile(body, self.at(p), self)
         return self.family(family, body, p, transforms, path)
+
+    def applies_when(self, raw, path) -> WhenSpec:
+        """A bernoulli or categorical node with ``when:``: not applicable where the condition is false."""
+        at = path + ("when",)
+        if len(path) != 2 or path[0] != "nodes":
+            raise self.err(at, "when: (where a node applies) goes on a node's own spec (nodes.NAME.when), not "
+                               "inside another spec; make this a node of its own")
+        kinds = [k for k in raw if k in kind_keys()]
+        if len(kinds) == 1 and kinds[0] not in WHEN_KINDS:
+            inside = f"; an {kinds[0]} takes when: inside its spec ({kinds[0]}: {{when: ...}})" if kinds[0] in ("event", "flow") else ""
+            raise self.err(at, f"when: (not applicable where a condition is false) goes with a bernoulli or "
+                               f"categorical node, not {excerpt(kinds[0])}{inside}")
+        options = [k for k in TRANSFORM_KEYS if k in raw]
+        if options:
+            raise self.err(path + (options[0],), f"option not supported with when: (a {' or '.join(WHEN_KINDS)} node)")
+        inner = self.spec({k: v for k, v in raw.items() if k != "when"}, path)
+        cond = raw["when"]
+        expected = "a boolean node or an expression of nodes (e.g. when: treaty_signed, when: \"a and not b\")"
+        if isinstance(cond, bool):
+            raise self.err(at, f"expected {expected}, got {describe(cond)}, the same in every world; "
+                               "drop when: (true) or the node (false)")
+        if not isinstance(cond, str) or not cond.strip():
+            raise self.err(at, f"expected {expected}, got {describe(cond)}")
+        when = self.value(cond, at, what="a boolean", finite=False)
+        if not isinstance(when, (RefSpec, ExprSpec)) or not when.refs():
+            raise self.err(at, f"expected {expected}, got {excerpt(cond)}, which reads no node (the same in every world)")
+        return WhenSpec(inner, when, path)
 
     def family(self, family: Family, body, p, transforms, path) -> Spec:
         """A registered family's spec (it reads its own parameters), then the options."""
@@ -609,7 +800,7 @@ class _Compiler:
     def param(self, raw, at: Location, domain) -> Spec:
         lo = domain.lo if domain.lo > -math.inf else None
         hi = domain.hi if domain.hi < math.inf else None
-        return self.value(raw, at.path, lo=lo, hi=hi, lo_open=domain.lo_open, what=domain.what)
+        return self.value(raw, at.path, lo=lo, hi=hi, lo_open=domain.lo_open, what=domain.what, finite=domain.finite)
 
     def constant(self, value, at: Location) -> Spec:
         return ConstSpec(value, at.path)
@@ -651,28 +842,63 @@ class _Compiler:
             label: self.spec(cases_raw[k], path + ("cases", label)) for k, label in zip(cases_raw, labels)
         }
         default = self.spec(raw["default"], path + ("default",)) if "default" in raw else None
-        return BySpec(by, cases, default, path)
+        by_raw = self.nodes_raw.get(by)
+        return BySpec(by, cases, default, path, not_applicable=isinstance(by_raw, dict) and "when" in by_raw)
 
     def event(self, body, p):
         self.mapping(body, p, ("when", "after", "delay", "chance_per_month"))
-        if ("delay" in body) == ("chance_per_month" in body):
-            raise self.err(p, "expected exactly one of 'delay' and 'chance_per_month'")
-        when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
+        joined = isinstance(body.get("after"), dict)
         after = None
         if "after" in body:
             a = body["after"]
             if isinstance(a, str) and NAME_RE.match(a):
                 self.check_ref(a, p + ("after",))
                 after = a
+            elif joined:
+                after = self.after_events(a, p + ("after",))
+            elif isinstance(a, list):
+                raise self.err(
+                    p + ("after",),
+                    f"expected an event node, a date, {{all: [events]}} or {{any: [events]}}, got {describe(a)}; "
+                    "write after: {all: [...]} for the latest of several events or {any: [...]} for the earliest",
+                )
             else:
                 date = parse_date(a, self.doc, p + ("after",))
                 after = float(self.as_of_days(date))
-        delay = self.value(body["delay"], p + ("delay",), lo=0, what="a delay (days)") if "delay" in body else None
+        if ("delay" in body and "chance_per_month" in body) or not (joined or "delay" in body or "chance_per_month" in body):
+            raise self.err(
+                p, "expected exactly one of 'delay' and 'chance_per_month' (both may be left out only with "
+                "after: {all: [...]} or {any: [...]}: the event then happens on that day)",
+            )
+        when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
+        if "delay" in body:
+            delay = self.value(body["delay"], p + ("delay",), lo=0, what="a delay (days)", finite=False)
+        else:  # after: {all/any: [...]} alone: on the day itself (nothing drawn)
+            delay = ConstSpec(0.0, p + ("delay",)) if "chance_per_month" not in body else None
         chance = (
             self.value(body["chance_per_month"], p + ("chance_per_month",), lo=0, hi=1, what="a probability")
             if "chance_per_month" in body else None
         )
         return EventSpec(when, after, delay, chance, p)
+
+    def after_events(self, raw, p) -> AfterEvents:
+        """``after: {all: [a, b, ...]}`` (the latest of the events) or ``{any: [...]}`` (the earliest)."""
+        expected = "{all: [events]} (the latest of them) or {any: [events]} (the earliest)"
+        self.mapping(raw, p, AFTER_JOINS, what=expected)
+        if len(raw) != 1:
+            got = "both" if raw else "an empty mapping"
+            raise self.err(p, f"expected one of all (the latest of the events) and any (the earliest), got {got}")
+        ((how, names),) = raw.items()
+        at = p + (how,)
+        if not isinstance(names, list) or not names:
+            raise self.err(at, f"expected a non-empty list of event node names, got {describe(names)}")
+        for i, name in enumerate(names):
+            if not isinstance(name, str) or not NAME_RE.match(name):
+                raise self.err(at + (str(i),), f"expected the name of an event node, got {describe(name)}")
+            self.check_ref(name, at + (str(i),))
+            if name in names[:i]:
+                raise self.err(at + (str(i),), f"{excerpt(name)} is listed twice")
+        return AfterEvents(how, tuple(names))
 
     def choice(self, raw, path, options, *, what=None):
         return check_choice(raw, self.at(path), options, what=what)
@@ -702,7 +928,7 @@ class _Compiler:
                 raise self.err(p + ("start",), f"expected the name of an event node, got {describe(s)}")
             self.check_ref(s, p + ("start",))
             start = s
-        start_month = self.value(body["start_month"], p + ("start_month",), lo=1, what="a month number >= 1") if "start_month" in body else None
+        start_month = self.value(body["start_month"], p + ("start_month",), lo=1, what="a month number >= 1", finite=False) if "start_month" in body else None
         when = self.boolean(body["when"], p + ("when",)) if "when" in body else None
         count = check_choice(body.get("count", "poisson"), self.at(p + ("count",)), ("poisson", "expected"), what="poisson or expected")
         initial = self.flow_initial(body["initial"], p) if "initial" in body else 0.0

@@ -21,13 +21,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ParamsError
+from ..errors import ECHO_CHARS, ParamsError, short
 
 __all__ = [
     "EXCERPT_CHARS",
     "IDENTIFIER",
     "Location",
     "excerpt",
+    "short",
     "describe",
     "did_you_mean",
     "check_mapping",
@@ -42,8 +43,11 @@ __all__ = [
     "check_pair",
 ]
 
-EXCERPT_CHARS = 80
-"""The longest excerpt of a bad value an error quotes (never a whole file)."""
+EXCERPT_CHARS = ECHO_CHARS
+"""The longest excerpt of a bad value an error quotes (never a whole file); :func:`short` cuts
+plain text (a name, a path) to the same length."""
+
+_DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """A node, question or category name: letters, digits and _, not starting with a digit."""
@@ -147,11 +151,9 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
         except Exception:  # a value whose repr fails is still a bad value to name
             text = f"<{type(value).__name__}>"
     text = " ".join(text.split())  # one line: a multi-line string must not spill over
-    if len(text) <= limit:
-        return text
-    if isinstance(value, str):
-        return text[: limit - 4] + "...'"
-    return text[: limit - 3] + "..."
+    if len(text) <= limit or not isinstance(value, str):
+        return short(text, limit)
+    return short(text, limit - 1) + "'"
 
 
 def describe(value: Any) -> str:
@@ -252,7 +254,9 @@ def check_list(raw: Any, at: Location, *, what: str = "a list", nonempty: bool =
 
 def _bound(x) -> str:
     x = _plain(x)
-    return str(int(x)) if isinstance(x, float) and x.is_integer() else excerpt(x)
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:g}" if isinstance(x, float) else excerpt(x)
 
 
 def _bounds(lo, hi, lo_open: bool, hi_open: bool) -> str:
@@ -274,9 +278,9 @@ def check_number(
     lo_open: bool = False,
     hi_open: bool = False,
     integer: bool = False,
-    finite: bool = False,
+    finite: bool = True,
 ) -> float | int:
-    """``raw`` if it is a number (not a boolean, not NaN) within the bounds given.
+    """``raw`` if it is a number (not a boolean, not NaN, not infinite) within the bounds given.
 
     Parameters
     ----------
@@ -288,7 +292,9 @@ def check_number(
     integer : bool
         Require a whole number.
     finite : bool
-        Refuse infinities.
+        Refuse infinities (``.inf`` in YAML), the default: a parameter that is infinite gives
+        NaN or infinite draws, never a meaningful number.  ``False`` only where infinity means
+        something (an event's delay, "never").
 
     Returns
     -------
@@ -304,7 +310,9 @@ def check_number(
     if isinstance(raw, float) and math.isnan(raw):
         raise at.error(f"expected {full}, got NaN")
     if finite and isinstance(raw, float) and math.isinf(raw):
-        raise at.error(f"expected {full} (finite), got {excerpt(raw)}")
+        if full == "a number":
+            raise at.error(f"expected a finite number, got {excerpt(raw)}")
+        raise at.error(f"expected {full}, got {excerpt(raw)} (not a finite number)")
     if integer and not float(raw).is_integer():
         raise at.error(f"expected {full} (a whole number), got {excerpt(raw)}")
     if (lo is not None and (raw < lo or (lo_open and raw <= lo))) or (
@@ -364,8 +372,9 @@ def check_date(raw: Any, at: Location) -> _dt.date:
     if isinstance(raw, str):
         try:
             return _dt.date.fromisoformat(raw.strip())
-        except ValueError:
-            pass
+        except ValueError as exc:
+            if _DATE_LIKE.match(raw.strip()):  # 2024-11-31 (the YAML loader leaves it a string)
+                raise at.error(f"expected a date as YYYY-MM-DD, got {excerpt(raw.strip())}, which is not a date ({exc})") from None
     raise at.error(f"expected a date as YYYY-MM-DD, got {describe(raw)}")
 
 
@@ -377,9 +386,9 @@ def check_pair(
     allow_null: bool = False,
     strict: bool = True,
 ) -> tuple[float, float]:
-    """``[low, high]`` as two floats with ``low < high`` (``low <= high`` if not ``strict``).
+    """``[low, high]`` as two finite floats with ``low < high`` (``low <= high`` if not ``strict``).
 
-    With ``allow_null`` a null end is an open end (``-inf`` / ``inf``).
+    With ``allow_null`` a null end is an open end (``-inf`` / ``inf``), and so is an infinite one.
     """
     if not isinstance(raw, list | tuple) or len(raw) != 2:
         raise at.error(f"expected {what} as [low, high], got {describe(raw)}")
@@ -388,7 +397,7 @@ def check_pair(
         if v is None and allow_null:
             out.append(-math.inf if i == 0 else math.inf)
         else:
-            out.append(float(check_number(v, at, what=what)))
+            out.append(float(check_number(v, at, what=what, finite=not allow_null)))
     if out[0] > out[1] or (strict and out[0] == out[1]):
         cmp = "<" if strict else "<="
         raise at.error(f"expected {what} as [low, high] with low {cmp} high, got {excerpt(list(raw))}")

@@ -6,7 +6,10 @@ import datetime as _dt
 
 import numpy as np
 
-__all__ = ["Worlds"]
+__all__ = ["NOT_APPLICABLE_LABEL", "Worlds"]
+
+NOT_APPLICABLE_LABEL = "n/a"
+"""How the report's tree and tables name the value of a node that does not apply (:meth:`Worlds.applicable`)."""
 
 
 class Worlds:
@@ -14,7 +17,10 @@ class Worlds:
 
     Per-world nodes have shape (n,); flows (n, months); dirichlet vectors (n, K); event nodes
     hold days after ``as_of`` with ``inf`` for never.  Categorical nodes hold integer codes into
-    ``categories(name)``.  ``weights`` (shape (n,)) are 1 unless evidence re-weighted the worlds.
+    ``categories(name)``.  A boolean or categorical node with a node-level ``when:`` is not
+    applicable where its condition is false (:meth:`applicable`): it holds false there, or the
+    code ``NOT_APPLICABLE`` (-1, no category).  ``weights`` (shape (n,)) are 1 unless evidence
+    re-weighted the worlds.
 
     Parameters
     ----------
@@ -54,9 +60,32 @@ class Worlds:
         return list(kind.categories) if kind is not None and kind.categories else None
 
     def labels(self, name: str) -> np.ndarray:
-        """Category names per world (object array) for a categorical node."""
+        """Category names per world (object array) for a categorical node; ``"n/a"`` where it
+        does not apply (:meth:`applicable`)."""
         cats = np.asarray(self.categories(name), dtype=object)
-        return cats[self.arrays[name]]
+        codes = np.asarray(self.arrays[name])
+        on = self.applicable(name)
+        return np.where(on, cats[np.where(on, codes, 0)], NOT_APPLICABLE_LABEL).astype(object)
+
+    def applicable(self, name: str) -> np.ndarray:
+        """Whether node ``name`` applies in each world, shape (n,), bool.
+
+        False exactly where a boolean or categorical node's node-level ``when:`` condition is
+        false (recomputed from the drawn nodes it reads), and where a categorical node holds the
+        code ``NOT_APPLICABLE`` (a copy of such a node, e.g. ``x: {expr: other}``); true
+        everywhere for every other node.
+        """
+        from .families.categorical import NOT_APPLICABLE
+        from .scenario import WhenSpec
+        from .spec import Context
+
+        on = np.ones(self.n, dtype=bool)
+        spec = self.model.nodes[name].spec
+        if isinstance(spec, WhenSpec):
+            on &= spec.applicable(Context(self.arrays, self.model.kinds, self.n, self.model))
+        if self.model.kinds[name].type == "category":
+            on &= np.asarray(self.arrays[name]) != NOT_APPLICABLE
+        return on
 
     def cumulative(self, name: str) -> np.ndarray:
         """Running total of a flow, shape (n, months): entry m-1 is the total through month m,

@@ -28,6 +28,11 @@ __all__ = [
     "overview_rows",
     "question_rows",
     "numeric_rows",
+    "dates_skipped",
+    "date_question_rows",
+    "date_forest_data",
+    "date_forest",
+    "date_figure",
 ]
 
 BASELINE_STYLES = {
@@ -119,6 +124,41 @@ def numeric_rows(summary: dict) -> list:
         "CRPS / value, first": _f(t["crps_relative_first"]), "CRPS / value, last before": _f(t["crps_relative_last"]),
         "CRPS / value, no evidence": _f(t["no_evidence_crps_relative"]),
     } for t in summary["numeric"]["targets"]]
+
+
+def dates_skipped(summary: dict | None) -> str:
+    """Why there are no date scores ("" when there are): no date question has a dated
+    resolution, or none was open at an as-of date."""
+    dates = (summary or {}).get("dates") or {}
+    if dates.get("questions"):
+        return ""
+    never = dates.get("resolved_never_open") or []
+    if never:
+        return (f"the date question(s) with a dated resolution ({', '.join(never)}) were never open at an as-of date, "
+                "so no date forecast is scored.")
+    return ("the model has no date question with a dated resolution (value: YYYY-MM-DD or outcome: never in its "
+            "resolutions file), so no date forecast is scored.")
+
+
+def _days(x) -> str:
+    """A number of days, to one decimal (a median's error is whole days, the CRPS is not)."""
+    return formatting.MISSING if x is None else f"{x:,.1f}"
+
+
+def date_question_rows(summary: dict) -> list:
+    """Per date question: when it happened, the median forecast, and the three scores at open,
+    time-averaged and without evidence (see docs/backtest.md)."""
+    return [{
+        "question": q["id"], "happened": q["resolution"], "forecasts": q["n_forecasts"],
+        "median at open": q["median_open"], "last median": q["median_last"],
+        "error at open (days)": _days(q["abs_error_days_open"]),
+        "error, time-averaged": _days(q["abs_error_days_time_averaged"]),
+        "CRPS at open (days)": _days(q["crps_days_open"]), "CRPS, time-averaged": _days(q["crps_days_time_averaged"]),
+        "P(true month) at open": _p(q["p_true_month_open"]),
+        "P(true month), time-averaged": _p(q["p_true_month_time_averaged"]),
+        "no evidence: error / CRPS / P(month)": f"{_days(q['no_evidence_abs_error_days'])} / {_days(q['no_evidence_crps_days'])} / "
+                                                f"{_p(q['no_evidence_p_true_month'])}",
+    } for q in (summary.get("dates") or {}).get("questions", [])]
 
 
 # --------------------------------------------------------------------------- figures
@@ -363,4 +403,65 @@ def calibration_figure(summary: dict, *, width: float = 12.0):
     ax_rel, ax_date = np.asarray(axes).ravel()
     reliability_diagram(summary["overall"]["reliability"], ax_rel)
     brier_by_date(summary["by_date"], ax_date)
+    return fig
+
+
+def date_forest_data(rows: list, question: dict) -> dict:
+    """What :func:`date_forest` draws for one date question: at each as-of date (``rows``, its
+    rows of ``result.date_rows``) the 5%, 50% and 95% forecast dates, with "never" (not by the
+    close) at the day after the close; and the true date, or that day when it did not happen.
+
+    ``question`` is its entry in ``summary["dates"]["questions"]``.  Dates are ``datetime64[D]``.
+    """
+    never = np.datetime64(question["close"], "D") + np.timedelta64(1, "D")
+
+    def day(text):
+        return never if text == "never" else np.datetime64(text, "D")
+
+    return {
+        "as_of": [r["as_of"] for r in rows],
+        "q05": np.array([day(r["q05"]) for r in rows], dtype="datetime64[D]"),
+        "q50": np.array([day(r["q50"]) for r in rows], dtype="datetime64[D]"),
+        "q95": np.array([day(r["q95"]) for r in rows], dtype="datetime64[D]"),
+        "never": never, "truth": day(question["resolution"]), "start": np.datetime64(question["open"], "D"),
+    }
+
+
+def date_forest(data: dict, ax, *, title: str = "", legend: bool = True):
+    """One date question's forecasts, one row per as-of date (first at the top): the 90% interval
+    as a bar, the median as a dot; the true date as a red line; "never" at the day after the
+    close (grey band).  ``data`` from :func:`date_forest_data`."""
+    y = np.arange(len(data["as_of"]))[::-1]
+    ax.hlines(y, data["q05"], data["q95"], color="C0", lw=3, alpha=0.45, label="90% of the forecast")
+    ax.plot(data["q50"], y, "o", color="C0", ms=5, label="median forecast")
+    ax.axvline(data["truth"], color="C3", lw=1.6, label="what happened")
+    ax.axvspan(data["never"] - np.timedelta64(1, "D"), data["never"] + np.timedelta64(2, "D"), color="0.85", zorder=0,
+               label="never (not by the close)")
+    ax.set_yticks(y, [f"as of {d}" for d in data["as_of"]])
+    ax.set_ylim(-0.8, len(y) - 0.2)
+    start = min(data["start"], data["truth"]).astype(object) - _dt.timedelta(days=3)
+    xs = plots.set_date_axis(ax, start, data["never"].astype(object) + _dt.timedelta(days=3))
+    plots.grid_lines(ax, xs, [])
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(labelsize=8)
+    if legend:
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def date_figure(result, *, width: float = 11.0):
+    """One :func:`date_forest` panel per scored date question (``result``: a BacktestResult)."""
+    qs = result.summary["dates"]["questions"]
+    heights = [max(1.6, 0.32 * q["n_forecasts"] + 1.0) for q in qs] or [1.6]
+    height = sum(heights) + 1.1
+    fig, axes = plots.figure(len(heights), 1, figsize=(width, height), margins=(1.5, 0.25, 0.75, 0.55),
+                             hspace=0.6, height_ratios=heights)
+    axes = np.asarray(axes).ravel()
+    for ax, q in zip(axes, qs, strict=False):
+        rows = [r for r in result.date_rows if r["question"] == q["id"]]
+        what = "did not happen by its close" if q["resolution"] == "never" else f"happened {q['resolution']}"
+        date_forest(date_forest_data(rows, q), ax, legend=False,
+                    title=f"{formatting.shorten(q['id'], 60)}: {what}; CRPS at open {_days(q['crps_days_open'])} days")
+    fig.suptitle("Forecast date at each as-of date: dot the median, bar 90% of the forecast; red line: what happened; "
+                 "grey: never (not by the close)", fontsize=10, y=1 - 0.25 / height)
     return fig

@@ -9,12 +9,13 @@ root or from ``notebooks/``) or opened in JupyterLab with its defaults works on 
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.checkpoint import chain_store
-from ..engine.parallel import dask_address, executor
+from ..engine.parallel import dask_address, default_jobs, executor
 from ..errors import ScenarioError
 from ..model.data_files import DataFiles
 from ..model.report_spec import ReportSpec, report_spec
@@ -30,6 +31,8 @@ __all__ = [
     "default_as_of",
     "AsOfView",
     "as_of_view",
+    "view_memory",
+    "backtest_memory",
 ]
 
 
@@ -144,6 +147,10 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
     from ..model.data_files import data_files
     from ..model.load import load_model
 
+    samples = 0 if samples is None else samples
+    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 0:
+        raise NotebookInputError(f"samples: expected a whole number of worlds, at least 1 (0: the params file's "
+                                 f"samples), got {samples!r:.40}")
     path = resolve_path(params_file, "params_file")
     model, questions = load_model(path, overrides=dict(overrides or {}))
     named = {key: resolve_path(value, f"{key}_file") if str(value or "").strip() else None
@@ -167,12 +174,17 @@ def notebook_inputs(params_file: str, *, samples: int = 0, seed: int = -1, as_of
 
         raise NotebookInputError(f"{path}: report.sensitivity: no question {unknown[0][:60]!r}"
                                  + did_you_mean(unknown[0], [q.id for q in questions]))
-    return NotebookInputs(
+    run = NotebookInputs(
         model, questions,
-        model.samples if samples in (0, None) else int(samples),
+        model.samples if samples == 0 else int(samples),
         model.seed if seed in (-1, None) else int(seed),
         path, spec, files, day,
     )
+    # the least any report notebook holds: the worlds as of a date (01, 02) or the backtest (03);
+    # each checks its own run again before it starts (as_of_view, backtest_inputs)
+    estimates = [f for f in (view_memory(run), backtest_memory(run)) if f is not None]
+    _check_memory(lambda n: min(f(n) for f in estimates), run.samples)
+    return run
 
 
 def default_as_of(model, today: _dt.date | None = None) -> _dt.date:
@@ -229,6 +241,7 @@ def as_of_view(run: NotebookInputs, *, forecasts: bool = True) -> AsOfView:
     from ..engine.simulate import simulate
 
     model, day = run.model, run.as_of or run.model.as_of
+    _check_memory(view_memory(run, forecasts=forecasts), run.samples)
     prior = simulate(model, run.samples, run.seed)
     prior_forecast = run_forecast(model, run.questions, samples=run.samples, seed=run.seed) if forecasts and run.questions else None
     if not run.files.evidence:
@@ -314,6 +327,7 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
             f"none of the model's {len(run.questions)} questions has an outcome in {os.path.basename(path)}, "
             "so no forecast can be scored against what happened."))
     dates = backtest.backtest_dates(run.model, run.questions, data.resolutions, data.evidence, until=until)
+    _check_memory(backtest_memory(run, until=until), run.samples)
     with executor(None, dask_address()) as pool:  # $SCENARIOS_JOBS processes, or $SCENARIOS_DASK
         result = backtest.backtest_for(run.model, run.questions, resolutions=path, evidence=run.files.evidence,
                                        samples=run.samples, seed=run.seed, until=until, as_of_dates=dates, fans=True,
@@ -332,3 +346,72 @@ def backtest_inputs(run: NotebookInputs, *, until: str = "") -> BacktestInputs:
             "the model has no evidence, so every forecast below is the model's prior as of its as_of date."),
         resolutions=data.resolutions,
     )
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _workers() -> int:
+    """Worker processes of this machine a notebook's runs use: ``$SCENARIOS_JOBS`` or the cores
+    (none on a Dask cluster)."""
+    return 0 if dask_address() else default_jobs()
+
+
+def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=None):
+    """What :func:`as_of_view` holds besides its kernel, in bytes, as a function of the number of
+    worlds: the prior's worlds (every node, flows over the horizon; twice while its chunks are
+    joined), and beside them the prior forecast or the run of the worlds as of ``run.as_of``
+    (:func:`scenarios.engine.memory.planned`).  ``store``: the chain store it keeps (default
+    :func:`~scenarios.engine.checkpoint.chain_store`'s, as in a kernel)."""
+    from ..backtest.data import load_model_data
+    from ..engine.asof import worlds_as_of
+    from ..engine.forecast import flow_months
+    from ..engine.memory import VALUE_BYTES, forecast_bytes, node_values, planned
+    from ..engine.simulate import CHUNK_SIZE
+
+    model, day = run.model, run.as_of or run.model.as_of
+    world = VALUE_BYTES * sum(node_values(model, name) for name in model.nodes)
+    beside = [lambda n: world * n]  # the prior's chunks and the prior joined
+    if forecasts and run.questions:
+        needed = set().union(*(q.refs for q in run.questions))
+        months = flow_months(model, run.questions)
+        beside.append(lambda n: forecast_bytes(model, run.questions, n, nodes=needed, months=months,
+                                               chunk_size=CHUNK_SIZE))
+    if run.files.evidence and day != model.as_of:
+        data = load_model_data(model, run.files)
+        if data.evidence.public_by(day):
+            resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
+            now = planned(worlds_as_of, model, run.questions if forecasts else [], data.evidence, day,
+                          samples=run.samples, seed=run.seed, resolved_on=resolved_on,
+                          store=store or chain_store(), workers=_workers())
+            if now is not None:
+                beside.append(now)
+    return lambda n: world * n + max(f(n) for f in beside)
+
+
+def backtest_memory(run: NotebookInputs, *, until: str = "", store=None):
+    """What :func:`backtest_inputs` holds besides its kernel, in bytes, as a function of the
+    number of worlds (:func:`scenarios.engine.memory.planned`); None when there is no backtest to
+    run.  ``store`` as for :func:`view_memory`."""
+    from .. import backtest
+    from ..backtest.data import load_model_data
+    from ..engine.memory import planned
+
+    if not run.questions or not run.files.resolutions:
+        return None
+    data = load_model_data(run.model, run.files)
+    if not any(getattr(data.resolutions.get(q.id), "status", None) == "resolved" for q in run.questions):
+        return None
+    return planned(backtest.backtest_for, run.model, run.questions, resolutions=run.files.resolutions,
+                   evidence=run.files.evidence, samples=run.samples, seed=run.seed, until=until, fans=True,
+                   recalibrate=True, store=store or chain_store(), workers=_workers())
+
+
+def _check_memory(run_bytes, samples: int) -> None:
+    """Refuse ``samples`` worlds when a kernel with ``run_bytes(samples)`` passes the memory budget."""
+    from ..engine.memory import KERNEL_BYTES, check_run
+
+    if run_bytes is not None:
+        check_run(run_bytes, samples, base=KERNEL_BYTES, what="samples: ",
+                  hint="give fewer samples, or a larger budget: scenarios report --memory-budget SIZE, or "
+                       "$SCENARIOS_MEMORY_BUDGET in bytes")

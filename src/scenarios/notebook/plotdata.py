@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
+from ..model.worlds import NOT_APPLICABLE_LABEL as NOT_APPLICABLE
 from .formatting import MISSING, number, number_range, probability, signed
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
 FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Percentiles a fan chart shows: the 90% band, the 50% band and the median."""
 
-VOID_LABELS = ("none", "never")
+VOID_LABELS = ("none", "never", NOT_APPLICABLE)
 """Tree values that mean "this level does not apply" (no summit ⇒ no place): not drawn."""
 
 
@@ -270,10 +271,11 @@ def _labels(worlds, spec) -> tuple[np.ndarray, list]:
     if kind == "bool":
         names = spec.get("names", {True: "yes", False: "no"})
         labels = np.where(values.astype(bool), names[True], names[False]).astype(object)
-        return labels, [names[True], names[False]]
+        return _not_applicable(worlds, name, labels, [names[True], names[False]])
     if kind == "category":
         cats = worlds.categories(name)
-        return np.asarray(cats, dtype=object)[values.astype(np.int64)], list(cats)
+        codes = values.astype(np.int64)
+        return _not_applicable(worlds, name, np.asarray(cats, dtype=object)[np.maximum(codes, 0)], list(cats))
     if kind == "event":
         model = worlds.model
         edges = [e if isinstance(e, _dt.date) else _dt.date.fromisoformat(str(e)) for e in spec.get("bins") or event_bins(model.as_of)]
@@ -285,6 +287,16 @@ def _labels(worlds, spec) -> tuple[np.ndarray, list]:
         labels = np.asarray(names, dtype=object)[np.where(np.isfinite(values), idx, len(names) - 1)]
         return labels, names
     raise ScenarioError(f"scenario tree: node {name!r} is a {kind} node; expected a boolean, categorical or event node")
+
+
+def _not_applicable(worlds, name: str, labels: np.ndarray, order: list) -> tuple[np.ndarray, list]:
+    """``labels`` with "n/a" where node ``name`` does not apply (outside its ``when:``), last in ``order``."""
+    off = ~np.asarray(worlds.applicable(name), dtype=bool)
+    if not off.any():
+        return labels, order
+    labels = labels.copy()
+    labels[off] = NOT_APPLICABLE
+    return labels, order + [NOT_APPLICABLE]
 
 
 def scenario_tree(worlds, levels) -> Tree:
@@ -302,8 +314,10 @@ def scenario_tree(worlds, levels) -> Tree:
     Returns
     -------
     Tree
-        Branches in drawing order. Within a branch a level whose only value is "none" or
-        "never" does not apply (no place without a summit) and is skipped.  The children of a
+        Branches in drawing order. Within a branch a level whose only value is "none",
+        "never" or "n/a" (a node outside its ``when:`` condition: no defence clause without a
+        treaty) does not apply and is skipped; where some worlds of a branch have the node and
+        some do not, "n/a" is a branch of its own.  The children of a
         branch have conditional probabilities summing to 1, joint probabilities summing to
         the parent's.
     """

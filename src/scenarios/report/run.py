@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ..atomic import write_text
 from ..engine.checkpoint import CHAIN_CACHE_ENVIRONMENT
-from ..errors import UsageError
+from ..errors import ResourceLimitError, UsageError
 from ..ledger import Ledger
 from ..ledger.publish import DEFAULT_NAME as LEDGER_NAME
 from ..ledger.publish import LEDGER_ENVIRONMENT, record_forecast
@@ -67,6 +67,7 @@ __all__ = [
     "default_jobs",
     "check_data_files",
     "check_inputs",
+    "check_report_memory",
     "run_report",
     "run_report_command",
 ]
@@ -180,6 +181,92 @@ def check_inputs(params_files, nb_paths, *, samples, seed, overrides, parameters
             plan.tasks.append(Task(plan, nb, params))
         plans.append(plan)
     return plans
+
+
+def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None = None) -> None:
+    """Refuse a report whose notebooks would pass the memory budget, before any kernel starts.
+
+    Each notebook's kernel holds :data:`~scenarios.engine.memory.KERNEL_BYTES` and its run at its
+    ``samples``: the backtest (a notebook that declares ``resolutions_file``) or the worlds as of the
+    report's date (the others; :func:`scenarios.notebook.inputs.backtest_memory` and
+    ``view_memory``).  They run as :func:`_execute` runs them, ``jobs`` at once: the backtests
+    first, then the others beside the run's own forecasts; with this process and its workers.
+    ``chain_cache``: the folder the as-of chain is kept in (what a chunk writes there counts).
+
+    Raises
+    ------
+    ResourceLimitError
+        With the estimate, the budget and the largest ``--samples`` that fits.
+    """
+    import functools
+
+    from ..backtest.data import load_model_data
+    from ..engine import memory
+    from ..engine.asof import forecast_as_of
+    from ..engine.checkpoint import chain_store
+    from ..engine.forecast import flow_months
+    from ..engine.parallel import dask_address, default_jobs
+    from ..engine.simulate import CHUNK_SIZE
+    from ..model.report_spec import report_spec
+    from ..notebook.inputs import NotebookInputs, backtest_memory, view_memory
+
+    if memory.memory_budget() is None:
+        return
+    tasks = []  # (first wave, samples, bytes as a function of worlds)
+    forecasts = []
+    workers = 0 if dask_address() else default_jobs()
+    store = chain_store(chain_cache)
+    for plan in plans:
+        spec = report_spec(plan.model)
+        known: dict = {}  # the notebooks of a kind with the same parameters hold the same
+        for t in plan.tasks:
+            n = int(t.parameters.get("samples") or plan.samples)
+            first = CHAIN_FIRST in t.parameters
+            key = (first, n, str(t.parameters.get("as_of", "")))
+            if key not in known:
+                run = NotebookInputs(plan.model, plan.questions, n, plan.seed, plan.params_file, spec, plan.data,
+                                     plan.as_of)
+                known[key] = (backtest_memory(run, until=key[2], store=store) if first
+                              else view_memory(run, store=store)) or (lambda _: 0)
+            tasks.append((first, n, known[key]))
+        if plan.questions:  # as _forecast makes it, in this process
+            data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
+            f = None
+            if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
+                resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
+                f = memory.planned(forecast_as_of, plan.model, plan.questions, data.evidence, plan.as_of,
+                                   samples=plan.samples, seed=plan.seed, resolved_on=resolved_on, store=store,
+                                   workers=workers)
+            if f is None:
+                f = functools.partial(memory.forecast_bytes, plan.model, plan.questions,
+                                      nodes=set().union(*(q.refs for q in plan.questions)),
+                                      months=flow_months(plan.model, plan.questions), chunk_size=CHUNK_SIZE)
+            forecasts.append((plan.samples, f))
+    if not tasks:
+        return
+    fixed = memory.RUNNER_BYTES + memory.PAPERMILL_BYTES * min(jobs, len(tasks))
+
+    def peak(worlds: int | None) -> int:
+        """Bytes at the peak with every run at its own samples (``worlds`` None) or at ``worlds``."""
+        waves = []
+        for first in (True, False):
+            sizes = sorted((memory.KERNEL_BYTES + f(worlds or n) for w, n, f in tasks if w == first), reverse=True)
+            waves.append(sum(sizes[:jobs]))
+        own = max((f(worlds or n) for n, f in forecasts), default=0)
+        return fixed + max(waves[0], waves[1] + own)
+
+    budget = memory.memory_budget()
+    need = peak(None)
+    if need <= budget:
+        return
+    most = max(n for _, n, _ in tasks)
+    fits = memory.largest_fitting(peak, budget, most)
+    fit = f"at most {fits:,} worlds fit" if fits else "no run fits"
+    raise ResourceLimitError(
+        f"report: {len(tasks)} notebook(s) of up to {most:,} worlds ({min(jobs, len(tasks))} at once) would need about "
+        f"{memory.format_size(need)} of memory, more than the budget of {memory.format_size(budget)}; {fit} "
+        "(use --samples or fewer --jobs, or --memory-budget SIZE to change the budget)"
+    )
 
 
 def _report_as_of(model, as_of) -> _dt.date:
@@ -426,6 +513,7 @@ def run_report(
         plans = check_inputs(params_files, nb_paths, samples=samples, seed=seed, overrides=overrides,
                              parameters=parameters,
                              data={"resolutions": resolutions, "evidence": evidence, "series": series}, as_of=as_of)
+        check_report_memory(plans, jobs=jobs, chain_cache=chain_cache)
         with Ledger(ledger):  # a path that cannot be a ledger is refused before any kernel starts
             pass
         lib_versions, git = versions(), None

@@ -1,7 +1,8 @@
-"""Forecast verification scores: Brier, log, CRPS, quantile and interval scores.
+"""Forecast verification scores: Brier, log, CRPS, quantile and interval scores, and date scores.
 
-Also the Brier-score decomposition, reliability curves with binomial intervals, PIT values and
-bootstrap confidence intervals for mean scores and paired score differences.
+Also the Brier-score decomposition, reliability curves with binomial intervals, PIT values,
+bootstrap confidence intervals for mean scores and paired score differences, and the scores of a
+forecast of an event's day (absolute error of the median, CRPS, probability of the true month).
 
 Conventions
 -----------
@@ -20,6 +21,7 @@ Conventions
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import operator
 from dataclasses import dataclass
@@ -48,6 +50,9 @@ __all__ = [
     "brier_skill_score",
     "crps_ensemble",
     "crps_normal",
+    "date_absolute_error",
+    "date_crps",
+    "date_month_probability",
     "interval_score",
     "log_score",
     "murphy_decomposition",
@@ -1153,3 +1158,213 @@ def pit_values(samples, observations, *, rng: np.random.Generator | None = None)
         rng = _generator(rng)
     x, y = _ensemble(samples, observations)
     return _out(_pit_core(x, y, rng))
+
+
+# --------------------------------------------------------------------------- date forecasts
+#
+# A forecast of "when will X happen" is a distribution of the event's day (day d is the date
+# ``start + d days``; a fractional day t falls on day ceil(t), as model days do), with some mass
+# at "never".  A question closes on day ``close``: an event after the close does not resolve it,
+# so every day after ``close`` (and never, ``inf``) is the same outcome, "never", placed at the
+# point ``close + 1``, the first day after the close.  The truth is censored the same way.
+
+
+def _days(x, name: str) -> np.ndarray:
+    """A 1-D array of event days: real numbers, ``inf`` for never (not NaN, not -inf)."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ScoringError(f"{name}: expected event days (numbers, inf for never), found {type(x).__name__} ({exc})") from None
+    _check_ndim(arr, name, (1,), "(n,)")
+    if arr.size == 0:
+        raise ScoringError(f"{name}: expected at least one day, found an empty array")
+    bad = np.isnan(arr) | (arr == -np.inf)
+    if bad.any():
+        i = _first(bad)
+        raise ScoringError(f"{name}: expected event days (numbers, inf for never), found {_fmt(arr[i])}{_at(i)}")
+    return arr
+
+
+def _day_weights(weights, n: int) -> np.ndarray:
+    """Non-negative finite weights of shape (n,) with a positive sum (None: all 1)."""
+    if weights is None:
+        return np.ones(n)
+    w = _array(weights, "weights")
+    _check_ndim(w, "weights", (1,), "(n,)")
+    if w.shape[0] != n:
+        raise ScoringError(f"days and weights: expected the same length, found {n} and {w.shape[0]}")
+    if (w < 0).any():
+        i = _first(w < 0)
+        raise ScoringError(f"weights: expected non-negative numbers, found {_fmt(w[i])}{_at(i)}")
+    if not w.sum() > 0:
+        raise ScoringError("weights: expected a positive total, found 0 (no world carries weight)")
+    return w
+
+
+def _real(x, name: str, *, inf: bool) -> float:
+    """A real scalar (``inf`` allowed when ``inf``: never)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise ScoringError(f"{name}: expected a number of days, found {type(x).__name__} {x!r}")
+    value = float(x)
+    if math.isnan(value) or value == -math.inf or (value == math.inf and not inf):
+        raise ScoringError(f"{name}: expected a {'day or inf (never)' if inf else 'finite day'}, found {_fmt(value)}")
+    return value
+
+
+def _date_inputs(days, truth, close, weights) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Validated (censored days, weights normalised to sum 1, censored truth, never point)."""
+    d = _days(days, "days")
+    w = _day_weights(weights, d.shape[0])
+    c = _real(close, "close", inf=False)
+    y = _real(truth, "truth", inf=True)
+    never = c + 1.0
+    return _censor(d, c), w / w.sum(), (never if y > c else y), never
+
+
+def _censor(days: np.ndarray, close: float) -> np.ndarray:
+    """Every day after ``close`` (and never, inf) moved to ``close + 1``."""
+    return np.where(days > close, close + 1.0, days)
+
+
+def _median_core(x: np.ndarray, p: np.ndarray) -> float:
+    """The smallest value whose weighted CDF reaches 1/2 (``inverted_cdf``; ``p`` sums to 1)."""
+    order = np.argsort(x, kind="stable")
+    cdf = np.cumsum(p[order])
+    return float(x[order][min(int(np.searchsorted(cdf, 0.5 - 1e-12, side="left")), len(x) - 1)])
+
+
+def _step_crps_core(x: np.ndarray, p: np.ndarray, y: float) -> float:
+    """CRPS of a discrete distribution (values ``x``, probabilities ``p`` summing to 1) at ``y``:
+    the integral of ``(F(z) - 1{z >= y})^2`` over the steps of F, exactly."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    cdf = np.concatenate([[0.0], np.cumsum(p[order])])
+    cdf /= cdf[-1]
+    z = np.unique(np.append(xs, y))
+    gap = (cdf[np.searchsorted(xs, z[:-1], side="right")] - (z[:-1] >= y)) ** 2
+    return float(gap @ np.diff(z))
+
+
+def date_absolute_error(days, truth, *, close, weights=None) -> float:
+    """Absolute error, in days, of the median of a forecast of an event's day.
+
+    Parameters
+    ----------
+    days : array_like, shape (n,)
+        The event's day in each world (e.g. days after the model's ``as_of``); ``inf``: never.
+    truth : float
+        The day it happened; ``inf`` if it did not happen by the close.
+    close : float
+        The question's last day.  Every day after it (and never) is the outcome "never", placed
+        at ``close + 1``, in the forecast and in the truth alike.
+    weights : array_like, shape (n,), optional, keyword-only
+        Non-negative weights of the worlds (None: equal).
+
+    Returns
+    -------
+    float
+        ``|median - truth|`` in days, both censored at ``close + 1``; the median is the smallest
+        day whose weighted CDF reaches 1/2.  A median of "never" against an event on day y
+        is ``close + 1 - y`` days off; a median day m against "never" is ``close + 1 - m``
+        days off; never against never is 0.
+
+    Examples
+    --------
+    Three worlds put the event on days 4, 10 and never; the question closes on day 30 and the
+    event happened on day 8: the median is day 10, two days late.
+
+    >>> date_absolute_error([4.0, 10.0, float("inf")], 8, close=30)
+    2.0
+    >>> date_absolute_error([4.0, 10.0, float("inf")], float("inf"), close=30)   # 31 - 10
+    21.0
+    """
+    x, p, y, _ = _date_inputs(days, truth, close, weights)
+    return abs(_median_core(x, p) - y)
+
+
+def date_crps(days, truth, *, close, weights=None) -> float:
+    """CRPS, in days, of a forecast of an event's day, with the mass at "never" just after the close.
+
+    Parameters
+    ----------
+    days : array_like, shape (n,)
+        The event's day in each world; ``inf``: never.
+    truth : float
+        The day it happened; ``inf`` if it did not happen by the close.
+    close : float
+        The question's last day.  Every day after it (and never) is placed at ``close + 1``,
+        in the forecast and in the truth alike.
+    weights : array_like, shape (n,), optional, keyword-only
+        Non-negative weights of the worlds (None: equal).
+
+    Returns
+    -------
+    float
+        ``integral (F(z) - 1{z >= y})^2 dz`` with F the weighted CDF of the censored days and
+        y the censored truth (Gneiting & Raftery 2007, eq. 20), computed exactly over the steps
+        of F.  A loss in days: 0 when every world has the true day; a forecast sure of the
+        wrong day scores its distance; "never" against a day y costs at most ``close + 1 - y``.
+        Equal to :func:`crps_ensemble` of the censored days when the weights are equal.
+
+    References
+    ----------
+    Gneiting, T. & Raftery, A. E. (2007). Strictly proper scoring rules, prediction, and
+    estimation. *JASA* 102, 359–378.
+
+    Examples
+    --------
+    Half the worlds say day 10, half never; the question closes on day 19 (never is day 20)
+    and the event happened on day 10: F is 1/2 from day 10 to day 20, so the CRPS is
+    ``(1/2)^2 * 10``.
+
+    >>> date_crps([10.0, float("inf")], 10, close=19)
+    2.5
+    """
+    x, p, y, _ = _date_inputs(days, truth, close, weights)
+    return _step_crps_core(x, p, y)
+
+
+def date_month_probability(days, truth, *, start, close, weights=None) -> float:
+    """Probability a forecast of an event's day gave to the true calendar month (or to never).
+
+    Parameters
+    ----------
+    days : array_like, shape (n,)
+        The event's day in each world, counted from ``start``: day t falls on the date
+        ``start + ceil(t)`` days; ``inf``: never.
+    truth : float
+        The day it happened; ``inf`` if it did not happen by the close.
+    start : datetime.date, keyword-only
+        The date of day 0.
+    close : float, keyword-only
+        The question's last day: days after it are "never".
+    weights : array_like, shape (n,), optional, keyword-only
+        Non-negative weights of the worlds (None: equal).
+
+    Returns
+    -------
+    float
+        In [0, 1]: the weighted share of worlds whose event falls in the calendar month of the
+        truth, up to the close (the month of the close counts only its days up to the close);
+        when the truth is never, the share of worlds with no event by the close.  A gain:
+        higher is better.
+
+    Examples
+    --------
+    From 2023-09-05 (day 0), days 8 and 20 fall in September, day 30 on 2023-10-05; the event
+    happened on 2023-09-13 (day 8):
+
+    >>> import datetime as dt
+    >>> date_month_probability([8.0, 20.0, 30.0, float("inf")], 8, start=dt.date(2023, 9, 5), close=100)
+    0.5
+    """
+    if not isinstance(start, _dt.date) or isinstance(start, _dt.datetime):
+        raise ScoringError(f"start: expected a datetime.date (the date of day 0), found {type(start).__name__} {start!r}")
+    x, p, y, never = _date_inputs(days, truth, close, weights)
+    if y == never:
+        return float(p[x == never].sum())
+    when = start + _dt.timedelta(days=math.ceil(y))
+    first = when.replace(day=1)
+    following = (first + _dt.timedelta(days=32)).replace(day=1)
+    lo, hi = (first - start).days, min((following - start).days - 1, close)
+    return float(p[(x > lo - 1) & (x <= hi)].sum())

@@ -30,20 +30,26 @@ class Domain:
         The parameter in words, for messages (``"a probability"``).
     lo, hi : float
         Bounds (``-inf`` / ``inf``: none); ``lo_open`` excludes ``lo``.
+    finite : bool
+        Infinity is outside the domain (every numeric parameter of a distribution: an infinite
+        mean or rate gives NaN or infinite draws); ``False`` where it means something.
     """
 
     what: str = "a number"
     lo: float = -math.inf
     hi: float = math.inf
     lo_open: bool = False
+    finite: bool = True
 
     @property
     def bounded(self) -> bool:
-        return self.lo > -math.inf or self.hi < math.inf
+        """Whether a value drawn per world must be checked against the domain."""
+        return self.lo > -math.inf or self.hi < math.inf or self.finite
 
     def outside(self, v: np.ndarray) -> np.ndarray:
         """Per world: whether ``v`` (shape (n,)) is NaN or outside the domain."""
-        return (v < self.lo) | (v > self.hi) | (v <= self.lo if self.lo_open else False) | np.isnan(v)
+        out = (v < self.lo) | (v > self.hi) | (v <= self.lo if self.lo_open else False) | np.isnan(v)
+        return out | np.isinf(v) if self.finite else out
 
     def __str__(self) -> str:
         return f"{'(' if self.lo_open else '['}{self.lo}, {self.hi}]"

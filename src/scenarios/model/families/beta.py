@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schema import check_keys, check_number
+from ..schema import check_keys, check_number, excerpt
 from .base import Domain, Family, register
 
 
@@ -34,7 +34,7 @@ class Beta(Family):
         if set(body) == {"mean", "concentration"}:
             m = check_number(body["mean"], at.key("mean"), what="a mean in (0, 1)", lo=0, hi=1, lo_open=True)
             if m >= 1:
-                raise at.key("mean").error(f"expected a mean in (0, 1), got {m!r}")
+                raise at.key("mean").error(f"expected a mean in (0, 1), got {excerpt(m)}")
             c = check_number(body["concentration"], at.key("concentration"), what="a concentration", lo=0, lo_open=True)
             a, b = beta_from_mean(m, c)
             return reader.constant(a, at), reader.constant(b, at)

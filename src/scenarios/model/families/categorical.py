@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import check_mapping
+from ..schema import check_mapping, excerpt
 from ..spec import Kind, ModelRuntimeError, Spec
 from .base import Composite, Domain, register
 
 PROBABILITY = Domain("a probability", 0.0, 1.0)
+
+NOT_APPLICABLE = -1
+"""The code a categorical node holds in a world where it does not apply (outside its node-level
+``when:``): no category's code, so ``==``/``in`` with a category are false there, and never an
+index into the categories (readers label it "n/a"; :meth:`scenarios.model.worlds.Worlds.applicable`)."""
 
 
 def sample_categorical(rng: np.random.Generator, n: int, probs: np.ndarray) -> np.ndarray:
@@ -50,7 +55,7 @@ class CategoricalSpec(Spec):
         if self.weights is not None:
             k = kinds[self.weights]
             if k.type != "vector":
-                raise doc.error(self.path + ("weights",), f"expected a dirichlet node, {self.weights!r} is a {k.type} node")
+                raise doc.error(self.path + ("weights",), f"expected a dirichlet node, {excerpt(self.weights)} is a {k.type} node")
             self.categories = k.categories
         return Kind("category", self.categories)
 
@@ -61,12 +66,18 @@ class CategoricalSpec(Spec):
         if all(np.ndim(v) == 0 for v in values):
             return sample_categorical(rng, n, np.asarray(values, dtype=float))
         probs = np.column_stack([np.broadcast_to(v, (n,)) for v in values]).astype(float)
-        if (probs < 0).any() or np.isnan(probs).any():
+        if not ((probs >= 0) & (probs < np.inf)).all():  # NaN and inf too
             raise ModelRuntimeError(
                 ctx.model.doc.origin(self.path), ".".join(self.path),
-                "category probabilities must be non-negative in every world",
+                "category probabilities must be finite and non-negative in every world",
             )
-        total = probs.sum(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            total = probs.sum(axis=1, keepdims=True)
+        if not np.isfinite(total).all():
+            raise ModelRuntimeError(
+                ctx.model.doc.origin(self.path), ".".join(self.path),
+                "category probabilities are too large to add up (their sum overflows) in some worlds",
+            )
         if (total <= 0).any():
             raise ModelRuntimeError(
                 ctx.model.doc.origin(self.path), ".".join(self.path),

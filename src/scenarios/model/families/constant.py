@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Family, register
+from .base import Domain, Family, register
 
 
 def _step(values, t, left: bool) -> np.ndarray:
@@ -18,6 +18,7 @@ class Constant(Family):
 
     key = "constant"
     params = ("value",)
+    domains = {"value": Domain("a number", finite=False)}  # constant: never is an event that never happens
     shorthand = True
     discrete = True
     passthrough = True

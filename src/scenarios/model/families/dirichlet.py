@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import check_keys, describe
-from ..spec import Kind, Spec
+from ..schema import check_keys, describe, excerpt
+from ..spec import Kind, ModelRuntimeError, Spec
 from .base import Composite, Domain, register
 
 CONCENTRATION = Domain("a concentration", 0.0, lo_open=True)
@@ -22,6 +22,8 @@ def sample_dirichlet(rng: np.random.Generator, n: int, alphas: list) -> np.ndarr
     g = np.column_stack([rng.gamma(a, 1.0, n) for a in alphas])
     total = g.sum(axis=1, keepdims=True)
     total[total == 0] = 1.0
+    if not np.isfinite(total).all():  # concentrations near 1e308: the vector would be all zeros
+        raise OverflowError("the sum of the gamma draws overflows")
     return g / total
 
 
@@ -43,7 +45,22 @@ class DirichletSpec(Spec):
         return Kind("vector", self.categories)
 
     def sample(self, ctx, rng, n):
-        return sample_dirichlet(rng, n, [a.sample(ctx, rng, n) for a in self.alphas])
+        alphas = [a.sample(ctx, rng, n) for a in self.alphas]
+        for alpha, cat in zip(alphas, self.categories):
+            bad = CONCENTRATION.outside(np.asarray(alpha, dtype=float))
+            if np.any(bad):
+                example = float(np.broadcast_to(np.asarray(alpha, dtype=float), (n,))[np.broadcast_to(bad, (n,))][0])
+                raise self._error(ctx, ("alpha", cat), f"a concentration must be a finite number > 0 in every world, "
+                                  f"got {excerpt(example)} in {int(np.broadcast_to(bad, (n,)).sum())} of {n} worlds")
+        try:
+            with np.errstate(over="ignore"):
+                return sample_dirichlet(rng, n, alphas)
+        except OverflowError:
+            raise self._error(ctx, ("alpha",), "the concentrations are too large to draw from (their sum "
+                              "overflows); keep their sum below about 1e300") from None
+
+    def _error(self, ctx, keys: tuple, message: str) -> ModelRuntimeError:
+        return ModelRuntimeError(ctx.model.doc.origin(self.path), ".".join(self.path + keys), message)
 
 
 @register

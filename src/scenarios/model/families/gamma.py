@@ -18,13 +18,16 @@ def gamma_ci90(low: float, high: float) -> tuple[float, float]:
     """
     from scipy import optimize, special
 
-    target = math.log(high / low)
+    ratio = high / low
+    if not math.isfinite(ratio):
+        raise ValueError("interval too wide for a gamma distribution")
+    target = math.log(ratio)
 
     def gap(log_shape: float) -> float:
         k = math.exp(log_shape)
-        q05 = special.gammaincinv(k, 0.05)
-        q95 = special.gammaincinv(k, 0.95)
-        if not q05 > 0:  # underflow at tiny shapes: the ratio is astronomically large
+        q05 = float(special.gammaincinv(k, 0.05))
+        q95 = float(special.gammaincinv(k, 0.95))
+        if not q05 > 0 or not math.isfinite(q95 / q05):  # tiny shapes: the ratio is astronomically large
             return 1e6
         return math.log(q95 / q05) - target
 

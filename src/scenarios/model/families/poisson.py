@@ -6,6 +6,10 @@ import numpy as np
 
 from .base import Domain, Family, register
 
+POISSON_MAX = 1e18
+"""The largest rate drawn: numpy refuses rates above about 9.2e18 (its counts are 64-bit
+integers), and a count that large has lost every digit a forecast could use anyway."""
+
 
 @register
 class Poisson(Family):
@@ -13,7 +17,7 @@ class Poisson(Family):
 
     key = "poisson"
     params = ("rate",)
-    domains = {"rate": Domain("a rate", 0.0)}
+    domains = {"rate": Domain("a rate", 0.0, POISSON_MAX)}
     shorthand = True
     discrete = True
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..schema import excerpt
 from ..spec import REPEATED, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["RepeatedSpec", "compile", "count_by_day"]
@@ -56,7 +57,7 @@ class RepeatedSpec(Spec):
     def kind(self, kinds, doc):
         for name, key in ((self.start, ("start",)), (self.change_after, ("change", "after"))):
             if name is not None and kinds[name].type != "event":
-                raise doc.error(self.path + key, f"expected an event node, {name!r} is a {kinds[name].type} node")
+                raise doc.error(self.path + key, f"expected an event node, {excerpt(name)} is a {kinds[name].type} node")
         for spec, key in ((self.rate, ("rate",)), (self.rate_after, ("change", "rate"))):
             if spec is not None and spec.kind(kinds, doc).type not in ("number", "bool"):
                 raise doc.error(self.path + key, "expected a per-world number (occurrences per month)")
@@ -64,11 +65,11 @@ class RepeatedSpec(Spec):
 
     def _rate(self, spec, key, ctx, rng, n) -> np.ndarray:
         r = np.broadcast_to(np.asarray(spec.sample(ctx, rng, n), dtype=float), (n,))
-        bad = ~(r >= 0)
+        bad = ~((r >= 0) & (r < np.inf))
         if bad.any():
             raise ModelRuntimeError(
                 ctx.model.doc.origin(self.path), ".".join(self.path + key),
-                f"a rate must be a number >= 0 in every world, got {float(r[bad][0]):g} in {int(bad.sum())} of {n} worlds",
+                f"a rate must be a finite number >= 0 in every world, got {float(r[bad][0]):g} in {int(bad.sum())} of {n} worlds",
             )
         return r
 

@@ -16,13 +16,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import describe
+from ..schema import describe, excerpt
 from ..spec import STATEMENT, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["StatementSpec", "compile", "said_by_day", "ROUNDING"]
 
 ROUNDING = ("nearest", "down", "up")
 DAY, VALUE = 0, 1
+BIAS_MAX = 1e6
+"""The largest ``bias`` (median ratio of what is said to the truth): a source that says a million
+times the truth says nothing about it, and larger ratios overflow."""
+NOISE_MAX = 10.0
+"""The largest ``noise`` (sd of log(said / true)): a 90% range of e^±16 times the truth already."""
+ROUND_TO_MIN = 1e-9
+"""The finest ``round_to`` step: finer steps (1e-320 is a subnormal number) make said / step
+overflow and round nothing."""
 
 
 @dataclass
@@ -69,18 +77,19 @@ class StatementSpec(Spec):
     def kind(self, kinds, doc):
         about = kinds[self.about].type
         if about not in ("number", "bool", "event", "stock", "flow"):
-            raise doc.error(self.path + ("about",), f"expected a number, event, stock or flow node, {self.about!r} is a {about} node")
+            raise doc.error(self.path + ("about",), f"expected a number, event, stock or flow node, {excerpt(self.about)} is a {about} node")
         if self.after is not None:
             if about == "event":
-                raise doc.error(self.path + ("after",), f"{self.about!r} is an event: its statement follows it; drop after")
+                raise doc.error(self.path + ("after",), f"{excerpt(self.about)} is an event: its statement follows it; drop after")
             if kinds[self.after].type != "event":
-                raise doc.error(self.path + ("after",), f"expected an event node, {self.after!r} is a {kinds[self.after].type} node")
+                raise doc.error(self.path + ("after",), f"expected an event node, {excerpt(self.after)} is a {kinds[self.after].type} node")
         for s, key in ((self.chance, "chance"), (self.lag, "lag"), (self.bias, "bias"), (self.noise, "noise")):
             if s is not None and s.kind(kinds, doc).type not in ("number", "bool"):
                 raise doc.error(self.path + (key,), "expected a per-world number")
         return STATEMENT
 
     def _draw(self, spec, key, ctx, rng, n, lo, hi=np.inf):
+        """A per-world parameter in [lo, hi] (NaN refused; inf only where ``hi`` is inf: a lag)."""
         v = np.broadcast_to(np.asarray(spec.sample(ctx, rng, n), dtype=float), (n,))
         bad = ~((v >= lo) & (v <= hi))
         if bad.any():
@@ -123,12 +132,21 @@ class StatementSpec(Spec):
                                   initial=model.flow_initial(self.about))
         else:
             true = np.asarray(np.broadcast_to(truth, (n,)), dtype=float)[idx]
-        bias = self._draw(self.bias, "bias", ctx, rng, n, 0.0)[idx]
-        noise = self._draw(self.noise, "noise", ctx, rng, n, 0.0)[idx]
-        value = true * bias * np.exp(noise * z[idx])
-        if self.round_to is not None:
-            step = self.round_to
-            value = {"nearest": np.round, "down": np.floor, "up": np.ceil}[self.rounding](value / step) * step
+        bias = self._draw(self.bias, "bias", ctx, rng, n, 0.0, BIAS_MAX)[idx]
+        noise = self._draw(self.noise, "noise", ctx, rng, n, 0.0, NOISE_MAX)[idx]
+        with np.errstate(over="ignore", invalid="ignore"):  # what overflows is refused below
+            value = true * bias * np.exp(noise * z[idx])
+            if self.round_to is not None:
+                step = self.round_to
+                value = {"nearest": np.round, "down": np.floor, "up": np.ceil}[self.rounding](value / step) * step
+        if not np.isfinite(value).all():
+            bad = ~np.isfinite(value)
+            raise ModelRuntimeError(
+                model.doc.origin(self.path), ".".join(self.path),
+                f"what the source says is not a finite number in {int(bad.sum())} of {n} worlds "
+                f"(true value {float(true[bad][0]):g}, said {float(value[bad][0]):g}): the value it is about, "
+                "bias, noise or round_to is too large or too small",
+            )
         out[idx, VALUE] = value
         return out
 
@@ -193,12 +211,14 @@ def compile(body, path, compiler) -> StatementSpec:
         raise compiler.err(path, "expected exactly one of 'lag' (days after the fact) and 'date' (a publication date)")
     chance = compiler.value(body.get("chance", 1), path + ("chance",), lo=0, hi=1, what="a probability")
     after = compiler.event_name(body["after"], path + ("after",)) if "after" in body else None
-    lag = compiler.value(body["lag"], path + ("lag",), lo=0, what="a lag (days)") if "lag" in body else None
+    lag = compiler.value(body["lag"], path + ("lag",), lo=0, what="a lag (days)", finite=False) if "lag" in body else None
     on = _dates(body["date"], path + ("date",), compiler) if "date" in body else None
-    bias = compiler.value(body.get("bias", 1), path + ("bias",), lo=0, what="a ratio >= 0")
-    noise = compiler.value(body.get("noise", 0), path + ("noise",), lo=0, what="a standard deviation of log(said / true)")
+    bias = compiler.value(body.get("bias", 1), path + ("bias",), lo=0, hi=BIAS_MAX, what="a ratio of said to true")
+    noise = compiler.value(body.get("noise", 0), path + ("noise",), lo=0, hi=NOISE_MAX,
+                           what="a standard deviation of the log of said / true")
     round_to = (
-        float(compiler.number(body["round_to"], path + ("round_to",), lo=0, lo_open=True, what="a step > 0"))
+        float(compiler.number(body["round_to"], path + ("round_to",), lo=ROUND_TO_MIN,
+                              what=f"a step >= {ROUND_TO_MIN:g} (the multiple the source rounds to)"))
         if "round_to" in body else None
     )
     rounding = compiler.choice(body.get("rounding", "nearest"), path + ("rounding",), ROUNDING, what="nearest, down or up")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..families.poisson import POISSON_MAX
+from ..schema import excerpt
 from ..spec import STOCK, ModelRuntimeError, Spec, refs_of
 
 __all__ = ["StockSpec", "compile", "level_at_day", "exposure_by_month"]
@@ -48,7 +50,7 @@ class StockSpec(Spec):
 
     def kind(self, kinds, doc):
         if self.start is not None and kinds[self.start].type != "event":
-            raise doc.error(self.path + ("start",), f"expected an event node, {self.start!r} is a {kinds[self.start].type} node")
+            raise doc.error(self.path + ("start",), f"expected an event node, {excerpt(self.start)} is a {kinds[self.start].type} node")
         if self.rate.kind(kinds, doc).type not in ("number", "bool", "flow"):
             raise doc.error(self.path + ("rate",), "expected a per-world number or a flow (added per month)")
         for s, key in ((self.initial, "initial"), (self.cap, "cap")):
@@ -56,13 +58,15 @@ class StockSpec(Spec):
                 raise doc.error(self.path + (key,), "expected a per-world number")
         return STOCK
 
-    def _check(self, values, key, ctx, n, *, lo=0.0):
-        bad = ~(values >= lo)
+    def _check(self, values, key, ctx, n, *, lo=0.0, hi=np.inf, what=""):
+        """Refuse per-world values that are NaN, infinite or outside [lo, hi], naming ``key``."""
+        bad = ~((values >= lo) & (values <= hi) & np.isfinite(values))
         if bad.any():
+            worlds = int(bad.reshape(n, -1).any(axis=1).sum())
+            expected = what or (f"a finite number >= {lo:g}" if lo > -np.inf else "a finite number")
             raise ModelRuntimeError(
-                ctx.model.doc.origin(self.path), ".".join(self.path + (key,)),
-                f"expected a number >= {lo:g} in every world, got {float(values[bad].flat[0]):g} in "
-                f"{int(bad.reshape(n, -1).any(axis=1).sum())} of {n} worlds",
+                ctx.model.doc.origin(self.path), ".".join(self.path + ((key,) if key else ())),
+                f"expected {expected} in every world, got {float(values[bad].flat[0]):g} in {worlds} of {n} worlds",
             )
 
     def sample(self, ctx, rng, n):
@@ -72,19 +76,26 @@ class StockSpec(Spec):
         rate = rate[:, :months] if rate.ndim == 2 else np.broadcast_to(rate, (n,))[:, None]
         self._check(rate, "rate", ctx, n)
         start = np.zeros(n) if self.start is None else np.asarray(ctx.get(self.start), dtype=float)
-        added = exposure_by_month(start, months, model.month_days) * rate  # (n, months)
+        with np.errstate(over="ignore", invalid="ignore"):  # what overflows is refused below
+            added = exposure_by_month(start, months, model.month_days) * rate  # (n, months)
         if self.count == "poisson":
+            self._check(added, "rate", ctx, n, hi=POISSON_MAX,
+                        what=f"a count per month in [0, {POISSON_MAX:g}] (the largest numpy draws)")
             added = rng.poisson(added.T).T.astype(float)  # month-major draws
         initial = np.broadcast_to(np.asarray(self.initial.sample(ctx, rng, n), dtype=float), (n,))
-        if not np.isfinite(initial).all():
-            self._check(np.where(np.isfinite(initial), 0.0, np.nan), "initial", ctx, n, lo=-np.inf)
+        self._check(initial, "initial", ctx, n, lo=-np.inf)
         levels = np.empty((n, months + 1))
         levels[:, 0] = initial
-        np.cumsum(added, axis=1, out=levels[:, 1:])
-        levels[:, 1:] += initial[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.cumsum(added, axis=1, out=levels[:, 1:])
+            levels[:, 1:] += initial[:, None]
         if self.cap is not None:
             cap = np.broadcast_to(np.asarray(self.cap.sample(ctx, rng, n), dtype=float), (n,))
+            self._check(np.where(cap == np.inf, 0.0, cap), "cap", ctx, n, lo=-np.inf,
+                        what="a finite level, or inf for no cap")
             np.minimum(levels, cap[:, None], out=levels)
+        self._check(levels, "", ctx, n, lo=-np.inf,
+                    what="a finite level (the sum overflows: a rate or initial level too large)")
         return levels
 
 
@@ -117,6 +128,6 @@ def compile(body, path, compiler) -> StockSpec:
     rate = compiler.value(body["rate"], path + ("rate",), lo=0, what="an amount added per month")
     start = compiler.event_name(body["start"], path + ("start",)) if "start" in body else None
     initial = compiler.value(body.get("initial", 0), path + ("initial",), what="a level")
-    cap = compiler.value(body["cap"], path + ("cap",), what="a level") if "cap" in body else None
+    cap = compiler.value(body["cap"], path + ("cap",), what="a level", finite=False) if "cap" in body else None
     count = compiler.choice(body.get("count", "expected"), path + ("count",), ("expected", "poisson"), what="expected or poisson")
     return StockSpec(rate, start, initial, cap, count, path)
