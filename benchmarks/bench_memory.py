@@ -9,12 +9,15 @@ Each case is a command run in a process of its own (``python -m scenarios ...``)
 
 * ``forecast``, ``forecast --as-of`` and ``backtest`` of params/base.yaml at 10,000, 50,000 and
   100,000 worlds (chunks of 10,000: above one chunk, ``--jobs`` workers, by default the cores);
-* ``report`` of params/base.yaml (its three notebooks; ``--force``) at 2,000, 10,000 and 20,000;
+* ``report`` of params/base.yaml (its three notebooks; ``--force``) at 2,000, 10,000 and 20,000,
+  and its backtest notebook alone (``papermill notebooks/03_backtest.ipynb -p samples N``, every
+  evidence date, with its fans) at 10,000, 20,000 and 50,000, whose estimate is its kernel's and
+  its backtest's (``scenarios.notebook.inputs.backtest_memory``, what the notebook checks);
 * a model with a repeated event of ``max: 10000`` (:data:`REPEATED`, written to a temporary
   folder with its evidence), ``forecast`` and ``forecast --as-of`` at 500, 1,000 and 2,000.
 
 The **estimate** is the command's own: the same command with ``--memory-budget 1`` is refused
-before it starts and says how much it would need.  The **peak** is the most resident memory the
+before it starts and says how much it would need (the notebook's: see above).  The **peak** is the most resident memory the
 command and every process it started held at once, polled every 20 ms from ``/proc``
 (``VmRSS``), and at least the command's own ``VmHWM``; the sum of every process's own peak
 (``VmHWM``, an upper bound) is printed beside it.  The target: the estimate within 25% of the
@@ -140,27 +143,43 @@ def scenarios(*args) -> list[str]:
     return [sys.executable, "-m", "scenarios", *map(str, args)]
 
 
-def cases(names: list[str], tmp: Path) -> list[tuple[str, int, list[str]]]:
-    """(label, worlds, argv) of every run of the table."""
+def notebook_estimate(samples: int) -> int:
+    """The backtest notebook's own estimate: its kernel and its backtest (what ``backtest_inputs``
+    checks), with every evidence date (``as_of`` empty)."""
+    from scenarios.engine.memory import KERNEL_BYTES
+    from scenarios.notebook.inputs import backtest_memory, notebook_inputs
+
+    run = notebook_inputs(BASE, samples=samples)
+    return KERNEL_BYTES + backtest_memory(run)(samples)
+
+
+def cases(names: list[str], tmp: Path) -> list[tuple]:
+    """(label, worlds, argv, estimate) of every run of the table; ``estimate`` None: the command's own."""
     out = []
     repeated = tmp / "repeated.yaml"
     repeated.write_text(REPEATED)
     (tmp / "evidence.yaml").write_text(REPEATED_EVIDENCE)
     for name in names:
         if name == "forecast":
-            out += [("forecast", n, scenarios("forecast", BASE, "-n", n, "--format", "json", "--output", "-"))
+            out += [("forecast", n, scenarios("forecast", BASE, "-n", n, "--format", "json", "--output", "-"), None)
                     for n in (10_000, 50_000, 100_000)]
         elif name == "as-of":
-            out += [("forecast --as-of", n, scenarios("forecast", BASE, "-n", n, "--as-of", "2024-12-31", "--format", "json"))
-                    for n in (10_000, 50_000, 100_000)]
+            out += [("forecast --as-of", n, scenarios("forecast", BASE, "-n", n, "--as-of", "2024-12-31", "--format", "json"),
+                     None) for n in (10_000, 50_000, 100_000)]
         elif name == "backtest":
-            out += [("backtest", n, scenarios("backtest", BASE, "-n", n, "--out", tmp / f"backtest-{n}"))
+            out += [("backtest", n, scenarios("backtest", BASE, "-n", n, "--out", tmp / f"backtest-{n}"), None)
                     for n in (10_000, 50_000, 100_000)]
         elif name == "report":
-            out += [("report", n, scenarios("report", BASE, "-n", n, "--force", "--out", tmp / f"report-{n}"))
+            out += [("report", n, scenarios("report", BASE, "-n", n, "--force", "--out", tmp / f"report-{n}"), None)
                     for n in (2_000, 10_000, 20_000)]
+        elif name == "notebook":
+            papermill = str(Path(sys.executable).parent / "papermill")
+            out += [("backtest notebook", n, [papermill, str(REPO / "notebooks" / "03_backtest.ipynb"),
+                                              str(tmp / f"03-{n}.ipynb"), "-p", "samples", str(n), "--cwd",
+                                              str(REPO / "notebooks")], notebook_estimate)
+                    for n in (10_000, 20_000, 50_000)]
         elif name == "repeated":
-            out += [(f"repeated {how}".strip(), n, scenarios("forecast", repeated, "-n", n, *extra))
+            out += [(f"repeated {how}".strip(), n, scenarios("forecast", repeated, "-n", n, *extra), None)
                     for how, extra in (("", ()), ("--as-of", ("--as-of", "2025-01-01"))) for n in (500, 1_000, 2_000)]
         else:
             raise SystemExit(f"bench_memory: unknown case {name!r}")
@@ -172,8 +191,8 @@ def table(names: list[str]) -> int:
     missed = 0
     print(f"{'case':<20} {'worlds':>8} {'estimate':>9} {'peak':>9} {'ratio':>6} {'sum':>9} {'procs':>5} {'s':>6}")
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
-        for label, n, argv in cases(names, Path(folder)):
-            est = estimate(argv, REPO)
+        for label, n, argv, own in cases(names, Path(folder)):
+            est = own(n) if own is not None else estimate(argv, REPO)
             got = measure(argv, REPO)
             ratio = est / got["peak"]
             ok = abs(ratio - 1) <= WITHIN and ratio >= 1 - NEVER_BELOW
@@ -211,7 +230,7 @@ def scaling(sizes: list[int]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", default=["forecast", "as-of", "backtest", "report", "repeated"])
+    parser.add_argument("--cases", nargs="+", default=["forecast", "as-of", "backtest", "report", "notebook", "repeated"])
     parser.add_argument("--scaling", type=int, nargs="*", default=[], metavar="WORLDS")
     args = parser.parse_args()
     if not os.path.exists("/proc/self/status"):

@@ -316,9 +316,8 @@ def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_
     # a reported node's candidate is drawn beside the one kept so far
     moving = max(MOVE_STATES * state, _draw_peak(model, values),
                  _draw_peak(model, {name: values[name] for name in reported}, beyond=-1.0) + REPORT_CANDIDATES)
-    if store:  # the worlds written after a step of the chain: their bytes and the copy written
-        moving = max(moving, 2.0 * state)
-    chunk = VALUE_BYTES * (held + moving)
+    written = 2.0 * state if store else 0.0  # the worlds kept after a step: their bytes and the copy written
+    chunk = VALUE_BYTES * (held + moving + written)
     kept = largest_sink = sinks = 0.0  # per world of the run
     parts = 0.0  # per world of a chunk: the question values a chunk gives back
     points = 0.0  # per chunk
@@ -341,9 +340,10 @@ def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_
     used = min(workers, chunks) if chunks > 1 else 0
     if not used:  # one chunk runs here
         return int(pool + max(n * chunk + points + during, after))
-    # each worker draws a chunk and sends back its part (pickled: twice); the parts are held in this
-    # process until the run ends (the questions' values then twice: also copied into the results)
-    worker = WORKER_BYTES + n * (chunk + 2 * (sinks + parts)) + points
+    # each worker draws a chunk, and sends back its part once the chunk is done (the part and its
+    # bytes); the parts are held in this process until the run ends (the questions' values then
+    # twice: also copied into the results)
+    worker = WORKER_BYTES + n * max(chunk + sinks, 2 * (sinks + parts)) + points
     return int(pool + used * worker + max(during, after) + samples * parts)
 
 

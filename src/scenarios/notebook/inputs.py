@@ -256,7 +256,7 @@ def as_of_view(run: NotebookInputs, *, forecasts: bool = True) -> AsOfView:
                         resolutions=data.resolutions)
     resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
     with executor(None, dask_address()) as pool:
-        now, forecast = worlds_as_of(model, run.questions if forecasts else [], data.evidence, day,
+        now, forecast = worlds_as_of(model, run.questions, data.evidence, day,  # the report's own run: kept
                                      samples=run.samples, seed=run.seed, resolved_on=resolved_on, pool=pool,
                                      store=chain_store())
     return AsOfView(day, prior, now, prior_forecast, forecast if forecasts else None, "", items, data.evidence,
@@ -357,12 +357,12 @@ def _workers() -> int:
     return 0 if dask_address() else default_jobs()
 
 
-def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=None):
+def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=...):
     """What :func:`as_of_view` holds besides its kernel, in bytes, as a function of the number of
     worlds: the prior's worlds (every node, flows over the horizon; twice while its chunks are
     joined), and beside them the prior forecast or the run of the worlds as of ``run.as_of``
-    (:func:`scenarios.engine.memory.planned`).  ``store``: the chain store it keeps (default
-    :func:`~scenarios.engine.checkpoint.chain_store`'s, as in a kernel)."""
+    (:func:`scenarios.engine.memory.planned`).  ``store``: the chain store it writes (None: none;
+    default :func:`~scenarios.engine.checkpoint.chain_store`'s, as in a kernel)."""
     from ..backtest.data import load_model_data
     from ..engine.asof import worlds_as_of
     from ..engine.forecast import flow_months
@@ -383,13 +383,13 @@ def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=None):
             resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
             now = planned(worlds_as_of, model, run.questions if forecasts else [], data.evidence, day,
                           samples=run.samples, seed=run.seed, resolved_on=resolved_on,
-                          store=store or chain_store(), workers=_workers())
+                          store=chain_store() if store is ... else store, workers=_workers())
             if now is not None:
                 beside.append(now)
     return lambda n: world * n + max(f(n) for f in beside)
 
 
-def backtest_memory(run: NotebookInputs, *, until: str = "", store=None):
+def backtest_memory(run: NotebookInputs, *, until: str = "", store=...):
     """What :func:`backtest_inputs` holds besides its kernel, in bytes, as a function of the
     number of worlds (:func:`scenarios.engine.memory.planned`); None when there is no backtest to
     run.  ``store`` as for :func:`view_memory`."""
@@ -404,7 +404,7 @@ def backtest_memory(run: NotebookInputs, *, until: str = "", store=None):
         return None
     return planned(backtest.backtest_for, run.model, run.questions, resolutions=run.files.resolutions,
                    evidence=run.files.evidence, samples=run.samples, seed=run.seed, until=until, fans=True,
-                   recalibrate=True, store=store or chain_store(), workers=_workers())
+                   recalibrate=True, store=chain_store() if store is ... else store, workers=_workers())
 
 
 def _check_memory(run_bytes, samples: int) -> None:

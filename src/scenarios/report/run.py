@@ -191,7 +191,8 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
     report's date (the others; :func:`scenarios.notebook.inputs.backtest_memory` and
     ``view_memory``).  They run as :func:`_execute` runs them, ``jobs`` at once: the backtests
     first, then the others beside the run's own forecasts; with this process and its workers.
-    ``chain_cache``: the folder the as-of chain is kept in (what a chunk writes there counts).
+    ``chain_cache``: the folder the as-of chain is kept in; what a chunk writes there counts, in
+    the backtest (the notebooks after it and the forecasts continue the chain it kept).
 
     Raises
     ------
@@ -219,15 +220,17 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
     for plan in plans:
         spec = report_spec(plan.model)
         known: dict = {}  # the notebooks of a kind with the same parameters hold the same
-        for t in plan.tasks:
+        kept = store  # a backtest keeps the chain: the notebooks after it and the forecast write none of it again
+        for t in sorted(plan.tasks, key=lambda t: CHAIN_FIRST not in t.parameters):
             n = int(t.parameters.get("samples") or plan.samples)
             first = CHAIN_FIRST in t.parameters
             key = (first, n, str(t.parameters.get("as_of", "")))
             if key not in known:
                 run = NotebookInputs(plan.model, plan.questions, n, plan.seed, plan.params_file, spec, plan.data,
                                      plan.as_of)
-                known[key] = (backtest_memory(run, until=key[2], store=store) if first
-                              else view_memory(run, store=store)) or (lambda _: 0)
+                f = backtest_memory(run, until=key[2], store=store) if first else view_memory(run, store=kept)
+                kept = None if first and f is not None else kept
+                known[key] = f or (lambda _: 0)
             tasks.append((first, n, known[key]))
         if plan.questions:  # as _forecast makes it, in this process
             data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
@@ -235,7 +238,7 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
             if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
                 resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
                 f = memory.planned(forecast_as_of, plan.model, plan.questions, data.evidence, plan.as_of,
-                                   samples=plan.samples, seed=plan.seed, resolved_on=resolved_on, store=store,
+                                   samples=plan.samples, seed=plan.seed, resolved_on=resolved_on, store=kept,
                                    workers=workers)
             if f is None:
                 f = functools.partial(memory.forecast_bytes, plan.model, plan.questions,
@@ -293,7 +296,7 @@ def _forecast(plan: Plan, chain_cache: str | None = None) -> None:
     evidence public by then; the chain the notebooks kept in ``chain_cache`` is continued); a
     failure is recorded."""
     from ..backtest.data import load_model_data
-    from ..engine.asof import forecast_as_of
+    from ..engine.asof import worlds_as_of
     from ..engine.checkpoint import chain_store
     from ..engine.forecast import run_forecast
     from ..engine.parallel import dask_address, executor
@@ -305,9 +308,9 @@ def _forecast(plan: Plan, chain_cache: str | None = None) -> None:
         data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
         if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
             resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
-            with executor(None, dask_address()) as pool:
-                fc = forecast_as_of(plan.model, plan.questions, data.evidence, plan.as_of, samples=plan.samples,
-                                    seed=plan.seed, resolved_on=resolved_on, pool=pool, store=chain_store(chain_cache))
+            with executor(None, dask_address()) as pool:  # the notebooks' as-of run (as_of_view), kept for them
+                _, fc = worlds_as_of(plan.model, plan.questions, data.evidence, plan.as_of, samples=plan.samples,
+                                     seed=plan.seed, resolved_on=resolved_on, pool=pool, store=chain_store(chain_cache))
         else:
             fc = run_forecast(plan.model, plan.questions, samples=plan.samples, seed=plan.seed)
         write_text(str(plan.partial / "forecasts.csv"), fc.to_csv())
@@ -374,7 +377,8 @@ def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progre
              environment: dict | None = None) -> None:
     """Run ``tasks`` on the workers, recording each as it finishes, in the waves of :func:`_waves`
     (a later wave starts when the one before has finished, so it continues the chain that one kept);
-    ``own_work()`` runs once, in this process, after the first wave.  Each kernel is told a file in
+    ``own_work()`` runs once, in this process, between the waves (the as-of run the second wave
+    reads from the chain cache).  Each kernel is told a file in
     ``progress_dir`` to write a backtest's progress to (:mod:`scenarios.backtest.progress`), which
     ``progress`` shows, and gets ``environment`` (variables) too."""
     from ..backtest.progress import ENVIRONMENT as BACKTEST_PROGRESS
@@ -392,9 +396,11 @@ def _execute(executor, tasks: list[Task], *, timeout, progress, own_work, progre
                 task["environment"][BACKTEST_PROGRESS] = os.path.join(progress_dir, f"{i}.progress")
                 progress.watch(t.label, task["environment"][BACKTEST_PROGRESS])
             futures[executor.submit(worker.execute, task)] = t
-        if number == min(1, len(waves) - 1):  # after the first wave (or with the only one)
+        if len(waves) == 1:  # one wave: the run's own work while it executes
             own_work()
         _wait(futures, progress)
+        if number == 0 and len(waves) > 1:  # between the waves: the as-of worlds the second wave reads
+            own_work()
 
 
 def _wait(futures: dict, progress) -> None:
