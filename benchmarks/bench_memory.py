@@ -11,8 +11,9 @@ Each case is a command run in a process of its own (``python -m scenarios ...``)
   100,000 worlds (chunks of 10,000: above one chunk, ``--jobs`` workers, by default the cores);
 * ``report`` of params/base.yaml (its three notebooks; ``--force``) at 2,000, 10,000 and 20,000,
   and its backtest notebook alone (``papermill notebooks/03_backtest.ipynb -p samples N``, every
-  evidence date, with its fans) at 10,000, 20,000 and 50,000, whose estimate is its kernel's and
-  its backtest's (``scenarios.notebook.inputs.backtest_memory``, what the notebook checks);
+  evidence date, with its fans) at 10,000, 20,000 and 50,000, whose estimate is the papermill
+  process, the kernel and its backtest (``scenarios.notebook.inputs.backtest_memory``, what the
+  notebook checks);
 * a model with a repeated event of ``max: 10000`` (:data:`REPEATED`, written to a temporary
   folder with its evidence), ``forecast`` and ``forecast --as-of`` at 500, 1,000 and 2,000.
 
@@ -144,13 +145,13 @@ def scenarios(*args) -> list[str]:
 
 
 def notebook_estimate(samples: int) -> int:
-    """The backtest notebook's own estimate: its kernel and its backtest (what ``backtest_inputs``
-    checks), with every evidence date (``as_of`` empty)."""
-    from scenarios.engine.memory import KERNEL_BYTES
+    """The backtest notebook's estimate: the papermill process, the kernel and its backtest (what
+    ``backtest_inputs`` checks), with every evidence date (``as_of`` empty)."""
+    from scenarios.engine.memory import KERNEL_BYTES, PAPERMILL_BYTES
     from scenarios.notebook.inputs import backtest_memory, notebook_inputs
 
     run = notebook_inputs(BASE, samples=samples)
-    return KERNEL_BYTES + backtest_memory(run)(samples)
+    return PAPERMILL_BYTES + KERNEL_BYTES + backtest_memory(run)(samples)
 
 
 def cases(names: list[str], tmp: Path) -> list[tuple]:
