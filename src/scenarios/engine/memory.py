@@ -274,7 +274,7 @@ def _sink_bytes(model, sink, months: dict) -> tuple[float, float, float]:
     if hasattr(sink, "masses"):
         days = getattr(getattr(sink, "target", None), "close_day", None)
         days = model.horizon_months * model.month_days if days is None else days
-        return 0.0, float(VALUE_BYTES * (days + 2)), float(VALUE_BYTES)
+        return 0.0, float(VALUE_BYTES * (days + 2)), 0.0
     return float(VALUE_BYTES * (1 + sum(node_values(model, name, m) for name, m in reads.items()))), 0.0, 0.0
 
 
@@ -318,8 +318,8 @@ def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_
                  _draw_peak(model, {name: values[name] for name in reported}, beyond=-1.0) + REPORT_CANDIDATES)
     written = 2.0 * state if store else 0.0  # the worlds kept after a step: their bytes and the copy written
     chunk = VALUE_BYTES * (held + moving + written)
-    kept = largest_sink = sinks = 0.0  # per world of the run
-    parts = 0.0  # per world of a chunk: the question values a chunk gives back
+    sinks = largest_sink = 0.0  # per world of the run, what the sinks keep
+    parts = 0.0  # per world: the question values (of a chunk, given back; of the run, kept)
     points = 0.0  # per chunk
     caches: dict = {}  # per world of a chunk, by cache: a CRPS ensemble's sort cache serves every date
     for plan in plans:
@@ -331,7 +331,7 @@ def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_
             points += per_chunk
             if cache:
                 caches[id(getattr(sink, "cache", sink))] = cache
-    kept = parts + sinks
+    kept = parts + sinks  # per world of the run
     chunk += sum(caches.values()) + parts
     during = chunks * points + samples * kept
     # after the last chunk: each question's result in turn, then each sink's values joined

@@ -357,12 +357,13 @@ def _workers() -> int:
     return 0 if dask_address() else default_jobs()
 
 
-def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=...):
+def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=..., kept: bool = False):
     """What :func:`as_of_view` holds besides its kernel, in bytes, as a function of the number of
     worlds: the prior's worlds (every node, flows over the horizon; twice while its chunks are
     joined), and beside them the prior forecast or the run of the worlds as of ``run.as_of``
     (:func:`scenarios.engine.memory.planned`).  ``store``: the chain store it writes (None: none;
-    default :func:`~scenarios.engine.checkpoint.chain_store`'s, as in a kernel)."""
+    default :func:`~scenarios.engine.checkpoint.chain_store`'s, as in a kernel).  ``kept``: the
+    report's runner made that run before (its worlds are read from the chain store, not drawn)."""
     from ..backtest.data import load_model_data
     from ..engine.asof import worlds_as_of
     from ..engine.forecast import flow_months
@@ -379,14 +380,29 @@ def view_memory(run: NotebookInputs, *, forecasts: bool = True, store=...):
                                                chunk_size=CHUNK_SIZE))
     if run.files.evidence and day != model.as_of:
         data = load_model_data(model, run.files)
-        if data.evidence.public_by(day):
+        if data.evidence.public_by(day) and kept:
+            workers = _workers()
+            beside.append(lambda n: _kept_worlds_bytes(world + VALUE_BYTES, n, workers))
+        elif data.evidence.public_by(day):
             resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
-            now = planned(worlds_as_of, model, run.questions if forecasts else [], data.evidence, day,
-                          samples=run.samples, seed=run.seed, resolved_on=resolved_on,
-                          store=chain_store() if store is ... else store, workers=_workers())
+            now = planned(worlds_as_of, model, run.questions, data.evidence, day, samples=run.samples,
+                          seed=run.seed, resolved_on=resolved_on, store=chain_store() if store is ... else store,
+                          workers=_workers())
             if now is not None:
                 beside.append(now)
     return lambda n: world * n + max(f(n) for f in beside)
+
+
+def _kept_worlds_bytes(world: int, n: int, workers: int) -> int:
+    """Reading ``n`` kept worlds of ``world`` bytes each: every chunk's loaded (its file's bytes and
+    its arrays), in ``workers`` processes when there are several chunks, then joined."""
+    from ..engine.memory import POOL_BYTES, WORKER_BYTES
+    from ..engine.simulate import CHUNK_SIZE
+
+    chunks = -(-n // CHUNK_SIZE)
+    loading = 2 * world * min(n, CHUNK_SIZE)
+    used = min(workers, chunks) if chunks > 1 else 0
+    return 2 * world * n + (POOL_BYTES + used * (WORKER_BYTES + loading) if used else loading)
 
 
 def backtest_memory(run: NotebookInputs, *, until: str = "", store=...):

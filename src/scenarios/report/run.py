@@ -189,10 +189,11 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
     Each notebook's kernel holds :data:`~scenarios.engine.memory.KERNEL_BYTES` and its run at its
     ``samples``: the backtest (a notebook that declares ``resolutions_file``) or the worlds as of the
     report's date (the others; :func:`scenarios.notebook.inputs.backtest_memory` and
-    ``view_memory``).  They run as :func:`_execute` runs them, ``jobs`` at once: the backtests
-    first, then the others beside the run's own forecasts; with this process and its workers.
-    ``chain_cache``: the folder the as-of chain is kept in; what a chunk writes there counts, in
-    the backtest (the notebooks after it and the forecasts continue the chain it kept).
+    ``view_memory``).  They run as :func:`_execute` runs them, ``jobs`` at once, beside this
+    process and its papermill workers: the backtests, then this process's own as-of run (every
+    question; :func:`_forecast`), then the others, which read that run from the chain cache; with
+    one wave, the notebooks and the own run at once.  ``chain_cache``: the folder the chain is kept
+    in (what a run writes there counts).
 
     Raises
     ------
@@ -203,7 +204,7 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
 
     from ..backtest.data import load_model_data
     from ..engine import memory
-    from ..engine.asof import forecast_as_of
+    from ..engine.asof import worlds_as_of
     from ..engine.checkpoint import chain_store
     from ..engine.forecast import flow_months
     from ..engine.parallel import dask_address, default_jobs
@@ -213,50 +214,52 @@ def check_report_memory(plans: list[Plan], *, jobs: int, chain_cache: str | None
 
     if memory.memory_budget() is None:
         return
+    every = [t for plan in plans for t in plan.tasks]
+    waves = len(_waves(every))
     tasks = []  # (first wave, samples, bytes as a function of worlds)
-    forecasts = []
+    own_runs = []
     workers = 0 if dask_address() else default_jobs()
     store = chain_store(chain_cache)
     for plan in plans:
+        own, kept = None, False
+        if plan.questions:  # as _forecast makes it, in this process
+            data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
+            if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
+                resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
+                own = memory.planned(worlds_as_of, plan.model, plan.questions, data.evidence, plan.as_of,
+                                     samples=plan.samples, seed=plan.seed, resolved_on=resolved_on, store=store,
+                                     workers=workers)
+                kept = own is not None and waves > 1  # the second wave reads it
+            if own is None:
+                own = functools.partial(memory.forecast_bytes, plan.model, plan.questions,
+                                        nodes=set().union(*(q.refs for q in plan.questions)),
+                                        months=flow_months(plan.model, plan.questions), chunk_size=CHUNK_SIZE)
+            own_runs.append((plan.samples, own))
         spec = report_spec(plan.model)
         known: dict = {}  # the notebooks of a kind with the same parameters hold the same
-        kept = store  # a backtest keeps the chain: the notebooks after it and the forecast write none of it again
-        for t in sorted(plan.tasks, key=lambda t: CHAIN_FIRST not in t.parameters):
+        for t in plan.tasks:
             n = int(t.parameters.get("samples") or plan.samples)
             first = CHAIN_FIRST in t.parameters
             key = (first, n, str(t.parameters.get("as_of", "")))
             if key not in known:
                 run = NotebookInputs(plan.model, plan.questions, n, plan.seed, plan.params_file, spec, plan.data,
                                      plan.as_of)
-                f = backtest_memory(run, until=key[2], store=store) if first else view_memory(run, store=kept)
-                kept = None if first and f is not None else kept
+                f = (backtest_memory(run, until=key[2], store=store) if first
+                     else view_memory(run, store=store, kept=kept and n == plan.samples))
                 known[key] = f or (lambda _: 0)
             tasks.append((first, n, known[key]))
-        if plan.questions:  # as _forecast makes it, in this process
-            data = load_model_data(plan.model, plan.data) if plan.data is not None and plan.data.evidence else None
-            f = None
-            if data is not None and plan.as_of and plan.as_of > plan.model.as_of and data.evidence.public_by(plan.as_of):
-                resolved_on = {k: r.resolved_on for k, r in (data.resolutions or {}).items()}
-                f = memory.planned(forecast_as_of, plan.model, plan.questions, data.evidence, plan.as_of,
-                                   samples=plan.samples, seed=plan.seed, resolved_on=resolved_on, store=kept,
-                                   workers=workers)
-            if f is None:
-                f = functools.partial(memory.forecast_bytes, plan.model, plan.questions,
-                                      nodes=set().union(*(q.refs for q in plan.questions)),
-                                      months=flow_months(plan.model, plan.questions), chunk_size=CHUNK_SIZE)
-            forecasts.append((plan.samples, f))
     if not tasks:
         return
     fixed = memory.RUNNER_BYTES + memory.PAPERMILL_BYTES * min(jobs, len(tasks))
 
     def peak(worlds: int | None) -> int:
         """Bytes at the peak with every run at its own samples (``worlds`` None) or at ``worlds``."""
-        waves = []
+        at_once = []
         for first in (True, False):
             sizes = sorted((memory.KERNEL_BYTES + f(worlds or n) for w, n, f in tasks if w == first), reverse=True)
-            waves.append(sum(sizes[:jobs]))
-        own = max((f(worlds or n) for n, f in forecasts), default=0)
-        return fixed + max(waves[0], waves[1] + own)
+            at_once.append(sum(sizes[:jobs]))
+        own = max((f(worlds or n) for n, f in own_runs), default=0)
+        return fixed + (max(at_once[0], own, at_once[1]) if waves > 1 else max(at_once) + own)
 
     budget = memory.memory_budget()
     need = peak(None)
