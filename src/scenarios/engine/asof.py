@@ -35,6 +35,7 @@ from .conditional import freeze, is_random, node_likelihood
 from .evidence import Conditioning, Evidence, EvidenceError, Item
 from .forecast import Accumulator, Forecast, flow_months
 from .memory import check_plans_memory
+from .occurrences import sample_given_counts
 from .parallel import map_chunks
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
 from .smc import (
@@ -238,6 +239,8 @@ def _draw(model, name, mode, ctx, seed, chunk, n, candidates, cache, tag=""):
         value = np.array(draw_node(model, name, ctx, seed, chunk, stream=name + tag), dtype=float)
         value[:, STATEMENT_DAY], value[:, STATEMENT_VALUE] = mode[1], mode[2]
         return value, None
+    if mode[0] == "counts":  # a repeated event given bounds on its count of occurrences
+        return sample_given_counts(spec, ctx, node_rng(seed, chunk, "counts:" + name + tag), n, mode[1])
     if mode[0] == "within":
         frozen = freeze(spec, ctx, node_rng(seed, chunk, "evidence:" + name + tag), n)
         u = node_rng(seed, chunk, "within:" + name + tag).random(n)

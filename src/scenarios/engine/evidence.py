@@ -25,7 +25,12 @@ where it comes from (``source``) and what it says about model variables:
     item's ``public_on``, a watched event that no item public by D observes is constrained as
     ``never_by: D - lag``.  A statement node can be watched too: until an item reports what its
     source said, the source had not spoken by D - lag (a check on its publication day); and a
-    repeated event (which evidence cannot observe): it had no occurrence by D - lag.
+    repeated event: it had no occurrence by D - lag beyond those the items public by D observe.
+``observe: {repeated: {occurrence: k, on: DATE}}`` / ``{count: c, by: DATE}`` (or ``at_least``,
+``at_most``; or a list of these)
+    What is known of a repeated event's occurrences: bounds lo <= N(day) <= hi on its count.  The
+    occurrences are drawn given them, exactly, and the world is weighted by their probability
+    given its rates and start (:mod:`scenarios.engine.occurrences`).
 ``suggests: {node, window: [FROM, TO] | value: true/false, if_true, if_false}``
     Soft evidence: a source's claim that an event happens on a day from FROM to TO, or that a
     boolean has a value, with the source's reliability.  Nothing is clamped or drawn differently;
@@ -47,12 +52,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ScenarioError
 from ..model.data_files import data_files
+from ..model.kinds.repeated import count_by_day
 from ..model.kinds.statement import DAY as STATEMENT_DAY
 from ..model.kinds.stock import level_at_day
 from ..model.params import load_yaml_file
@@ -96,6 +102,9 @@ REPORT_KEYS = ("quantity", "on", "said", "likelihood", "estimator")
 SAID_KEYS = ("value", "low", "high", "at_least", "at_most")
 CONSTRAINTS = {"event": ("never_by", "by"), "number": ("at_least", "at_most", "between")}
 NOISE_FAMILIES = ("lognormal", "detected_share", "normal")
+MAX_OBSERVED_COUNT = 200
+"""The largest count evidence may give for a repeated event: drawing its occurrences given the
+counts tracks every count up to the largest one given (memory and time grow with its square)."""
 _URL = re.compile(r"^https?://\S+$")
 _ITEM_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
@@ -250,7 +259,8 @@ class Observation:
 
     ``equals`` clamps the node to ``value`` (day number, category code, bool or number);
     ``never_by`` (X > value) and ``by`` (X <= value) constrain an event; ``at_least``,
-    ``at_most`` and ``between`` a number.
+    ``at_most`` and ``between`` a number; ``counts`` bounds a repeated event's count of
+    occurrences, ``value`` a tuple of (day, lo, hi): lo <= N(day) <= hi.
     """
 
     node: str
@@ -261,6 +271,12 @@ class Observation:
 
     def holds(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
+        if self.kind == "counts":  # x: a repeated event's occurrence days, (n, max)
+            ok = np.ones(len(x), dtype=bool)
+            for day, lo, hi in self.value:
+                n_by = count_by_day(x, day)
+                ok &= (n_by >= lo) & (n_by <= hi)
+            return ok
         if x.ndim == 2:  # a statement (day, value) or a repeated event (1st, 2nd, ... occurrence days)
             x = x[:, STATEMENT_DAY]  # its publication day, or its first occurrence (also column 0)
         if self.kind == "never_by":
@@ -350,6 +366,10 @@ class Conditioning:
         Ids of the items public by ``as_of``.
     suggestions : tuple of Suggestion
         Claims weighted by ``if_true`` / ``if_false`` (soft evidence); they change no draw.
+    counts : dict
+        Repeated events known by their counts: name -> ((day, lo, hi), ...), days increasing;
+        drawn given lo <= N(day) <= hi, weighted by its probability
+        (:mod:`scenarios.engine.occurrences`).
     """
 
     as_of: _dt.date
@@ -359,12 +379,16 @@ class Conditioning:
     reports: tuple
     items: tuple
     suggestions: tuple = ()
+    counts: dict = field(default_factory=dict)
 
     def modes(self, model: Model) -> dict:
-        """How each conditioned node is drawn: ("fixed", v), ("within", lo, hi) or ("reports", ...)."""
+        """How each conditioned node is drawn: ("fixed", v), ("within", lo, hi), ("counts", bounds)
+        or ("reports", ...)."""
         out: dict = {name: ("fixed", value) for name, value in self.fixed.items()}
         for name, (lo, hi) in self.within.items():
             out[name] = ("within", lo, hi)
+        for name, bounds in self.counts.items():
+            out[name] = ("counts", bounds)
         by_node: dict = {}
         for rep in self.reports:  # in order of publication, so a later date only appends
             if rep.node not in self.fixed and is_random(model.nodes[rep.node].spec):
@@ -382,7 +406,7 @@ class Conditioning:
 
     def reads(self, model: Model) -> dict:
         """Nodes to draw for the weights: name -> last month read for flows (None otherwise)."""
-        out: dict = {name: None for name in (*self.fixed, *self.within)}
+        out: dict = {name: None for name in (*self.fixed, *self.within, *self.counts)}
         for ob in self.checks:
             out.setdefault(ob.node, None)
         for rep in self.reports:
@@ -430,11 +454,14 @@ class Evidence:
                     fixed.setdefault(ob.node, ob.value)
             if it.report is not None:
                 reports.append(it.report)
+        counts: dict = {}  # repeated event -> [(day, lo, hi), ...]
         for it in items:
             for ob in it.observations:
                 if ob.kind == "equals":
                     continue
-                if ob.node in fixed or ob.kind not in ("never_by", "by"):
+                if ob.kind == "counts":
+                    counts.setdefault(ob.node, []).extend(ob.value)
+                elif ob.node in fixed or ob.kind not in ("never_by", "by"):
                     checks.append(ob)
                 elif ob.kind == "never_by":
                     bound(ob.node, lo=ob.value)
@@ -446,10 +473,18 @@ class Evidence:
             for node, lag in it.watch:
                 if node in said:
                     continue
-                if model.kinds[node].type in ("statement", "repeated"):  # not spoken yet / no occurrence yet
+                if model.kinds[node].type == "repeated":  # no occurrence by then beyond those known
+                    known = [b for b in counts.get(node, ()) if b[0] <= day - lag]
+                    counts.setdefault(node, []).append((float(day - lag), 0.0, max((lo for _, lo, _ in known), default=0.0)))
+                elif model.kinds[node].type == "statement":  # not spoken yet
                     checks.append(Observation(node, "never_by", float(day - lag), f"{node} not by day {day - lag:g}"))
                 elif node not in fixed:
                     bound(node, lo=float(day - lag))
+        for name, known in counts.items():  # an occurrence means the repeated event had started
+            start = model.nodes[name].spec.start
+            seen = [day for day, lo, _ in known if lo >= 1]
+            if start is not None and seen and start not in fixed:
+                bound(start, hi=min(seen))
         # an event observed (or known to have happened by a day) means what it comes after had too
         for name, hi in [(n, v) for n, v in fixed.items() if model.kinds[n].type == "event"] + [
             (n, b[1]) for n, b in bounds.items() if math.isfinite(b[1])
@@ -472,7 +507,17 @@ class Evidence:
                     checks.append(Observation(name, "by", hi, f"{name} by day {hi:g}"))
         ordered = {name: fixed[name] for name in model.nodes if name in fixed}
         suggestions = tuple(s for it in items for s in it.suggestions)
-        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items), suggestions)
+        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items), suggestions,
+                            {name: _merged(counts[name]) for name in model.nodes if name in counts})
+
+
+def _merged(bounds: list) -> tuple:
+    """Bounds (day, lo, hi) on a count, one per day (the tightest), days increasing."""
+    by_day: dict = {}
+    for day, lo, hi in bounds:
+        old = by_day.get(day, (0.0, math.inf))
+        by_day[day] = (max(old[0], lo), min(old[1], hi))
+    return tuple((day, lo, hi) for day, (lo, hi) in sorted(by_day.items()))
 
 
 # =========================================================================== loading and validation
@@ -491,7 +536,7 @@ def _observe_hint(name: str, kind: str) -> str:
         return (f"report what its source said instead: report: {{quantity: {name}, said: {{value: X}}}} "
                 "(the item's public_on is the day it was said)")
     if kind == "repeated":
-        return f"evidence cannot give its occurrences, but watch: [{name}] says it had none by each date"
+        return f"observe: {{{name}: {{occurrence: K, on: DATE}}}} or {{{name}: {{count: N, by: DATE}}}}"
     return "observe a node drawn from it instead"
 
 
@@ -621,7 +666,50 @@ class _Parser:
                     "use {at_least: x}, {at_most: x}, {between: [lo, hi]}, or a report: with a noise model",
                 )
             return Observation(name, "equals", x, f"{name} = {x:g}")
+        if kind.type == "repeated":
+            return self.occurrences(name, value, path, public_on)
         raise self.err(path, f"{excerpt(name)} is a {kind.type} node and cannot be observed directly; {_observe_hint(name, kind.type)}")
+
+    def occurrences(self, name, value, path, public_on) -> Observation:
+        """What is known of a repeated event's occurrences, as bounds ``lo <= N(day) <= hi`` on its
+        count: ``{occurrence: k, on: DATE}`` (the k-th was on DATE), ``{count: c, by: DATE}`` (exactly
+        c by DATE), ``{at_least: c, by: DATE}``, ``{at_most: c, by: DATE}``, or a list of these."""
+        form = "{occurrence: K, on: DATE} or {count: N, by: DATE} (or at_least:/at_most: N, by: DATE), or a list of these"
+        facts = value if isinstance(value, list) else [value]
+        if not facts:
+            raise self.err(path, f"{excerpt(name)} is a repeated event; expected {form}, got an empty list")
+        size = min(self.model.nodes[name].spec.max, MAX_OBSERVED_COUNT)
+        bounds, texts = [], []
+        for i, fact in enumerate(facts):
+            at = path + (str(i),) if isinstance(value, list) else path
+            if not isinstance(fact, dict):
+                raise self.err(at, f"{excerpt(name)} is a repeated event (it can happen more than once); expected {form}, got {describe(fact)}")
+            if "occurrence" in fact:
+                self.keys(fact, at, ("occurrence", "on"))
+                if "on" not in fact:
+                    raise self.err(at, "missing key 'on' (the date of that occurrence)")
+                k = int(self.number(fact["occurrence"], at + ("occurrence",), what=f"an occurrence number, a whole number in [1, {size}] (the node's max, at most {MAX_OBSERVED_COUNT})",
+                                    lo=1, hi=size, integer=True))
+                date = self.date(fact["on"], at + ("on",))
+                day = self.model_day(date, at + ("on",), public_on=public_on, what="occurrence date")
+                if day < 1:
+                    raise self.err(at + ("on",), f"occurrence date {date} is not after the model's as_of ({self.model.as_of}); the model's events start on day 1")
+                bounds += [(float(day - 1), 0.0, float(k - 1)), (float(day), float(k), math.inf)]
+                texts.append(f"{name} occurrence {k} on {date}")
+                continue
+            self.keys(fact, at, ("count", "at_least", "at_most", "by"))
+            given = [k for k in ("count", "at_least", "at_most") if k in fact]
+            if len(given) != 1 or "by" not in fact:
+                raise self.err(at, f"expected {form}, got keys {sorted(fact)}")
+            how = given[0]
+            c = self.number(fact[how], at + (how,), what=f"a number of occurrences, a whole number in [0, {size}] (the node's max, at most {MAX_OBSERVED_COUNT})",
+                            lo=0, hi=size, integer=True)
+            date = self.date(fact["by"], at + ("by",))
+            day = self.model_day(date, at + ("by",), public_on=public_on, what="date")
+            lo, hi = {"count": (c, c), "at_least": (c, math.inf), "at_most": (0.0, c)}[how]
+            bounds.append((float(day), float(lo), float(hi)))
+            texts.append(f"{name} {how.replace('_', ' ')} {c:g} by {date}")
+        return Observation(name, "counts", tuple(bounds), "; ".join(texts))
 
     def implied(self, ob: Observation, item_id: str) -> Observation | None:
         """Observing an event's day also observes its ``when:`` boolean node as true."""
@@ -924,6 +1012,43 @@ class _Parser:
                         f"{other.public_on}, {delay} days later; watch it with a lag of at least {delay} "
                         f"days ({node}: {delay}) or correct the dates",
                     )
+
+        self.check_counts(items)
+
+    def check_counts(self, items: list) -> None:
+        """Facts on a repeated event's count must agree: a count known to be at least lo by one
+        day cannot be at most hi < lo by the same or a later day; an occurrence a watch would
+        have made public sooner is refused as for events."""
+        known: dict = {}  # node -> [(day, lo, hi, item)]
+        for it in items:
+            for ob in it.observations:
+                if ob.kind == "counts":
+                    known.setdefault(ob.node, []).extend((d, lo, hi, it) for d, lo, hi in ob.value)
+        for node, facts in known.items():
+            for d1, lo, _, first in facts:
+                for d2, _, hi, other in facts:
+                    if d1 <= d2 and lo > hi:
+                        a, b = (first, other) if first.public_on <= other.public_on else (other, first)
+                        raise self._item_at(b, "observe", node).error(
+                            f"{excerpt(node)}: item {excerpt(first.id)} says at least {lo:g} occurrences by "
+                            f"{self._date(d1)}, item {excerpt(other.id)} at most {hi:g} by {self._date(d2)}; "
+                            f"items {excerpt(a.id)} and {excerpt(b.id)} contradict each other",
+                        )
+        for it in items:
+            for node, lag in it.watch:
+                for d, lo, _, other in known.get(node, ()):
+                    if lo < 1 or other.public_on <= it.public_on or not math.isfinite(d):
+                        continue
+                    delay = (other.public_on - self._date(d)).days
+                    if delay > lag:
+                        raise self._item_at(it, "watch", node).error(
+                            f"{excerpt(node)} had {lo:g} occurrences by {self._date(d)} but item {excerpt(other.id)} "
+                            f"made it public only on {other.public_on}, {delay} days later; watch it with a lag of "
+                            f"at least {delay} days ({node}: {delay}) or correct the dates",
+                        )
+
+    def _date(self, day: float) -> _dt.date:
+        return self.model.as_of + _dt.timedelta(days=int(day))
 
     def _item_at(self, it: Item, *keys) -> Location:
         """The location of ``keys`` inside item ``it`` (its file and line found when an error is raised)."""

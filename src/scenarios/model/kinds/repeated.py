@@ -19,7 +19,7 @@ import numpy as np
 from ..schema import excerpt
 from ..spec import REPEATED, ModelRuntimeError, Spec, refs_of
 
-__all__ = ["RepeatedSpec", "compile", "count_by_day"]
+__all__ = ["RepeatedSpec", "Clock", "compile", "count_by_day"]
 
 DEFAULT_MAX = 30
 
@@ -73,9 +73,10 @@ class RepeatedSpec(Spec):
             )
         return r
 
-    def sample(self, ctx, rng, n):
-        model = ctx.model
-        md = float(model.month_days)
+    def clock(self, ctx, rng, n) -> Clock:
+        """Each world's operational time: its rates (drawn from ``rng`` where they are inline
+        distributions), start and change day."""
+        md = float(ctx.model.month_days)
         rate = self._rate(self.rate, ("rate",), ctx, rng, n)
         start = np.zeros(n) if self.start is None else np.maximum(np.asarray(ctx.get(self.start), dtype=float), 0.0)
         if self.change_after is None:
@@ -87,22 +88,64 @@ class RepeatedSpec(Spec):
         with np.errstate(invalid="ignore"):
             at_change = np.where(rate > 0, rate * (change - start) / md, 0.0)
         at_change = np.nan_to_num(at_change, nan=np.inf)  # start = change = never: no occurrence anyway
+        return Clock(start, change, rate, rate_after, at_change, md)
+
+    def sample(self, ctx, rng, n):
+        clock = self.clock(ctx, rng, n)
         u = np.cumsum(rng.standard_exponential((n, self.max)), axis=1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # rate 0 or never: inf
-            before = start[:, None] + u * (md / rate)[:, None]
-            after = change[:, None] + (u - at_change[:, None]) * (md / rate_after)[:, None]
-        before = np.where((rate > 0)[:, None], before, np.inf)
-        after = np.where((rate_after > 0)[:, None], after, np.inf)
-        days = np.where(u <= at_change[:, None], before, after)
+        return self.within_horizon(clock.days(u), ctx)
+
+    def within_horizon(self, days: np.ndarray, ctx, overflow: np.ndarray | None = None) -> np.ndarray:
+        """``days`` (n, max) with occurrences after the horizon set to never (inf); an error where
+        a world reaches ``max`` occurrences within the horizon (or ``overflow``, (n,), is true)."""
+        model = ctx.model
         days[~(days <= model.horizon_days)] = np.inf
         full = np.isfinite(days[:, -1])
+        if overflow is not None:
+            full |= overflow
         if full.any():
             raise ModelRuntimeError(
                 model.doc.origin(self.path), ".".join(self.path),
-                f"{self.max} occurrences (max) are reached within the horizon in {int(full.sum())} of {n} worlds; "
+                f"{self.max} occurrences (max) are reached within the horizon in {int(full.sum())} of {len(days)} worlds; "
                 "raise max so that no world reaches it",
             )
         return days
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A repeated event's operational time in n worlds: the expected number of occurrences
+    from its start to a day, Λ(t), piecewise linear (``rate`` per month from ``start``,
+    ``rate_after`` from ``change``).  All arrays have shape (n,); days are model days."""
+
+    start: np.ndarray
+    change: np.ndarray
+    rate: np.ndarray
+    rate_after: np.ndarray
+    at_change: np.ndarray  # Λ(change)
+    month_days: float
+
+    def operational(self, days) -> np.ndarray:
+        """Λ at each of ``days`` (shape (m,)) in each world: shape (n, m), non-decreasing along
+        its second axis; 0 up to the start (and everywhere in a world whose start is never)."""
+        t = np.asarray(days, dtype=float)[None, :]
+        start, change = self.start[:, None], self.change[:, None]
+        md = self.month_days
+        with np.errstate(invalid="ignore"):
+            before = np.where(self.rate[:, None] > 0, self.rate[:, None] * (t - start) / md, 0.0)
+            after = self.at_change[:, None] + np.where(self.rate_after[:, None] > 0, self.rate_after[:, None] * (t - change) / md, 0.0)
+            return np.where(t <= start, 0.0, np.where(t <= change, before, after))
+
+    def days(self, u: np.ndarray) -> np.ndarray:
+        """The days at which Λ reaches the operational times ``u``, shape (n, k) (inf: never)."""
+        md = self.month_days
+        rate, rate_after = self.rate, self.rate_after
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # rate 0 or never: inf
+            before = self.start[:, None] + u * (md / rate)[:, None]
+            after = self.change[:, None] + (u - self.at_change[:, None]) * (md / rate_after)[:, None]
+        before = np.where((rate > 0)[:, None], before, np.inf)
+        after = np.where((rate_after > 0)[:, None], after, np.inf)
+        return np.where(u <= self.at_change[:, None], before, after)
 
 
 def count_by_day(days: np.ndarray, day: float) -> np.ndarray:
