@@ -971,26 +971,9 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     EvidenceError
         When every world has weight 0 (the model rules the evidence out).
     """
-    as_of = check_as_of(model, as_of)
-    resolved_on = resolved_on or {}
-    open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
-    samples = model.samples if samples is None else samples
-    seed = model.seed if seed is None else seed
-    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
-              store=store)
-    if not plan.ess > 0:
-        raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
-    return Forecast(
-        model=model.name,
-        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
-        samples=samples,
-        seed=seed,
-        as_of=as_of,
-        questions=[acc.result(model.as_of) for acc in plan.accs],
-        overrides=list(model.doc.overrides),
-        ess=plan.ess,
-    )
+    _, forecast = _run_as_of(model, questions, evidence, as_of, samples=samples, seed=seed, resolved_on=resolved_on,
+                             chunk_size=chunk_size, pool=pool, store=store)
+    return forecast
 
 
 class WorldsSink:
@@ -1036,13 +1019,26 @@ def worlds_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, sa
     EvidenceError
         When every world has weight 0 (the model rules the evidence out).
     """
+    sink = WorldsSink(model, model.nodes if nodes is None else nodes)
+    plan, forecast = _run_as_of(model, questions, evidence, as_of, samples=samples, seed=seed, resolved_on=resolved_on,
+                                chunk_size=chunk_size, pool=pool, store=store, sinks=[sink])
+    return plan.sinks[0].worlds(model), forecast
+
+
+def _run_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples, seed, resolved_on, chunk_size,
+               pool, store, sinks=()) -> tuple[Plan, Forecast]:
+    """One run of :func:`forecast_as_of` (and :func:`worlds_as_of`, which adds ``sinks``): the
+    questions open at ``as_of`` and the sinks fed by worlds weighted by the evidence public by then.
+
+    Returns the plan after the run and its forecast; raises :class:`EvidenceError` when every
+    world has weight 0.
+    """
     as_of = check_as_of(model, as_of)
     resolved_on = resolved_on or {}
     open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
-    sink = WorldsSink(model, model.nodes if nodes is None else nodes)
-    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs, [sink])
+    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs, list(sinks))
     run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
               store=store)
     if not plan.ess > 0:
@@ -1050,11 +1046,14 @@ def worlds_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, sa
     forecast = Forecast(
         model=model.name,
         params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
-        samples=samples, seed=seed, as_of=as_of,
+        samples=samples,
+        seed=seed,
+        as_of=as_of,
         questions=[acc.result(model.as_of) for acc in plan.accs],
-        overrides=list(model.doc.overrides), ess=plan.ess,
+        overrides=list(model.doc.overrides),
+        ess=plan.ess,
     )
-    return plan.sinks[0].worlds(model), forecast
+    return plan, forecast
 
 
 # =========================================================================== evidence the model rules out
