@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.checkpoint import fingerprint
 from ..engine.evidence import Evidence
 from ..engine.forecast import flow_months, weighted_quantiles
+from ..engine.sinks import ChunkedSink
 from ..errors import ParamsError
 from ..model.scenario import Model
 from .dates import question_life
@@ -41,7 +42,7 @@ class Target:
     definition: tuple | None = None  # what evaluate and given compute, as data (None: unknown)
 
 
-class Ensemble:
+class Ensemble(ChunkedSink):
     """A weighted forecast distribution kept as ENSEMBLE_SIZE quantile points per chunk.
 
     The sort order of the quantity is kept while the arrays it is computed from are the same
@@ -51,13 +52,16 @@ class Ensemble:
     LEVELS = (np.arange(ENSEMBLE_SIZE) + 0.5) / ENSEMBLE_SIZE
 
     def __init__(self, target: Target, cache: dict | None = None):
+        super().__init__()
         self.target = target
         self.reads = target.reads
         if target.definition is not None:  # a chain store keeps an ensemble by what it computes
             self.key = fingerprint("ensemble", target.definition, target.reads)
         self.cache = {} if cache is None else cache  # shared by the target's ensembles across dates
         self.points: list = []
-        self.weights: list = []
+
+    def chunks(self) -> list:
+        return self.points
 
     def add(self, worlds, weights):
         w = weights if self.target.given is None else weights * np.asarray(self.target.given(worlds), dtype=bool)
@@ -76,15 +80,6 @@ class Ensemble:
         idx = np.minimum(np.searchsorted(cdf, self.LEVELS - 1e-12, side="left"), len(ordered) - 1)
         self.points.append(ordered[idx])
         self.weights.append(np.full(ENSEMBLE_SIZE, total / ENSEMBLE_SIZE))
-
-    def part(self) -> tuple:
-        """What was added (per chunk): carried back from a worker and merged by :meth:`merge` in chunk order."""
-        return self.points, self.weights
-
-    def merge(self, part: tuple) -> None:
-        points, weights = part
-        self.points.extend(points)
-        self.weights.extend(weights)
 
     def ensemble(self) -> np.ndarray | None:
         if not self.points:

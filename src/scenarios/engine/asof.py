@@ -37,6 +37,7 @@ from .forecast import Accumulator, Forecast, flow_months
 from .memory import check_plans_memory
 from .parallel import map_chunks
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
+from .sinks import ChunkedSink
 from .smc import (
     choose_rows,
     group_index,
@@ -106,7 +107,8 @@ class Plan:
 
     A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None);
     each chunk fills a copy of it, whose ``part()`` (what was added, picklable) the plan's own sink
-    adds with ``merge(part)`` in chunk order.
+    adds with ``merge(part)`` in chunk order (:class:`scenarios.engine.sinks.ChunkedSink` holds
+    that for a sink that keeps an array per chunk).
     """
 
     as_of: _dt.date | None
@@ -976,27 +978,22 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     return forecast
 
 
-class WorldsSink:
+class WorldsSink(ChunkedSink):
     """Keeps the worlds of a plan (the arrays of ``nodes``, flows over the horizon) with their weights."""
 
     def __init__(self, model: Model, nodes):
+        super().__init__()
         self.nodes = [name for name in model.nodes if name in set(nodes)]
         self.reads = {name: None for name in self.nodes}
         self.key = "worlds " + " ".join(self.nodes)  # what it keeps, for a chain store
         self.arrays: list = []
-        self.weights: list = []
+
+    def chunks(self) -> list:
+        return self.arrays
 
     def add(self, worlds, weights):
         self.arrays.append({name: np.array(worlds[name]) for name in self.nodes})
         self.weights.append(np.array(weights, dtype=float))
-
-    def part(self) -> tuple:
-        return self.arrays, self.weights
-
-    def merge(self, part: tuple) -> None:
-        arrays, weights = part
-        self.arrays.extend(arrays)
-        self.weights.extend(weights)
 
     def worlds(self, model: Model) -> Worlds:
         """Every chunk's worlds in chunk order, with their weights (shape (n,))."""
