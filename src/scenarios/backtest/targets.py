@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.checkpoint import fingerprint
 from ..engine.evidence import Evidence
 from ..engine.forecast import flow_months, weighted_quantiles
+from ..engine.memory import POINT_BYTES, VALUE_BYTES, SinkBytes, node_values
 from ..engine.sinks import ChunkedSink
 from ..errors import ParamsError
 from ..model.scenario import Model
@@ -80,6 +81,12 @@ class Ensemble(ChunkedSink):
         idx = np.minimum(np.searchsorted(cdf, self.LEVELS - 1e-12, side="left"), len(ordered) - 1)
         self.points.append(ordered[idx])
         self.weights.append(np.full(ENSEMBLE_SIZE, total / ENSEMBLE_SIZE))
+
+    def memory_bytes(self, model: Model, months: dict) -> SinkBytes:
+        """``LEVELS`` points of 16 bytes a chunk, and while a chunk runs the sort cache (shared by the
+        target's ensembles): what its quantity reads and the order."""
+        cache = 2 + sum(node_values(model, name, months.get(name)) for name in self.reads or {})
+        return SinkBytes(0.0, float(POINT_BYTES * len(self.LEVELS)), float(VALUE_BYTES * cache), cache_of=self.cache)
 
     def ensemble(self) -> np.ndarray | None:
         if not self.points:
@@ -202,6 +209,10 @@ class DaySink:
         days = np.ceil(np.broadcast_to(np.asarray(t.evaluate(worlds), dtype=float), w.shape))
         day = np.where(days > t.close_day, t.close_day + 1, np.maximum(days, 0)).astype(np.int64)
         self.masses.append(np.bincount(day, weights=w, minlength=t.close_day + 2))
+
+    def memory_bytes(self, model: Model, months: dict) -> SinkBytes:
+        """``close_day + 2`` numbers a chunk (the weight by day), and one a world while a chunk runs."""
+        return SinkBytes(0.0, float(VALUE_BYTES * (self.target.close_day + 2)), float(VALUE_BYTES))
 
     def part(self) -> list:
         return self.masses

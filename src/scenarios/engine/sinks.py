@@ -11,6 +11,8 @@ weights: the notebooks' worlds (:class:`scenarios.engine.asof.WorldsSink`), a fa
 
 from __future__ import annotations
 
+from .memory import SinkBytes, kept_reads_bytes
+
 __all__ = ["ChunkedSink"]
 
 
@@ -39,3 +41,7 @@ class ChunkedSink:
         chunks, weights = part
         self.chunks().extend(chunks)
         self.weights.extend(weights)
+
+    def memory_bytes(self, model, months: dict) -> SinkBytes:
+        """What it reads, for every world of the run, and a weight (see :mod:`scenarios.engine.memory`)."""
+        return kept_reads_bytes(model, self.reads or {})
