@@ -20,33 +20,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from scenarios.backtest import run_backtest
-from scenarios.backtest.data import load_model_data
+from conftest import BASE, REPO, backtest_outputs
 from scenarios.engine import asof
 from scenarios.engine.checkpoint import ChainStore, decode, encode, fingerprint
 from scenarios.engine.evidence import Evidence
-from scenarios.model.data_files import data_files
-from scenarios.model.load import load_model
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = os.path.join(REPO, "params", "base.yaml")
 DATES = [dt.date(2023, 9, 5), dt.date(2023, 9, 12), dt.date(2023, 9, 14), dt.date(2023, 9, 20), dt.date(2023, 10, 15)]
 SAMPLES, CHUNK = 800, 400  # two chunks of 400 worlds, four islands each
-
-
-@pytest.fixture(scope="module")
-def base():
-    model, questions = load_model(BASE)
-    data = load_model_data(model, data_files(model))
-    return model, questions, data
 
 
 def _until(evidence: Evidence, last: dt.date) -> Evidence:
@@ -54,11 +40,8 @@ def _until(evidence: Evidence, last: dt.date) -> Evidence:
 
 
 def _backtest(base, evidence, store=None, seed=None, questions=None):
-    model, qs, data = base
-    result = run_backtest(model, questions or qs, data.resolutions, evidence, as_of_dates=DATES, samples=SAMPLES,
-                          seed=seed, chunk_size=CHUNK, fans=True, store=store)
-    fans = {q: [(p.as_of, p.values.tolist(), p.ess) for p in paths] for q, (paths, _) in result.fans.items()}
-    return result.to_csv(), result.numeric_csv(), json.dumps(result.summary, sort_keys=True, default=str), fans
+    return backtest_outputs(base, evidence, store, dates=DATES, samples=SAMPLES, chunk_size=CHUNK, seed=seed,
+                            questions=questions, fans=True)
 
 
 class _Counting(ChainStore):

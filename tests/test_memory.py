@@ -20,6 +20,7 @@ from scenarios.engine.forecast import (
     weighted_quantiles,
 )
 from scenarios.engine.simulate import CHUNK_SIZE, simulate_chunks
+from scenarios.engine.sinks import ChunkedSink
 from scenarios.errors import ResourceLimitError
 from scenarios.model.load import load_model
 
@@ -148,6 +149,19 @@ def test_the_estimate_grows_with_worlds_and_kept_questions(model):
     # 8 bytes more a question (its weights), and the larger temporaries of a weighted result
     extra = memory.WEIGHTED_RESULT_TEMPORARY_BYTES - memory.RESULT_TEMPORARY_BYTES
     assert weighted - large == 1_000_000 * (8 * 3 + extra)
+
+
+def test_a_sink_keeps_what_it_reads_for_every_world_unless_it_says_otherwise(model):
+    m, _ = model
+
+    class Foreign:  # a sink of the Plan protocol without memory_bytes
+        reads = {"containers": None, "size": None}
+
+    class Kept(ChunkedSink):
+        reads = Foreign.reads
+
+    per_world = 8 * (1 + 12 + 1)  # a weight, the flow's 12 months, the number
+    assert memory._sink_bytes(m, Foreign(), {}) == Kept().memory_bytes(m, {}) == memory.SinkBytes(per_world)
 
 
 def test_a_refused_run_names_a_sample_count_that_fits(model):

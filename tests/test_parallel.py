@@ -22,33 +22,19 @@ import sys
 import numpy as np
 import pytest
 
-from scenarios.backtest import run_backtest
-from scenarios.backtest.data import load_model_data
+from conftest import BASE, REPO, backtest_outputs
 from scenarios.engine.asof import forecast_as_of
 from scenarios.engine.forecast import Accumulator
 from scenarios.engine.parallel import default_jobs, executor
 from scenarios.engine.simulate import simulate_chunks
-from scenarios.model.data_files import data_files
 from scenarios.model.load import load_model
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = os.path.join(REPO, "params", "base.yaml")
 DATES = [dt.date(2023, 9, 5), dt.date(2023, 9, 14), dt.date(2023, 10, 15), dt.date(2024, 3, 1)]
 SAMPLES, CHUNK = 1_200, 400  # three chunks of 400 worlds, four islands each
 
 
-@pytest.fixture(scope="module")
-def base():
-    model, questions = load_model(BASE)
-    data = load_model_data(model, data_files(model))
-    return model, questions, data
-
-
 def _backtest(base, pool=None):
-    model, questions, data = base
-    result = run_backtest(model, questions, data.resolutions, data.evidence, as_of_dates=DATES, samples=SAMPLES,
-                          chunk_size=CHUNK, pool=pool)
-    return result.to_csv(), json.dumps(result.summary, sort_keys=True, default=str)
+    return backtest_outputs(base, dates=DATES, samples=SAMPLES, chunk_size=CHUNK, pool=pool)
 
 
 def test_merged_parts_equal_one_accumulator_given_every_chunk():
@@ -71,7 +57,7 @@ def test_a_backtest_is_the_same_in_two_worker_processes(base):
         assert pool is not None
         there = _backtest(base, pool)
     assert there == here
-    summary = json.loads(here[1])
+    summary = json.loads(here[2])
     assert summary["smc"], "the evidence should make the worlds resample, so that moves run in the workers"
 
 

@@ -106,6 +106,19 @@ def test_valid_model_compiles_kinds_and_order(write):
     assert set(model.kinds["kind"].categories) == {"a", "b", "c"}
 
 
+def test_ancestors_follow_what_nodes_read_except_past_stop_nodes(write):
+    path = write("m.yaml", HEADER + """nodes:
+  p: {beta: {mean: 0.5, concentration: 4}}
+  x: {bernoulli: p}
+  y: {expr: 'where(x, 2, 1)'}
+  z: 3
+""")
+    model, _ = load_model(path)
+    assert model.ancestors(["y"]) == {"y", "x", "p"}
+    assert model.ancestors(["y"], stop=["x"]) == {"y", "x"}  # x is kept, what it reads is not followed
+    assert model.ancestors(["y", "z"], stop={"y": 1}) == {"y", "z"}
+
+
 def test_a_misspelt_key_in_an_override_gets_a_did_you_mean(write):
     path = write("m.yaml", HEADER + "nodes:\n  summit: {bernoulli: {p: 0.5}}\n")
     with pytest.raises(ParamsError, match=r"<command line>: nodes\.summit\.bernouli: unknown key 'bernouli'.*did you mean 'bernoulli'"):

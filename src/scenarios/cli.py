@@ -10,14 +10,11 @@ import argparse
 import os
 import sys
 
-MAX_SAMPLES = 100_000_000
+from .engine.run_options import MAX_SAMPLES, parse_seed, parse_worlds
 
 
 def _positive_samples(text: str) -> int:
-    try:
-        n = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of worlds, got {text!r}") from None
+    n = parse_worlds(text)
     if n <= 0:
         raise argparse.ArgumentTypeError(f"expected at least 1 world, got {n}")
     if n > MAX_SAMPLES:
@@ -28,16 +25,6 @@ def _positive_samples(text: str) -> int:
 def _trial_worlds(text: str) -> int:
     """``validate --worlds``: a number of worlds, or 0 for the static checks only."""
     return 0 if text.strip() == "0" else _positive_samples(text)
-
-
-def _seed(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if n < 0 or n >= 2**63:
-        raise argparse.ArgumentTypeError(f"expected a whole number in [0, 2^63), got {n}")
-    return n
 
 
 def _data_file_options(parser: argparse.ArgumentParser, *, resolutions: str) -> None:
@@ -113,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("forecast", parents=[inputs, runs], help="forecast every question of a params file")
     f.add_argument("params", help="params file (YAML)")
     f.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
-    f.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
+    f.add_argument("--seed", type=parse_seed, help="random seed (default: the file's seed)")
     f.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. --set summit_chance.beta.mean=0.7 (repeatable; value parsed as YAML)")
     f.add_argument("--questions", help="questions file to use instead of the params file's own")
@@ -140,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--as-of-dates", dest="as_of_dates", help="comma-separated as-of dates (YYYY-MM-DD,...)")
     b.add_argument("--monthly", nargs=2, metavar=("FROM", "TO"), help="as-of dates monthly from FROM to TO")
     b.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds")
-    b.add_argument("--seed", type=_seed, help="random seed")
+    b.add_argument("--seed", type=parse_seed, help="random seed")
     b.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     b.add_argument("--out", default=None, help="folder for backtest.csv and summary.json (default: reports/backtest-<model>)")
     b.add_argument("--strict", action="store_true",
@@ -157,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("params", nargs="*", default=["params/base.yaml"], help="params files (default: params/base.yaml)")
     r.add_argument("--out", default="reports", help="reports folder (default: reports/)")
     r.add_argument("--samples", "-n", type=_positive_samples, help="number of simulated worlds (default: the file's samples)")
-    r.add_argument("--seed", type=_seed, help="random seed (default: the file's seed)")
+    r.add_argument("--seed", type=parse_seed, help="random seed (default: the file's seed)")
     r.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
     r.add_argument("--force", action="store_true", help="re-run notebooks even if their inputs are unchanged")
     r.add_argument("--ledger", default=None, metavar="PATH",

@@ -11,12 +11,13 @@ import numpy as np
 from ..engine.asof import Plan, check_as_of, run_plans
 from ..engine.evidence import Evidence
 from ..engine.forecast import weighted_quantiles_by_column
+from ..engine.sinks import ChunkedSink
 from ..errors import ParamsError
 from ..model.scenario import Model, did_you_mean
 from .dates import parse_dates
 
 
-class FanStore:
+class FanStore(ChunkedSink):
     """Keeps a flow's monthly counts or running totals, or a stock's level, at month ends (for fan
     charts), with the weights.
 
@@ -25,11 +26,14 @@ class FanStore:
     """
 
     def __init__(self, node: str, series: str, model: Model):
+        super().__init__()
         self.node, self.series, self.model = node, series, model
         self.reads = {node: None}
         self.key = f"fan {node} {series}"  # what it keeps of the worlds, for a chain store
         self.values: list = []
-        self.weights: list = []
+
+    def chunks(self) -> list:
+        return self.values
 
     def add(self, worlds, weights):
         x = np.asarray(worlds[self.node], dtype=float)
@@ -41,15 +45,6 @@ class FanStore:
             x = x[:, 1:]  # the level at each month end (column 0 is as_of)
         self.values.append(x)
         self.weights.append(np.asarray(weights, dtype=float))
-
-    def part(self) -> tuple:
-        """What was added (per chunk): carried back from a worker and merged by :meth:`merge` in chunk order."""
-        return self.values, self.weights
-
-    def merge(self, part: tuple) -> None:
-        values, weights = part
-        self.values.extend(values)
-        self.weights.extend(weights)
 
 
 @dataclass

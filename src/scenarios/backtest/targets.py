@@ -12,6 +12,8 @@ import numpy as np
 from ..engine.checkpoint import fingerprint
 from ..engine.evidence import Evidence
 from ..engine.forecast import flow_months, weighted_quantiles
+from ..engine.memory import POINT_BYTES, VALUE_BYTES, SinkBytes, node_values
+from ..engine.sinks import ChunkedSink
 from ..errors import ParamsError
 from ..model.scenario import Model
 from .dates import question_life
@@ -41,7 +43,7 @@ class Target:
     definition: tuple | None = None  # what evaluate and given compute, as data (None: unknown)
 
 
-class Ensemble:
+class Ensemble(ChunkedSink):
     """A weighted forecast distribution kept as ENSEMBLE_SIZE quantile points per chunk.
 
     The sort order of the quantity is kept while the arrays it is computed from are the same
@@ -51,13 +53,16 @@ class Ensemble:
     LEVELS = (np.arange(ENSEMBLE_SIZE) + 0.5) / ENSEMBLE_SIZE
 
     def __init__(self, target: Target, cache: dict | None = None):
+        super().__init__()
         self.target = target
         self.reads = target.reads
         if target.definition is not None:  # a chain store keeps an ensemble by what it computes
             self.key = fingerprint("ensemble", target.definition, target.reads)
         self.cache = {} if cache is None else cache  # shared by the target's ensembles across dates
         self.points: list = []
-        self.weights: list = []
+
+    def chunks(self) -> list:
+        return self.points
 
     def add(self, worlds, weights):
         w = weights if self.target.given is None else weights * np.asarray(self.target.given(worlds), dtype=bool)
@@ -77,14 +82,11 @@ class Ensemble:
         self.points.append(ordered[idx])
         self.weights.append(np.full(ENSEMBLE_SIZE, total / ENSEMBLE_SIZE))
 
-    def part(self) -> tuple:
-        """What was added (per chunk): carried back from a worker and merged by :meth:`merge` in chunk order."""
-        return self.points, self.weights
-
-    def merge(self, part: tuple) -> None:
-        points, weights = part
-        self.points.extend(points)
-        self.weights.extend(weights)
+    def memory_bytes(self, model: Model, months: dict) -> SinkBytes:
+        """``LEVELS`` points of 16 bytes a chunk, and while a chunk runs the sort cache (shared by the
+        target's ensembles): what its quantity reads and the order."""
+        cache = 2 + sum(node_values(model, name, months.get(name)) for name in self.reads or {})
+        return SinkBytes(0.0, float(POINT_BYTES * len(self.LEVELS)), float(VALUE_BYTES * cache), cache_of=self.cache)
 
     def ensemble(self) -> np.ndarray | None:
         if not self.points:
@@ -207,6 +209,10 @@ class DaySink:
         days = np.ceil(np.broadcast_to(np.asarray(t.evaluate(worlds), dtype=float), w.shape))
         day = np.where(days > t.close_day, t.close_day + 1, np.maximum(days, 0)).astype(np.int64)
         self.masses.append(np.bincount(day, weights=w, minlength=t.close_day + 2))
+
+    def memory_bytes(self, model: Model, months: dict) -> SinkBytes:
+        """``close_day + 2`` numbers a chunk (the weight by day)."""
+        return SinkBytes(0.0, float(VALUE_BYTES * (self.target.close_day + 2)), 0.0)
 
     def part(self) -> list:
         return self.masses

@@ -38,6 +38,7 @@ from .memory import check_plans_memory
 from .occurrences import sample_given_counts
 from .parallel import map_chunks
 from .simulate import CHUNK_SIZE, chunk_sizes, draw_node, months_needed, node_rng
+from .sinks import ChunkedSink
 from .smc import (
     choose_rows,
     group_index,
@@ -107,7 +108,8 @@ class Plan:
 
     A sink has ``add(worlds, weights)`` and ``reads`` (node -> last month for flows, or None);
     each chunk fills a copy of it, whose ``part()`` (what was added, picklable) the plan's own sink
-    adds with ``merge(part)`` in chunk order.
+    adds with ``merge(part)`` in chunk order (:class:`scenarios.engine.sinks.ChunkedSink` holds
+    that for a sink that keeps an array per chunk).
     """
 
     as_of: _dt.date | None
@@ -974,49 +976,27 @@ def forecast_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, 
     EvidenceError
         When every world has weight 0 (the model rules the evidence out).
     """
-    as_of = check_as_of(model, as_of)
-    resolved_on = resolved_on or {}
-    open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
-    samples = model.samples if samples is None else samples
-    seed = model.seed if seed is None else seed
-    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs)
-    run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
-              store=store)
-    if not plan.ess > 0:
-        raise impossible_evidence_error(model, evidence, as_of, samples=samples, seed=seed, chunk_size=chunk_size)
-    return Forecast(
-        model=model.name,
-        params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
-        samples=samples,
-        seed=seed,
-        as_of=as_of,
-        questions=[acc.result(model.as_of) for acc in plan.accs],
-        overrides=list(model.doc.overrides),
-        ess=plan.ess,
-    )
+    _, forecast = _run_as_of(model, questions, evidence, as_of, samples=samples, seed=seed, resolved_on=resolved_on,
+                             chunk_size=chunk_size, pool=pool, store=store)
+    return forecast
 
 
-class WorldsSink:
+class WorldsSink(ChunkedSink):
     """Keeps the worlds of a plan (the arrays of ``nodes``, flows over the horizon) with their weights."""
 
     def __init__(self, model: Model, nodes):
+        super().__init__()
         self.nodes = [name for name in model.nodes if name in set(nodes)]
         self.reads = {name: None for name in self.nodes}
         self.key = "worlds " + " ".join(self.nodes)  # what it keeps, for a chain store
         self.arrays: list = []
-        self.weights: list = []
+
+    def chunks(self) -> list:
+        return self.arrays
 
     def add(self, worlds, weights):
         self.arrays.append({name: np.array(worlds[name]) for name in self.nodes})
         self.weights.append(np.array(weights, dtype=float))
-
-    def part(self) -> tuple:
-        return self.arrays, self.weights
-
-    def merge(self, part: tuple) -> None:
-        arrays, weights = part
-        self.arrays.extend(arrays)
-        self.weights.extend(weights)
 
     def worlds(self, model: Model) -> Worlds:
         """Every chunk's worlds in chunk order, with their weights (shape (n,))."""
@@ -1039,13 +1019,26 @@ def worlds_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, sa
     EvidenceError
         When every world has weight 0 (the model rules the evidence out).
     """
+    sink = WorldsSink(model, model.nodes if nodes is None else nodes)
+    plan, forecast = _run_as_of(model, questions, evidence, as_of, samples=samples, seed=seed, resolved_on=resolved_on,
+                                chunk_size=chunk_size, pool=pool, store=store, sinks=[sink])
+    return plan.sinks[0].worlds(model), forecast
+
+
+def _run_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, samples, seed, resolved_on, chunk_size,
+               pool, store, sinks=()) -> tuple[Plan, Forecast]:
+    """One run of :func:`forecast_as_of` (and :func:`worlds_as_of`, which adds ``sinks``): the
+    questions open at ``as_of`` and the sinks fed by worlds weighted by the evidence public by then.
+
+    Returns the plan after the run and its forecast; raises :class:`EvidenceError` when every
+    world has weight 0.
+    """
     as_of = check_as_of(model, as_of)
     resolved_on = resolved_on or {}
     open_qs = [q for q in questions if is_open(q, as_of, resolved_on.get(q.id))]
     samples = model.samples if samples is None else samples
     seed = model.seed if seed is None else seed
-    sink = WorldsSink(model, model.nodes if nodes is None else nodes)
-    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs, [sink])
+    plan = Plan(as_of, evidence.conditioning(model, as_of), open_qs, list(sinks))
     run_plans(model, [plan], samples=samples, seed=seed, evidence=evidence, chunk_size=chunk_size, pool=pool,
               store=store)
     if not plan.ess > 0:
@@ -1053,11 +1046,14 @@ def worlds_as_of(model: Model, questions: list, evidence: Evidence, as_of, *, sa
     forecast = Forecast(
         model=model.name,
         params_files=[{"path": f, "sha256": model.doc.sha256.get(f)} for f in model.doc.files],
-        samples=samples, seed=seed, as_of=as_of,
+        samples=samples,
+        seed=seed,
+        as_of=as_of,
         questions=[acc.result(model.as_of) for acc in plan.accs],
-        overrides=list(model.doc.overrides), ess=plan.ess,
+        overrides=list(model.doc.overrides),
+        ess=plan.ess,
     )
-    return plan.sinks[0].worlds(model), forecast
+    return plan, forecast
 
 
 # =========================================================================== evidence the model rules out

@@ -22,9 +22,12 @@ and ``report`` at three sizes and of a model with a repeated event of ``max: 100
   ensembles (what each reads, perhaps drawn at an earlier step, and the order).
 * **what the run keeps across chunks**: a numeric or date question 8 bytes a world (16 with
   evidence weights) per as-of date, and the temporaries of its result
-  (:data:`RESULT_TEMPORARY_BYTES`); a binary question only sums; a sink what it reads for every
-  world and a weight (a fan chart's months; the notebooks' worlds, every node), once more while it
-  is joined after the last chunk; a CRPS ensemble ``LEVELS`` points of 16 bytes per chunk.
+  (:data:`RESULT_TEMPORARY_BYTES`); a binary question only sums; a sink what its
+  ``memory_bytes(model, months)`` says (:class:`SinkBytes`): a fan chart's months and the
+  notebooks' worlds (every node) what they read for every world and a weight
+  (:func:`kept_reads_bytes`, also counted for a sink without ``memory_bytes``), once more while it
+  is joined after the last chunk; a CRPS ensemble ``LEVELS`` points of 16 bytes per chunk; a date
+  question's weight by day.
 * **worker processes** (``--jobs``): each of ``min(jobs, chunks)`` holds :data:`WORKER_BYTES`
   and a chunk; the main process keeps what the run keeps (the chunks' question values twice:
   their parts are held until the run ends).
@@ -47,6 +50,7 @@ import contextvars
 import math
 import os
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ..errors import ResourceLimitError
 
@@ -63,6 +67,8 @@ __all__ = [
     "memory_budget",
     "set_memory_budget",
     "node_values",
+    "SinkBytes",
+    "kept_reads_bytes",
     "bytes_per_world",
     "forecast_bytes",
     "plans_bytes",
@@ -257,25 +263,30 @@ def estimate_peak_bytes(model, questions, samples: int, *, nodes=None, months=No
                                        weighted=weighted, runs=runs)
 
 
-def _sink_bytes(model, sink, months: dict) -> tuple[float, float, float]:
-    """What a plan's sink keeps: (bytes per world of the run, bytes per chunk, bytes per world of
-    a chunk while the chunk runs).
+class SinkBytes(NamedTuple):
+    """What a plan's sink holds, as its ``memory_bytes(model, months)`` says (``months``: flow ->
+    months drawn)."""
 
-    Known by what it holds: ``points`` at ``LEVELS`` (a CRPS ensemble: that many points of 16 bytes
-    a chunk, and a sort cache while the chunk runs: what its quantity reads and the order),
-    ``masses`` (a date question's weight by day: ``target.close_day + 2`` numbers a chunk), else
-    what it reads (``reads``, flows over the horizon when None) for every world, and a weight
-    (the notebooks' worlds, fan charts).
-    """
-    reads = getattr(sink, "reads", None) or {}
-    if hasattr(sink, "LEVELS"):
-        cache = 2 + sum(node_values(model, name, months.get(name)) for name in reads)
-        return 0.0, float(POINT_BYTES * len(sink.LEVELS)), float(VALUE_BYTES * cache)
-    if hasattr(sink, "masses"):
-        days = getattr(getattr(sink, "target", None), "close_day", None)
-        days = model.horizon_months * model.month_days if days is None else days
-        return 0.0, float(VALUE_BYTES * (days + 2)), 0.0
-    return float(VALUE_BYTES * (1 + sum(node_values(model, name, m) for name, m in reads.items()))), 0.0, 0.0
+    per_world: float = 0.0
+    """Bytes per world of the run, kept until the run ends."""
+    per_chunk: float = 0.0
+    """Bytes per chunk, kept until the run ends."""
+    chunk_cache: float = 0.0
+    """Bytes per world of a chunk while the chunk runs (e.g. a sort cache)."""
+    cache_of: object = None
+    """What holds that cache: sinks that share one count it once (None: the sink's own)."""
+
+
+def kept_reads_bytes(model, reads) -> SinkBytes:
+    """A sink that keeps what it reads (``reads``: node -> months, None for flows over the
+    horizon) for every world, and a weight (the notebooks' worlds, fan charts)."""
+    return SinkBytes(float(VALUE_BYTES * (1 + sum(node_values(model, name, m) for name, m in reads.items()))))
+
+
+def _sink_bytes(model, sink, months: dict) -> SinkBytes:
+    """What a plan's sink holds: its ``memory_bytes``, else what it reads for every world."""
+    own = getattr(sink, "memory_bytes", None)
+    return own(model, months) if own is not None else kept_reads_bytes(model, getattr(sink, "reads", None) or {})
 
 
 def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_size: int, modes=(),
@@ -325,13 +336,13 @@ def plans_bytes(model, plans: list, samples: int, *, nodes, months: dict, chunk_
     for plan in plans:
         parts += 2 * VALUE_BYTES * sum(1 for q in plan.questions if q.type != "binary")  # values and weights
         for sink in plan.sinks:
-            per_world, per_chunk, cache = _sink_bytes(model, sink, months)
-            sinks += per_world
-            largest_sink = max(largest_sink, per_world)
-            points += per_chunk
-            if cache:
-                caches[id(getattr(sink, "cache", sink))] = cache
-    kept = parts + sinks  # per world of the run
+            held = _sink_bytes(model, sink, months)
+            sinks += held.per_world
+            largest_sink = max(largest_sink, held.per_world)
+            points += held.per_chunk
+            if held.chunk_cache:
+                caches[id(sink if held.cache_of is None else held.cache_of)] = held.chunk_cache
+    kept = parts + sinks
     chunk += sum(caches.values()) + parts
     during = chunks * points + samples * kept
     # after the last chunk: each question's result in turn, then each sink's values joined

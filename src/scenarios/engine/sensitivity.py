@@ -162,21 +162,6 @@ def _is_parameter(model: Model, name: str) -> bool:
     return model.kinds[name].type == "number" and _draws_own_numbers(model.nodes[name].spec)
 
 
-def _read_through(model: Model, names: Iterable[str], fixed: Iterable[str] = ()) -> set:
-    """Nodes ``names`` read, transitively, themselves included, not looking past ``fixed`` nodes."""
-    fixed = set(fixed)
-    out: set = set()
-    stack = list(names)
-    while stack:
-        name = stack.pop()
-        if name in out:
-            continue
-        out.add(name)
-        if name not in fixed:
-            stack.extend(model.nodes[name].spec.refs())
-    return out
-
-
 def parameters(model: Model, question: Question, *, fixed: dict | None = None) -> list[str]:
     """The uncertain parameters of ``question`` (see the module's docstring), in model order.
 
@@ -188,7 +173,7 @@ def parameters(model: Model, question: Question, *, fixed: dict | None = None) -
         Nodes held at given values: not parameters, and nothing is read through them.
     """
     fixed = fixed or {}
-    read = _read_through(model, question.refs, fixed)
+    read = model.ancestors(question.refs, stop=fixed)
     return [n for n in model.nodes if n in read and n not in fixed and _is_parameter(model, n)]
 
 

@@ -11,31 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run_sensitivity_command"]
+from .run_options import MAX_SAMPLES, parse_seed, parse_worlds
 
-MAX_SAMPLES = 100_000_000
-"""The most worlds a run may draw (as ``samples:`` of a params file)."""
+__all__ = ["add_parser", "run_sensitivity_command"]
 
 
 def _samples(text: str) -> int:
     """``--samples``: a whole number of worlds in [1, MAX_SAMPLES] (``20_000`` and ``20,000`` too)."""
-    try:
-        n = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of worlds, got {text!r}") from None
+    n = parse_worlds(text)
     if not 1 <= n <= MAX_SAMPLES:
         raise argparse.ArgumentTypeError(f"expected 1 to {MAX_SAMPLES:,} worlds, got {n:,}")
-    return n
-
-
-def _seed(text: str) -> int:
-    """``--seed``: a whole number in [0, 2^63)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if not 0 <= n < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a whole number in [0, 2^63), got {n}")
     return n
 
 
@@ -53,7 +38,7 @@ def add_parser(subparsers, parents=()) -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", metavar="QUESTION",
                    help="question id(s), or 'all' for every binary question")
     p.add_argument("--samples", "-n", type=_samples, help="worlds per forecast (default: the file's samples)")
-    p.add_argument("--seed", type=_seed, help="random seed of every forecast (default: the file's seed)")
+    p.add_argument("--seed", type=parse_seed, help="random seed of every forecast (default: the file's seed)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. --set summit_chance.beta.mean=0.7 (repeatable; value parsed as YAML)")
     p.add_argument("--questions", help="questions file to use instead of the params file's own")

@@ -611,8 +611,10 @@ class Model:
         (0 for a flow without one, an expression of flows, or a node that is not a flow)."""
         return float(getattr(self.nodes[name].spec, "initial", 0.0)) if self.kinds[name].is_flow else 0.0
 
-    def ancestors(self, names) -> set:
-        """Every node that ``names`` read, transitively (including themselves)."""
+    def ancestors(self, names, *, stop=()) -> set:
+        """Every node that ``names`` read, transitively (including themselves), not looking past
+        the nodes in ``stop`` (they are included; what they read is not followed)."""
+        stop = set(stop)
         out: set = set()
         stack = list(names)
         while stack:
@@ -620,7 +622,8 @@ class Model:
             if name in out:
                 continue
             out.add(name)
-            stack.extend(self.nodes[name].spec.refs())
+            if name not in stop:
+                stack.extend(self.nodes[name].spec.refs())
         return out
 
 
