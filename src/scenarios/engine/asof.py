@@ -5,8 +5,9 @@ Forecasting as of D uses exactly the evidence items with ``public_on <= D`` (the
 given their constraint, reported nodes are drawn as candidates of which one is kept, and a world's
 weight is the product of one factor per observation and report (the probability of the observed
 value given the world's parents, from :mod:`scenarios.engine.conditional`, or the likelihood of what was
-said).  Forecasts are weighted shares of worlds, and the effective sample size
-(sum w)^2 / sum w^2 says how many equally weighted worlds they are worth.
+said), claim and announcement (a function of the node's value).  Forecasts are weighted shares of
+worlds, and the effective sample size (sum w)^2 / sum w^2 says how many equally weighted worlds
+they are worth.
 
 A :class:`Plan` is one as-of date with the questions to answer and other sinks (a backtest's
 stores).  :func:`run_plans` simulates once for many plans: every node draws from the per-node
@@ -279,7 +280,7 @@ def _setup(model, cond: Conditioning, extra_reads: dict, parents: dict, read) ->
                 read(reads, ref, None)
         else:
             read(reads, name, m)
-    for claim in cond.suggestions:  # soft evidence weighs the node's own value, a constrained event's too
+    for claim in cond.factors_of_values:  # claims and schedules weigh the node's own value, a constrained event's too
         read(reads, claim.node, None)
     weight_need = model.ancestors(reads)
     for name, m in extra_reads.items():
@@ -409,7 +410,7 @@ class _Run:
         parts = [(name, factors[name]) for name in setup.mode if factors.get(name) is not None]
         parts += [(f"report on {rep.node}", rep.likelihood_from(model, arrays[rep.node])) for rep in setup.plain_reports]
         parts += [(f"check on {ob.node}", ob.holds(arrays[ob.node])) for ob in setup.cond.checks]
-        parts += [(claim.label, claim.likelihood(arrays[claim.node])) for claim in setup.cond.suggestions]
+        parts += [(claim.label, claim.likelihood(arrays[claim.node])) for claim in setup.cond.factors_of_values]
         w = np.ones(st.n)
         for label, f in parts:
             w *= f
@@ -912,7 +913,8 @@ def factor_ess(model: Model, evidence: Evidence, as_of, *, samples: int, seed: i
     -------
     dict
         ``{"ess": share of the whole weight, "factors": {label: share}}``, factors sorted from
-        the smallest share; labels are node names, ``"report on NODE"`` or ``"check on NODE"``.
+        the smallest share; labels are node names, ``"report on NODE"``, ``"check on NODE"``,
+        ``"suggestion ITEM on NODE"`` or ``"schedule ITEM on NODE"``.
     """
     as_of = check_as_of(model, as_of)
     plan = Plan(as_of, evidence.conditioning(model, as_of), factors={})

@@ -36,6 +36,22 @@ where it comes from (``source``) and what it says about model variables:
     boolean has a value, with the source's reliability.  Nothing is clamped or drawn differently;
     each world's weight is multiplied by the probability that the source says this given the world:
     ``if_true`` where the claim holds in it, ``if_false`` where it does not (:class:`Suggestion`).
+``scheduled: {event, on: DATE | [FIRST, LAST], slip: {chance, days: [a, b]}, if_off}``
+    An announcement, made on the item's ``public_on``, that an event will take place on the days S
+    (FIRST to LAST), with the chance s that an announced event slips to a day a to b days after
+    LAST (uniformly).  Its likelihood given the event's day x is a mixture over the day
+    (:class:`Schedule`)::
+
+        L(x) = (1 - s) U_S(x) + s U_slip(x)          x in W (FIRST to LAST + b)
+        L(x) = if_off / |W|                          x after W, or never
+
+    with U_S and U_slip uniform over the days of S and of the slip window; L = 0 before FIRST (an
+    announced event has not happened yet) and in the days between LAST and the slip window.
+    ``if_off`` (default 0: an announced event takes place) is how likely such an announcement
+    is if the event will not take place within W, relative to if it will on a day of W taken
+    evenly (1/|W| is L's mean over W).  The event is drawn within the days where L > 0 (W; from
+    FIRST on with ``if_off``), weighted by their probability given its parents, and the world's
+    weight is multiplied by L.
 
 Observing an event also says that the event it comes ``after:`` had happened by then (a ``by:``
 constraint on that event, and so on up the chain; on each event of ``after: {all: [...]}``), and, when its ``when:`` names a boolean node,
@@ -87,6 +103,7 @@ __all__ = [
     "EvidenceError",
     "Observation",
     "Suggestion",
+    "Schedule",
     "Noise",
     "Report",
     "Item",
@@ -96,8 +113,10 @@ __all__ = [
     "parse_evidence",
 ]
 
-ITEM_KEYS = ("id", "public_on", "source", "note", "observe", "report", "watch", "suggests")
+ITEM_KEYS = ("id", "public_on", "source", "note", "observe", "report", "watch", "suggests", "scheduled")
+KINDS_OF_ITEM = ("observe", "report", "watch", "suggests", "scheduled")
 SUGGEST_KEYS = ("node", "window", "value", "if_true", "if_false", "said_by")
+SCHEDULE_KEYS = ("event", "on", "slip", "if_off", "said_by")
 REPORT_KEYS = ("quantity", "on", "said", "likelihood", "estimator")
 SAID_KEYS = ("value", "low", "high", "at_least", "at_most")
 CONSTRAINTS = {"event": ("never_by", "by"), "number": ("at_least", "at_most", "between")}
@@ -335,6 +354,77 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """An announcement that an event will take place on given days, and its likelihood.
+
+    Made on its item's ``public_on`` for the days S (model days ``lo < X <= hi``: the days FIRST
+    to LAST), with a chance ``slip`` that an announced event slips to a day from ``hi + a`` to
+    ``hi + b`` (``slip_days`` = (a, b), uniformly).  W is the days ``lo < X <= hi + b``.
+    :meth:`likelihood` is, per day x,
+
+        L(x) = (1 - slip) U_S(x) + slip U_slip(x)    x in W
+        L(x) = if_off / |W|                          x after W, or never (inf)
+
+    with U_S and U_slip uniform over the days of S and of the slip window (1 / their number of
+    days inside them), so that L sums to 1 over the days of W and its mean there is 1/|W|.  L = 0
+    before S (an announced event has not happened yet) and in the days between S and the slip
+    window (a > 1).  ``if_off`` is how likely such an announcement is if the event will not take
+    place within W, relative to if it will on a day of W taken evenly: 0 says an announced event
+    takes place; 1 that, to a model flat over W, the announcement tells when, not whether.  With
+    a prior flat over W the posterior puts 1 - slip of W on S; with the model's prior it is
+    Bayes' rule.  A pure function of the event's day, so exact under likelihood weighting and
+    resample-move alike; the engine also draws the event inside :attr:`support` (where L > 0).
+
+    Examples
+    --------
+    Announced for days 42 and 43, a slip chance of 0.2 to 1 to 4 days later:
+
+    >>> s = Schedule("visit", (41.0, 43.0), 0.2, (1, 4), 0.0, "visit announced for 2023-10-17 to 2023-10-18")
+    >>> s.likelihood(np.array([41.0, 42.0, 43.0, 44.0, 47.0, 48.0, np.inf])).tolist()
+    [0.0, 0.4, 0.4, 0.05, 0.05, 0.0, 0.0]
+    """
+
+    node: str
+    days: tuple  # (lo, hi): the announced days, lo < X <= hi
+    slip: float
+    slip_days: tuple  # (a, b) whole days after hi; () when slip is 0
+    if_off: float
+    text: str
+    item: str = ""
+    said_by: str = ""
+
+    @property
+    def window(self) -> tuple:
+        """``(lo, end)``: the model days ``lo < X <= end`` of S and its slip window (W)."""
+        lo, hi = self.days
+        return lo, hi + (self.slip_days[1] if self.slip > 0 else 0.0)
+
+    @property
+    def support(self) -> tuple:
+        """``(lo, end)``: where the likelihood is not 0 (up to never with ``if_off``), gaps aside."""
+        lo, end = self.window
+        return (lo, math.inf) if self.if_off > 0 else (lo, end)
+
+    def likelihood(self, x) -> np.ndarray:
+        """L(x), the announcement's likelihood given the event's day in each world, shape (n,)."""
+        x = np.asarray(x, dtype=float)
+        lo, hi = self.days
+        out = np.where((x > lo) & (x <= hi), (1.0 - self.slip) / (hi - lo), 0.0)
+        if self.slip > 0:
+            a, b = self.slip_days
+            out = np.where((x > hi + a - 1) & (x <= hi + b), self.slip / (b - a + 1), out)
+        if self.if_off > 0:
+            _, end = self.window
+            out = np.where(x > end, self.if_off / (end - lo), out)  # never (inf) too
+        return out
+
+    @property
+    def label(self) -> str:
+        """How :func:`scenarios.engine.asof.factor_ess` names its factor."""
+        return f"schedule {self.item} on {self.node}" if self.item else f"schedule on {self.node}"
+
+
+@dataclass(frozen=True)
 class Item:
     """One dated piece of evidence."""
 
@@ -347,6 +437,7 @@ class Item:
     watch: tuple = ()  # (node, lag_days)
     where: str = ""  # key path, for messages
     suggestions: tuple = ()  # of Suggestion
+    schedules: tuple = ()  # of Schedule
 
 
 @dataclass(frozen=True)
@@ -366,6 +457,9 @@ class Conditioning:
         Ids of the items public by ``as_of``.
     suggestions : tuple of Suggestion
         Claims weighted by ``if_true`` / ``if_false`` (soft evidence); they change no draw.
+    schedules : tuple of Schedule
+        Announcements weighted by their likelihood (the event is also drawn within their
+        :attr:`Schedule.support`, a bound in ``within``).
     counts : dict
         Repeated events known by their counts: name -> ((day, lo, hi), ...), days increasing;
         drawn given lo <= N(day) <= hi, weighted by its probability
@@ -379,7 +473,14 @@ class Conditioning:
     reports: tuple
     items: tuple
     suggestions: tuple = ()
+    schedules: tuple = ()
     counts: dict = field(default_factory=dict)
+
+    @property
+    def factors_of_values(self) -> tuple:
+        """Claims and schedules: factors that are a function of one node's value (``node``,
+        ``likelihood(x)``, ``label``)."""
+        return (*self.suggestions, *self.schedules)
 
     def modes(self, model: Model) -> dict:
         """How each conditioned node is drawn: ("fixed", v), ("within", lo, hi), ("counts", bounds)
@@ -485,6 +586,10 @@ class Evidence:
             seen = [day for day, lo, _ in known if lo >= 1]
             if start is not None and seen and start not in fixed:
                 bound(start, hi=min(seen))
+        for it in items:  # an announced event is drawn where its announcement's likelihood is not 0
+            for sc in it.schedules:
+                if sc.node not in fixed:  # an observed day is weighed by the likelihood alone
+                    bound(sc.node, *sc.support)
         # an event observed (or known to have happened by a day) means what it comes after had too
         for name, hi in [(n, v) for n, v in fixed.items() if model.kinds[n].type == "event"] + [
             (n, b[1]) for n, b in bounds.items() if math.isfinite(b[1])
@@ -507,8 +612,9 @@ class Evidence:
                     checks.append(Observation(name, "by", hi, f"{name} by day {hi:g}"))
         ordered = {name: fixed[name] for name in model.nodes if name in fixed}
         suggestions = tuple(s for it in items for s in it.suggestions)
-        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items), suggestions,
-                            {name: _merged(counts[name]) for name in model.nodes if name in counts})
+        schedules = tuple(s for it in items for s in it.schedules)
+        return Conditioning(as_of, ordered, within, tuple(checks), tuple(reports), tuple(it.id for it in items),
+                            suggestions, schedules, {name: _merged(counts[name]) for name in model.nodes if name in counts})
 
 
 def _merged(bounds: list) -> tuple:
@@ -576,7 +682,7 @@ class _Parser:
     # -- items ------------------------------------------------------------------
     def item(self, raw, i: int) -> Item:
         path = (str(i),)
-        check_keys(raw, self.at(path), ITEM_KEYS, what="an evidence item (a mapping with public_on, source and observe/report/watch/suggests)")
+        check_keys(raw, self.at(path), ITEM_KEYS, what="an evidence item (a mapping with public_on, source and observe/report/watch/suggests/scheduled)")
         for k in ("public_on", "source"):
             if k not in raw:
                 raise self.err(path, f"missing key {k!r}" + (" (a URL: where this was reported)" if k == "source" else " (the date it became public)"))
@@ -589,13 +695,15 @@ class _Parser:
             )
         source = self.source(raw["source"], path + ("source",))
         note = check_text(raw.get("note", ""), self.at(path + ("note",)))
-        if not any(k in raw for k in ("observe", "report", "watch", "suggests")):
-            raise self.err(path, "expected at least one of observe, report, watch, suggests")
+        if not any(k in raw for k in KINDS_OF_ITEM):
+            raise self.err(path, f"expected at least one of {', '.join(KINDS_OF_ITEM)}")
         observations = self.observe(raw["observe"], path + ("observe",), public_on, item_id) if "observe" in raw else ()
         report = self.report(raw["report"], path + ("report",), public_on, item_id) if "report" in raw else None
         watch = self.watch(raw["watch"], path + ("watch",)) if "watch" in raw else ()
         suggestions = self.suggests(raw["suggests"], path + ("suggests",), item_id) if "suggests" in raw else ()
-        return Item(item_id, public_on, source, note, observations, report, watch, self.at(path).dotted, suggestions)
+        schedules = self.scheduled(raw["scheduled"], path + ("scheduled",), public_on, item_id) if "scheduled" in raw else ()
+        return Item(item_id, public_on, source, note, observations, report, watch, self.at(path).dotted, suggestions,
+                    schedules)
 
     def source(self, raw, path) -> str:
         urls = raw if isinstance(raw, list) else (raw.split(" ; ") if isinstance(raw, str) else None)
@@ -802,6 +910,97 @@ class _Parser:
             )
         return float(self.model.day_of(start) - 1), float(self.model.day_of(end)), start, end
 
+    # -- announcements -------------------------------------------------------------
+    def scheduled(self, raw, path, public_on, item_id: str) -> tuple:
+        """One announcement (a mapping) or a list of them, each a :class:`Schedule`."""
+        form = "{event, on: DATE or [FIRST, LAST], slip: {chance, days: [a, b]}}"
+        if isinstance(raw, list):
+            if not raw:
+                raise self.err(path, f"expected an announcement {form} or a list of them, got an empty list")
+            return tuple(self.schedule(a, path + (str(i),), public_on, item_id, form) for i, a in enumerate(raw))
+        return (self.schedule(raw, path, public_on, item_id, form),)
+
+    def schedule(self, raw, path, public_on, item_id: str, form: str) -> Schedule:
+        check_keys(raw, self.at(path), SCHEDULE_KEYS, what=f"an announcement {form}")
+        for key, why in (("event", "the event node announced"),
+                         ("on", "the announced day, or [FIRST, LAST] for several days"),
+                         ("slip", "P(an announced event slips) and by how many days after the last announced day: "
+                                  "{chance: 0.1, days: [1, 30]}; {chance: 0} for one certain to keep its date")):
+            if key not in raw:
+                raise self.err(path, f"missing key {key!r} ({why})")
+        name = raw["event"]
+        kind = self.node(name, path + ("event",))
+        if kind.type != "event":
+            hint = "; a claim about a boolean is suggests: {node, value, if_true, if_false}" if kind.type == "bool" else ""
+            raise self.err(path + ("event",), f"{excerpt(name)} is a {kind.type} node; scheduled: takes an event node "
+                                              f"(kind event: its day is what is announced){hint}")
+        first, last = self.announced_days(raw["on"], path + ("on",), public_on)
+        lo, hi = float(self.model.day_of(first) - 1), float(self.model.day_of(last))
+        slip, slip_days = self.slip(raw["slip"], path + ("slip",), last)
+        if_off = 0.0
+        if "if_off" in raw:
+            if_off = self.number(raw["if_off"], path + ("if_off",), lo=0,
+                                 what="how likely such an announcement is if the event does not take place within "
+                                      "its slip window, relative to if it does: a number >= 0")
+        said_by = check_text(raw.get("said_by", ""), self.at(path + ("said_by",)))
+        text = f"{name} announced for {first}" + ("" if last == first else f" to {last}")
+        return Schedule(name, (lo, hi), slip, slip_days, if_off, text, item_id, said_by)
+
+    def announced_days(self, raw, path, public_on) -> tuple:
+        """``on:`` (a date, or [FIRST, LAST]) as the first and last announced dates."""
+        if isinstance(raw, list):
+            if len(raw) != 2:
+                raise self.err(path, f"expected a date or [FIRST, LAST] (the first and last announced day, dates as "
+                                     f"YYYY-MM-DD), got {describe(raw)}")
+            first_at, last_at = path + ("0",), path + ("1",)
+            first, last = self.date(raw[0], first_at), self.date(raw[1], last_at)
+            if last < first:
+                raise self.err(path, f"expected FIRST <= LAST, got [{first}, {last}]")
+        else:
+            first_at = last_at = path
+            first = last = self.date(raw, path)
+        if first < public_on:
+            raise self.err(first_at, f"the first announced day {first} is before the item became public ({public_on}); an "
+                                     "announcement is about days to come (what has happened is observe:)")
+        if self.model.day_of(first) < 1:
+            raise self.err(first_at, f"{first} is not after the model's as_of ({self.model.as_of}); the model's events start on day 1")
+        if self.model.day_of(last) > self.model.horizon_days:
+            end = self.model.as_of + _dt.timedelta(days=self.model.horizon_days)
+            raise self.err(last_at, f"{last} is beyond the model's horizon (last day {end})")
+        return first, last
+
+    def slip(self, raw, path, last: _dt.date) -> tuple:
+        """``slip: {chance, days: [a, b]}`` as (chance, (a, b)); ``(0.0, ())`` for a chance of 0."""
+        body = check_mapping(raw, self.at(path), what="{chance: P(an announced event slips), days: [a, b]}")
+        self.keys(body, path, ("chance", "days"))
+        if "chance" not in body:
+            raise self.err(path, "missing key 'chance' (P(an announced event slips), in [0, 1); 0 for one certain to keep its date)")
+        chance = self.number(body["chance"], path + ("chance",), lo=0, hi=1, hi_open=True,
+                             what="P(an announced event slips) in [0, 1)")
+        if "days" not in body:
+            if chance > 0:
+                raise self.err(path, "missing key 'days' (a slipped event happens a to b days after the last announced "
+                                     "day, uniformly: days: [a, b], whole days with 1 <= a <= b)")
+            return 0.0, ()
+        days = body["days"]
+        at = path + ("days",)
+        if not isinstance(days, list) or len(days) != 2:
+            raise self.err(at, f"expected [a, b], whole days with 1 <= a <= b (a slipped event happens a to b days after the "
+                               f"last announced day), got {describe(days)}")
+        a, b = (int(check_number(d, self.at(at + (str(i),)), what="a number of days >= 1", lo=1, integer=True))
+                for i, d in enumerate(days))
+        if a > b:
+            raise self.err(at, f"expected a <= b, got [{a}, {b}]")
+        if chance == 0:
+            return 0.0, ()
+        room = self.model.horizon_days - self.model.day_of(last)
+        if b > room:
+            end = self.model.as_of + _dt.timedelta(days=self.model.horizon_days)
+            raise self.err(at + ("1",), f"a slip of {b} days after {last} ends after the model's horizon (last day {end}): "
+                                        f"the model cannot tell a day after it from never (at most {room} days, or a longer "
+                                        "horizon_months)")
+        return float(chance), (a, b)
+
     # -- reports -----------------------------------------------------------------
     def report(self, raw, path, public_on, item_id: str = "") -> Report:
         ref = raw.get("quantity") if isinstance(raw, dict) else None
@@ -999,6 +1198,23 @@ class _Parser:
                         raise self._item_at(it, "observe", ob.node).error(
                             f"{ob.text} contradicts item {excerpt(other.id)}, which observes {self._show(ob.node, value)}",
                         )
+        for it in items:
+            for i, sc in enumerate(it.schedules):
+                if sc.node not in clamped or sc.likelihood(np.asarray([float(clamped[sc.node][0])]))[0] > 0:
+                    continue
+                value, other = clamped[sc.node]
+                if value <= sc.days[0]:
+                    why = "an announced event does not happen before its first announced day"
+                elif sc.if_off > 0 or value <= sc.window[1]:
+                    why = "a slipped event happens slip.days after the last announced day (widen them)"
+                else:
+                    why = ("without if_off an announced event takes place by the end of its slip window (widen "
+                           "slip.days, or give if_off: how likely the announcement was if it would not)")
+                keys = ("scheduled",) if len(it.schedules) == 1 else ("scheduled", str(i))
+                raise self._item_at(it, *keys).error(
+                    f"{sc.text} contradicts item {excerpt(other.id)} ({other.public_on}), which observes "
+                    f"{self._show(sc.node, value)}: {why}",
+                )
         for it in items:
             for node, lag in it.watch:
                 if node not in clamped:
