@@ -5,6 +5,9 @@ drawn elsewhere exactly as the same node without ``when:`` (same seed, same name
 numbers); expressions read n/a as false (a categorical as none of its categories); ``by:`` takes
 the false case (a categorical: ``default:``); questions' ``is:`` clauses are false where the node is
 n/a; the scenario tree has no branch for the node where it is n/a in every world of a branch;
+fans split by the node give its n/a worlds a panel of their own ("b: n/a", their exact share), so
+"no" holds only worlds where it applies, and such a figure renders; the default tree puts the node
+below the nodes its condition reads;
 observing the node says it applies (likelihood 0 where its condition is false), and as-of
 forecasts match exact Bayes by enumeration; bad forms are errors naming the file, the key path,
 the bad value and what was expected.
@@ -35,8 +38,10 @@ from scenarios.errors import ParamsError
 from scenarios.model.families.categorical import NOT_APPLICABLE
 from scenarios.model.load import load_model
 from scenarios.model.questions import load_questions
+from scenarios.model.report_spec import FlowChart, TreeLevel, report_spec
 from scenarios.model.scenario import Context, WhenSpec
-from scenarios.notebook.plotdata import scenario_tree, top_scenarios
+from scenarios.notebook import plots
+from scenarios.notebook.plotdata import fan, flow_fans, scenario_tree, split_label, top_scenarios
 
 URL = "https://example.org/when-applicable"
 SEEDS = tuple(range(201, 211))
@@ -177,6 +182,121 @@ def test_na_is_a_branch_where_the_condition_is_not_a_level_above(both):
     assert ("n/a", "no") in paths and ("n/a", "yes") not in paths
     assert sum(b.conditional for b in tree.branches if b.level == 0) == pytest.approx(1.0)
     assert any(r["scenario"].startswith("clause: n/a") for r in top_scenarios(tree))
+
+
+# =========================================================================== fans split by the node, the default tree
+
+
+# b (a boolean under when: a) is written before a: the default tree still puts a above it;
+# the flow's rate tells the three groups apart (b: 6, no b with a: 3, no a: 1 a month)
+SPLIT = HEADER + """
+nodes:
+  b:
+    bernoulli: 0.7
+    when: a
+  k:
+    categorical: {x: 0.25, y: 0.75}
+    when: a
+  a: {bernoulli: 0.4}
+  f:
+    flow:
+      rate: "6 if b else (3 if a else 1)"
+"""
+SPLIT_P = {"yes": 0.4 * 0.7, "no": 0.4 * 0.3, "n/a": 0.6}  # exact shares of b's values
+SPLIT_KP = {"x": 0.4 * 0.25, "y": 0.4 * 0.75, "n/a": 0.6}
+
+
+@pytest.fixture
+def split(write):
+    model, _ = load_model(write("split.yaml", SPLIT))
+    return model, simulate(model, N, 4)
+
+
+def _binomial_ok(share: float, p: float, n: int) -> bool:
+    """``share`` of ``n`` worlds within K_SE binomial standard errors of the exact ``p``."""
+    return abs(share - p) < K_SE * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("cumulative", [False, True])
+def test_fans_split_by_a_node_with_when_give_its_na_worlds_a_panel_of_their_own(split, cumulative):
+    _, w = split
+    fans = flow_fans(w, "f", by="b", cumulative=cumulative)
+    assert [f.label for f in fans] == ["all worlds", "b: no", "b: yes", "b: n/a"]
+    by = {f.label.removeprefix("b: "): f for f in fans[1:]}
+    assert sum(f.probability for f in fans[1:]) == pytest.approx(1.0)
+    for value, p in SPLIT_P.items():
+        assert _binomial_ok(by[value].probability, p, w.n), (value, by[value].probability, p)
+    # "no" holds only the worlds where b applies and is false; n/a exactly those where a is false
+    a, b = w["a"], w["b"]
+    values = w.cumulative("f") if cumulative else np.asarray(w["f"], dtype=float)
+    for value, mask in {"no": a & ~b, "yes": a & b, "n/a": ~a}.items():
+        assert by[value].probability == pytest.approx(float(mask.mean()))
+        assert np.array_equal(by[value].values, fan(values[mask]))
+    # the rates set apart: the monthly medians are near 3 ("no") and 1 (n/a), not a mixture
+    if not cumulative:
+        assert 2 <= by["no"].median[0] <= 4 and by["n/a"].median[0] <= 2
+    assert split_label(w, "b", -1) == "b: n/a" and split_label(w, "k", -1) == "k: n/a"
+
+
+def test_a_categorical_split_gives_its_na_worlds_a_panel_instead_of_dropping_them(split):
+    _, w = split
+    fans = flow_fans(w, "f", by="k")
+    assert [f.label for f in fans] == ["all worlds", "k: x", "k: y", "k: n/a"]
+    assert sum(f.probability for f in fans[1:]) == pytest.approx(1.0)
+    for f in fans[1:]:
+        p = SPLIT_KP[f.label.removeprefix("k: ")]
+        assert _binomial_ok(f.probability, p, w.n), (f.label, f.probability, p)
+
+
+def test_no_na_panel_where_the_node_applies_in_every_world(write):
+    model, _ = load_model(write("m.yaml", SPLIT.replace("bernoulli: 0.4}", "bernoulli: 1.0}")))
+    fans = flow_fans(simulate(model, 500, 4), "f", by="b")
+    assert [f.label for f in fans] == ["all worlds", "b: no", "b: yes"]
+
+
+def test_the_na_panel_respects_the_worlds_weights(split):
+    # evidence-weighted worlds: the n/a share is the weight of the worlds where a is false
+    model, w = split
+    weights = np.where(w["a"], 1.0, 3.0)
+    weighted = type(w)(model, w.arrays, weights)
+    na = flow_fans(weighted, "f", by="b")[-1]
+    assert na.label == "b: n/a"
+    assert na.probability == pytest.approx(float(weights[~w["a"]].sum() / weights.sum()))
+
+
+def test_a_figure_split_by_a_node_with_when_renders_its_na_panel(split, tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    model, w = split
+    fig = plots.flow_figure(flow_fans(w, "f", by="b"), flow_fans(w, "f", by="b", cumulative=True),
+                            title="f", unit="things", as_of=model.as_of)
+    FigureCanvasAgg(fig).draw()
+    axes = fig.get_axes()
+    assert len(axes) == 8  # all worlds, no, yes, n/a; two rows
+    na = flow_fans(w, "f", by="b")[-1]
+    assert axes[3].get_title() == f"b: n/a (P = {na.probability:.2f})"
+    assert plots.has_data(fig)
+    fig.savefig(tmp_path / "fan.png")
+    assert (tmp_path / "fan.png").stat().st_size > 0
+
+
+def test_the_default_tree_puts_a_node_with_when_below_its_condition(split):
+    model, w = split
+    assert list(model.nodes).index("a") < list(model.nodes).index("b")  # drawn after its condition
+    spec = report_spec(model)
+    assert spec.tree == (TreeLevel("a", "a"), TreeLevel("b", "b"), TreeLevel("k", "k"))
+    # the flow reads b (and a): split by the last such level
+    assert spec.flows == (FlowChart("f", "f", "f", None, "b"),)
+    # so the tree has no n/a branch: b and k are levels under a's "yes" only
+    paths = {br.path for br in scenario_tree(w, spec.tree_levels).branches}
+    assert ("no",) in paths and not any(len(p) > 1 and p[0] == "no" for p in paths)
+    assert not any("n/a" in p for p in paths)
+
+
+def test_a_condition_read_from_a_number_makes_no_tree(write):
+    # when: "r > 0.5" reads a number: nothing for b to hang under, and no by: either
+    model, _ = load_model(write("m.yaml", HEADER + "nodes:\n  r: {uniform: [0, 1]}\n  b: {bernoulli: 0.5, when: \"r > 0.5\"}\n"))
+    assert report_spec(model).tree == ()
 
 
 # =========================================================================== questions

@@ -29,7 +29,7 @@ import datetime as _dt
 from dataclasses import dataclass
 
 from .params import describe
-from .scenario import Model, did_you_mean, event_hint, parse_date
+from .scenario import Model, WhenSpec, did_you_mean, event_hint, parse_date
 from .schema import excerpt
 
 __all__ = [
@@ -165,24 +165,35 @@ def _kind(model: Model, name: str) -> str:
     return model.kinds[name].type
 
 
-def _by_parent(model: Model, name: str) -> str | None:
-    """The node ``name`` is conditioned on with ``by:`` (its top-level spec), or None."""
-    by = getattr(model.nodes[name].spec, "by", None)
-    return by if isinstance(by, str) and by in model.nodes else None
+def _tree_parents(model: Model, name: str) -> list[str]:
+    """The tree-level nodes ``name`` hangs under: the node it is conditioned on with ``by:`` (its
+    top-level spec) and, for a node with a node-level ``when:``, the boolean, categorical or event
+    nodes its condition reads (it applies only under them)."""
+    spec = model.nodes[name].spec
+    by = getattr(spec, "by", None)
+    out = [by] if isinstance(by, str) and by in model.nodes else []
+    if isinstance(spec, WhenSpec):
+        out += [n for n in spec.when.refs() if n not in out]
+    return [n for n in out if _kind(model, n) in TREE_KINDS]
 
 
 def default_tree(model: Model) -> tuple:
-    """The tree from the model's ``by:`` conditioning: a root and the nodes conditioned on it.
+    """The tree from the model's ``by:`` conditioning and node-level ``when:``: a root and the
+    nodes conditioned on it.
 
-    The root is the node the most nodes depend on through chains of ``by:`` (the first in
-    model order on a tie); the levels are the root and the boolean, categorical or event nodes
-    of its ``by:`` chains, in model order, at most :data:`MAX_DEFAULT_TREE_LEVELS`.  A model
-    without ``by:`` nodes has no default tree.
+    A node hangs under the node it is conditioned on with ``by:`` and under the tree-kind nodes
+    its ``when:`` condition reads.  The root is the node the most nodes hang under, directly or
+    in chains (the first in model order on a tie); the levels are the root and the boolean,
+    categorical or event nodes of its chains, in model order, at most
+    :data:`MAX_DEFAULT_TREE_LEVELS`.  Model order is the order nodes are drawn in, so a node
+    with ``when:`` comes after (below) the nodes its condition reads, and its "n/a" is no branch
+    of its own under their "no" (:func:`scenarios.notebook.plotdata.scenario_tree`).  A model
+    without ``by:`` or node-level ``when:`` on such nodes has no default tree.
     """
     children: dict[str, list[str]] = {}
+    parents = {name: _tree_parents(model, name) for name in model.nodes}
     for name in _public(model):
-        parent = _by_parent(model, name)
-        if parent is not None and _kind(model, parent) in TREE_KINDS:
+        for parent in parents[name]:
             children.setdefault(parent, []).append(name)
     if not children:
         return ()
@@ -197,7 +208,7 @@ def default_tree(model: Model) -> tuple:
         return out
 
     order = {name: i for i, name in enumerate(model.nodes)}
-    roots = [n for n in children if _by_parent(model, n) is None or _by_parent(model, n) not in children]
+    roots = [n for n in children if not any(p in children for p in parents[n])]
     roots = roots or list(children)
     root = max(roots, key=lambda r: (len(descendants(r)), -order[r]))
     members = [root] + [n for n in descendants(root) if _kind(model, n) in TREE_KINDS and not n.startswith("_")]

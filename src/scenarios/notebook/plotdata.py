@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
+from ..model.families.categorical import NOT_APPLICABLE as NA_CODE
 from ..model.worlds import NOT_APPLICABLE_LABEL as NOT_APPLICABLE
 from .formatting import MISSING, number, number_range, probability, signed
 
@@ -73,7 +74,7 @@ class Fan:
         ``values[i, m]`` is the ``levels[i]`` quantile of the quantity in month ``m``.
     label : str
         What subset of worlds this is: "all worlds", or the splitting node and its value
-        ("outcome: covert_deal", "treaty: no"; :func:`split_label`).
+        ("outcome: covert_deal", "treaty: no", "treaty_defence: n/a"; :func:`split_label`).
     probability : float
         Weighted share of worlds in the subset.
     """
@@ -145,7 +146,11 @@ def month_values(worlds, name: str, *, cumulative: bool = False) -> np.ndarray:
 
 def split_label(worlds, by: str, code: int) -> str:
     """The name of the subset of worlds where node ``by`` takes value ``code``: ``"treaty: no"``
-    for a boolean (yes/no), ``"outcome: covert_deal"`` for a category (its name)."""
+    for a boolean (yes/no), ``"outcome: covert_deal"`` for a category (its name), and
+    ``"treaty_defence: n/a"`` for the code ``NOT_APPLICABLE`` (-1: the worlds where a node with
+    ``when:`` does not apply, as the scenario tree names them)."""
+    if code == NA_CODE:
+        return f"{by}: {NOT_APPLICABLE}"
     cats = worlds.categories(by)
     value = cats[code] if cats is not None else ("yes" if code else "no")
     return f"{by}: {value}"
@@ -158,8 +163,11 @@ def flow_fans(worlds, name: str, *, cumulative: bool = False, by: str | None = N
     running totals; a stock's net change per month or (``cumulative``) its level at each month
     end.  The worlds' weights are respected (evidence-weighted worlds give weighted percentiles
     and shares).  Each split fan is labelled by :func:`split_label` ("treaty: no"); values of
-    ``by`` that no world takes are left out, and ``by`` absent from the worlds (a model without
-    that node) gives the overall fan only.
+    ``by`` that no world takes (or only worlds of weight 0) are left out, and ``by`` absent from
+    the worlds (a model without that node) gives the overall fan only.  Where ``by`` has a
+    ``when:`` and does not apply (:meth:`scenarios.model.worlds.Worlds.applicable`), the worlds
+    form a last fan of their own, "by: n/a", as the scenario tree shows them: a boolean holds
+    false there, but those worlds are not its "no", so the split fans' shares still sum to 1.
     """
     values = month_values(worlds, name, cumulative=cumulative)
     weights = np.asarray(worlds.weights, dtype=float)
@@ -169,12 +177,13 @@ def flow_fans(worlds, name: str, *, cumulative: bool = False, by: str | None = N
     if by is None or by not in worlds:
         return out
     codes = np.asarray(worlds[by]).astype(np.int64)  # booleans: False 0, True 1
+    on = np.asarray(worlds.applicable(by), dtype=bool)
     cats = worlds.categories(by)
-    for code in range(len(cats) if cats is not None else 2):
-        mask = codes == code
-        if not mask.any():
-            continue
+    groups = [(code, on & (codes == code)) for code in range(len(cats) if cats is not None else 2)]
+    for code, mask in groups + [(NA_CODE, ~on)]:
         p = float(np.sum(weights[mask]) / total)
+        if not mask.any() or p <= 0:
+            continue
         out.append(Fan(dates, tuple(levels), fan(values[mask], weights=weights[mask], levels=levels),
                        split_label(worlds, by, code), p))
     return out
