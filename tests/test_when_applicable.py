@@ -40,7 +40,7 @@ from scenarios.model.load import load_model
 from scenarios.model.questions import load_questions
 from scenarios.model.report_spec import FlowChart, TreeLevel, report_spec
 from scenarios.model.scenario import Context, WhenSpec
-from scenarios.notebook import plots
+from scenarios.notebook import plots, sections
 from scenarios.notebook.plotdata import fan, flow_fans, scenario_tree, split_label, top_scenarios
 
 URL = "https://example.org/when-applicable"
@@ -297,6 +297,20 @@ def test_a_condition_read_from_a_number_makes_no_tree(write):
     # when: "r > 0.5" reads a number: nothing for b to hang under, and no by: either
     model, _ = load_model(write("m.yaml", HEADER + "nodes:\n  r: {uniform: [0, 1]}\n  b: {bernoulli: 0.5, when: \"r > 0.5\"}\n"))
     assert report_spec(model).tree == ()
+
+
+def test_a_given_tree_with_the_node_above_its_condition_is_drawn_with_a_note(write):
+    # report: tree: may list b above a: the tree then has an n/a branch at the top, and the
+    # notebook says why and how to list it instead; in the default order there is nothing to say
+    model, _ = load_model(write("m.yaml", SPLIT + "report: {tree: [b, a]}\n"))
+    spec = report_spec(model)
+    assert [lv.node for lv in spec.tree] == ["b", "a"]
+    note = sections.tree_order_note(spec, model)
+    assert note.startswith("b is a level above a, which its when: condition reads") and "list it after a" in note
+    tree = scenario_tree(simulate(model, 2000, 4), spec.tree_levels)
+    assert {br.path for br in tree.branches if br.level == 0} == {("yes",), ("no",), ("n/a",)} and ("n/a", "no") in {br.path for br in tree.branches}
+    default, _ = load_model(write("d.yaml", SPLIT))
+    assert sections.tree_order_note(report_spec(default), default) == ""
 
 
 # =========================================================================== questions

@@ -16,6 +16,7 @@ __all__ = [
     "say",
     "heading",
     "tree_skipped",
+    "tree_order_note",
     "events_skipped",
     "event_nodes_skipped",
     "flows_skipped",
@@ -103,8 +104,34 @@ def tree_skipped(spec) -> str:
         return ""
     if "tree" in spec.explicit:
         return "the params file's report: section lists no tree levels, so there is no scenario tree."
-    return ("the model has no boolean or categorical node that other nodes are conditioned on with by:, "
-            "so there is no scenario tree (name its levels under report: tree: in the params file).")
+    return ("the model has no boolean or categorical node that other nodes are conditioned on with by: "
+            "or that a node's when: reads, so there is no scenario tree (name its levels under report: tree: "
+            "in the params file).")
+
+
+def tree_order_note(spec, model) -> str:
+    """What a reader should know when a tree level has a node-level ``when:`` reading a level
+    below it (a ``report: tree:`` may list them in any order), or "".
+
+    Such a level splits every branch above its condition: its "n/a" branch holds the worlds
+    where it does not apply, and its condition's value shows only further down.  The default
+    tree never does this (:func:`scenarios.model.report_spec.default_tree`).
+    """
+    from ..model.scenario import WhenSpec
+
+    levels = [level.node for level in spec.tree]
+    out = []
+    for i, name in enumerate(levels):
+        node_spec = model.nodes[name].spec
+        if not isinstance(node_spec, WhenSpec):
+            continue
+        below = [n for n in node_spec.when.refs() if n in levels[i + 1:]]
+        if below:
+            conditions = ", ".join(below)
+            out.append(f"{name} is a level above {conditions}, which its when: condition reads, so its \"n/a\" "
+                       f"branch holds the worlds where it does not apply; list it after {conditions} under "
+                       "report: tree: to see it only under the branches where it applies.")
+    return " ".join(out)
 
 
 def event_nodes_skipped(model) -> str:
