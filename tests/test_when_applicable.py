@@ -313,6 +313,19 @@ def test_a_given_tree_with_the_node_above_its_condition_is_drawn_with_a_note(wri
     assert sections.tree_order_note(report_spec(default), default) == ""
 
 
+def test_the_drawn_tree_greys_na_as_it_greys_no(split):
+    from matplotlib.colors import to_hex
+
+    _, w = split
+    tree = scenario_tree(w, ["b", "a"])
+    fig, ax = plots.figure()
+    plots.scenario_tree(tree, ax)
+    faces = [to_hex(c).upper() for c in ax.collections[0].get_facecolors()]
+    blocks = plots.tree_blocks(tree)
+    colour = {(b.level, b.label): f for b, f in zip(blocks, faces, strict=True)}
+    assert colour[(0, "n/a")] == colour[(0, "no")] == "#BBBBBB" != colour[(0, "yes")]
+
+
 # =========================================================================== questions
 
 

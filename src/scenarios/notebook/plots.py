@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from ..atomic import write_bytes
 from ..errors import ScenarioError
+from ..model.worlds import NOT_APPLICABLE_LABEL
 from . import formatting
 
 __all__ = [
@@ -395,7 +396,9 @@ _PALETTE = ("#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD", "#
 
 
 _SMALL_COLOUR = "#DDDDDD"  # blocks merged because each branch in them is too thin to label
-_VOID_COLOUR = "#BBBBBB"  # "no", "never", "none"
+_VOID_COLOUR = "#BBBBBB"  # "no", "never", "none", "n/a"
+_VOID_VALUES = ("no", "never", "none", NOT_APPLICABLE_LABEL)
+"""Tree values drawn grey: nothing happens, or the level does not apply (a node outside its ``when:``)."""
 
 
 @dataclass(frozen=True)
@@ -506,9 +509,9 @@ def scenario_tree(tree, ax, *, min_label: float = 0.025,
             colour = _SMALL_COLOUR
         else:
             key = (b.level, b.label)
-            if key not in colours:  # each value of each level its own colour; "no"/"never" grey
+            if key not in colours:  # each value of each level its own colour; "no"/"never"/"n/a" grey
                 n = sum(1 for c in colours.values() if c != _VOID_COLOUR)
-                colours[key] = _VOID_COLOUR if b.label in ("no", "never", "none") else _PALETTE[n % len(_PALETTE)]
+                colours[key] = _VOID_COLOUR if b.label in _VOID_VALUES else _PALETTE[n % len(_PALETTE)]
             colour = colours[key]
         y0 = 1.0 - b.top - b.probability
         rects.append(Rectangle((b.level + 0.03, y0), b.end - b.level - 0.06, b.probability))
