@@ -343,7 +343,7 @@ def test_report_validation(write):
     check({**good, "quantity": "c.cumulativ"}, "unknown series 'cumulativ'")
     check({**good, "likelihood": {"lognormal": {"sigma": -1}}}, "expected sigma > 0")
     check({**good, "likelihood": {"lognorml": {"sigma": 1}}}, "did you mean 'lognormal'")
-    check({**good, "said": {"value": 5, "low": 6}}, "outside")
+    check({**good, "said": {"value": 5, "low": 6}}, r"said\.value: expected the headline value within the range stated \(low=6\), got 5")
     check({**good, "said": {"at_least": 5, "low": 6}}, "give one of them")
     check({**good, "likelihood": {"detected_share": {"beta": {"mean": 2, "concentration": 3}}}}, "0 < mean < 1")
     with pytest.raises(ParamsError, match="continuous quantity"):

@@ -450,7 +450,8 @@ def test_bad_reports_on_statements(write):
     cases = [
         ({"quantity": "fixed", "said": {"value": 5}}, r"bias and noise are fixed numbers > 0"),
         ({"quantity": "s", "said": {"value": -5}}, r"said\.value: expected a figure > 0"),
-        ({"quantity": "s", "said": {"at_least": 5}}, r"said\.at_least: unknown key"),
+        ({"quantity": "s", "said": {"at_least": 0}}, r"said\.at_least: expected a figure > 0"),
+        ({"quantity": "s", "said": {"at_mots": 5}}, r"said\.at_mots: unknown key"),
         ({"quantity": "s", "said": {"value": 5}, "likelihood": {}}, r"likelihood: a statement carries its own error model"),
     ]
     for report, pattern in cases:

@@ -257,6 +257,16 @@ class Report:
         initial = model.flow_initial(self.node)  # the running total's level at as_of
         return total + initial if initial else total
 
+    @property
+    def figure(self) -> float:
+        """The figure the source published: the headline ``value`` when given, else the bound it
+        named (``low``: "over 12 million"; else ``high``: "up to 4.8 million").  A statement node
+        observed by this report is clamped to it."""
+        for v in (self.value, self.low, self.high):
+            if v is not None:
+                return v
+        raise ValueError("a report states a value or a bound")  # the parser refuses one without
+
     def likelihood_from(self, model: Model, x) -> np.ndarray:
         return self.likelihood_of(self.true_from(model, x))
 
@@ -498,7 +508,7 @@ class Conditioning:
             out[name] = ("reports", tuple(reps))
         for rep in self.reports:  # what a source said is known: its statement node says it, on that day
             if rep.statement:
-                out[rep.statement] = ("said", rep.said_day, rep.value)
+                out[rep.statement] = ("said", rep.said_day, rep.figure)
         return out
 
     def plain_reports(self, model: Model) -> list:
@@ -1034,10 +1044,13 @@ class _Parser:
 
     def statement_report(self, raw, path, public_on, item_id: str = "") -> Report:
         """What a statement node's source said, published on ``public_on``, as a report on the
-        node it is about, with the statement's own error model: lognormal(log bias, noise) and the
-        source's rounding as an interval (said X rounded to the nearest multiple of s is X - s/2 <=
-        figure < X + s/2; down: [X, X + s); up: (X - s, X]).  Exact given that it was published:
-        the publication itself (its chance and lag) is not weighted.
+        node it is about, with the statement's own error model: the source's figure F = true x bias
+        x exp(noise Z).  ``said: {value: X}`` alone: the source's rounding as an interval (X rounded
+        to the nearest multiple of s is X - s/2 <= F < X + s/2; down: [X, X + s); up: (X - s, X]).
+        A range or a bound (``low`` / ``high``, ``at_least`` / ``at_most``, with or without a
+        headline ``value``): low <= F <= high as stated, no rounding.  Exact given that it was
+        published: the publication itself (its chance and lag) is not weighted.  The statement node
+        reads :attr:`Report.figure`.
         """
         name = raw["quantity"]
         if "likelihood" in raw:
@@ -1063,13 +1076,12 @@ class _Parser:
             raise self.err(path + ("quantity",), f"statement {excerpt(name)} can be observed by a report when its bias and noise are fixed numbers > 0")
         if about_kind not in ("number", "flow", "stock"):
             raise self.err(path + ("quantity",), f"statement {excerpt(name)} is about a {about_kind} node; a report on it needs a number, a flow or a stock")
-        said = check_mapping(raw["said"], self.at(path + ("said",)), what="{value: x}")
-        self.keys(said, path + ("said",), ("value",))
-        if "value" not in said:
-            raise self.err(path + ("said",), "missing key 'value' (the figure the source gave)")
-        value = self.number(said["value"], path + ("said", "value"), what="a figure > 0", lo=0, lo_open=True)
-        low = high = None
-        if spec.round_to is not None:
+        value, low, high = self.said(raw["said"], path + ("said",), positive=True)
+        if low is not None and low <= 0:  # what a lognormal error gives is > 0: a bound of 0 says nothing
+            key = "low" if "low" in raw["said"] else "at_least"
+            raise self.err(path + ("said", key), f"expected a figure > 0 (a statement's figure is the truth times a "
+                           f"lognormal error), got {low:g}; drop it, or give the bound the source stated")
+        if value is not None and low is None and high is None and spec.round_to is not None:
             step = spec.round_to
             low, high = {"nearest": (value - step / 2, value + step / 2), "down": (value, value + step), "up": (value - step, value)}[spec.rounding]
             low = max(low, 0.0)
@@ -1101,16 +1113,19 @@ class _Parser:
         high = vals.get("high", vals.get("at_most"))
         if value is None and low is None and high is None:
             raise self.err(path, "expected a value or a bound (low / high / at_least / at_most)")
+        lo_key = "low" if "low" in raw else "at_least"
+        hi_key = "high" if "high" in raw else "at_most"
         if low is not None and high is not None and low > high:
-            raise self.err(path, f"expected low <= high, got low={low:g}, high={high:g}")
+            raise self.err(path, f"expected {lo_key} <= {hi_key}, got {lo_key}={low:g}, {hi_key}={high:g}")
         if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
-            raise self.err(path + ("value",), f"the headline value {value:g} lies outside [low, high]")
+            shown = ", ".join(f"{k}={vals[k]:g}" for k in (lo_key, hi_key) if k in vals)
+            raise self.err(path + ("value",), f"expected the headline value within the range stated ({shown}), got {value:g}")
         if positive:
-            for k, v in (("value", value), ("high", high)):
+            for k, v in (("value", value), (hi_key, high)):
                 if v is not None and v <= 0:
-                    raise self.err(path + (k,), f"a multiplicative noise model needs a positive figure, got {v:g}")
+                    raise self.err(path + (k,), f"expected a figure > 0 (a multiplicative noise model), got {v:g}")
             if low is not None and low < 0:
-                raise self.err(path + ("low",), f"expected low >= 0, got {low:g}")
+                raise self.err(path + (lo_key,), f"expected {lo_key} >= 0, got {low:g}")
         return value, low, high
 
     def noise(self, raw, path) -> Noise:
