@@ -21,9 +21,9 @@ $(STAMP): pyproject.toml
 ## setup: create .venv with python3 -m venv and install the package with its test tools
 setup: $(STAMP)
 
-## test: check style and layers (make lint), then run the whole test suite (sets up .venv first)
+## test: check style and layers (make lint), then run the whole test suite on every core, up to 4 (sets up .venv first)
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses=4
 
 ## report: build the default report (params/base.yaml) into reports/ (sets up .venv first)
 report: $(STAMP)
