@@ -74,7 +74,6 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..model.data_files import data_files
-from ..model.kinds.repeated import count_by_day
 from ..model.kinds.statement import DAY as STATEMENT_DAY
 from ..model.kinds.stock import level_at_day
 from ..model.params import load_yaml_file
@@ -300,14 +299,8 @@ class Observation:
 
     def holds(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        if self.kind == "counts":  # x: a repeated event's occurrence days, (n, max)
-            ok = np.ones(len(x), dtype=bool)
-            for day, lo, hi in self.value:
-                n_by = count_by_day(x, day)
-                ok &= (n_by >= lo) & (n_by <= hi)
-            return ok
-        if x.ndim == 2:  # a statement (day, value) or a repeated event (1st, 2nd, ... occurrence days)
-            x = x[:, STATEMENT_DAY]  # its publication day, or its first occurrence (also column 0)
+        if x.ndim == 2:  # a statement (day, value)
+            x = x[:, STATEMENT_DAY]  # its publication day
         if self.kind == "never_by":
             return x > self.value
         if self.kind in ("by", "at_most"):

@@ -18,16 +18,17 @@ vectorised over worlds; the loops run over bounded days and count states (a hand
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
 
 __all__ = ["draw_given_counts", "sample_given_counts"]
 
 
 def _poisson_tables(mean: np.ndarray, top: int) -> tuple:
     """P(X = k) for k = 0..top+1 and P(X >= k) for k = 0..top+1, X ~ Poisson(mean): shapes (n, top+2)."""
+    from scipy import special  # slow to import: only for a repeated event with evidence on it
+
     k = np.arange(top + 2)
     mean = mean[:, None]
-    pmf = stats.poisson.pmf(k[None, :], mean)
+    pmf = np.exp(special.xlogy(k[None, :], mean) - mean - special.gammaln(k[None, :] + 1.0))
     tail = np.ones((mean.shape[0], top + 2))
     with np.errstate(invalid="ignore"):
         tail[:, 1:] = special.gammainc(k[None, 1:], mean)  # P(X >= k) = P(k, mean), regularised
@@ -120,6 +121,8 @@ def draw_given_counts(points: np.ndarray, bounds: np.ndarray, size: int, rng: np
         lumped = now == states - 1
         if not lumped.any():
             continue
+        from scipy import stats  # only when a count may pass every bound
+
         at_least = np.where(was == states - 1, 0, states - 1 - was)  # a jump past top, or any count on from it
         mean = delta[:, j]
         with np.errstate(invalid="ignore"):
